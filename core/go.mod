@@ -1,0 +1,3 @@
+module github.com/avatar-fi/avatar/core
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/avatar-fi/avatar/edge
+
+go 1.26

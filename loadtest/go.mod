@@ -1,0 +1,3 @@
+module github.com/avatar-fi/avatar/loadtest
+
+go 1.26

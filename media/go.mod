@@ -1,0 +1,3 @@
+module github.com/avatar-fi/avatar/media
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/avatar-fi/avatar/protocol
+
+go 1.26
