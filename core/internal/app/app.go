@@ -1,0 +1,163 @@
+// Package app is the core's composition root: it reads the configuration, opens every
+// dependency, applies migrations, wires the services onto one HTTP server and runs it
+// until the context ends. Each service area adds itself in a wire_<area>.go file.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/avatar-fi/avatar/core/internal/config"
+	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/health"
+	"github.com/avatar-fi/avatar/core/internal/server"
+	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/telemetry"
+)
+
+// Deps are the opened dependencies every service area may use.
+type Deps struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Redis  *redis.Client
+	Bus    *events.Bus
+	Tracer trace.TracerProvider
+	// Ready is closed when the server is listening; wiring may start workers on it.
+	Ready chan struct{}
+}
+
+// area is one bounded context's wiring: it mounts handlers on srv and may return a
+// function that runs background work until ctx ends (nil when there is none).
+type area func(ctx context.Context, d *Deps, srv *server.Server) (run func(context.Context) error, err error)
+
+// areas lists every service area in wiring order. Identity comes first: it installs the
+// authentication interceptor the others' handlers are built with.
+func areas() []area {
+	return []area{wireIdentity, wireKnowledge}
+}
+
+// Run starts the core and blocks until ctx ends and the drain finishes. It returns the
+// process exit code: 0 after a clean shutdown, 2 for bad configuration, 1 otherwise.
+// Messages for a person go to stderr as one line.
+func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "avatar-core: %v\n", err)
+		return 2
+	}
+	log := telemetry.NewLogger(stdout, cfg.LogLevel)
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("core stopped", "error", err.Error())
+		fmt.Fprintf(stderr, "avatar-core: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	tp, shutdownTracing, err := telemetry.NewTracerProvider(ctx, "avatar-core", cfg.OTLPEndpoint)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdownTracing(context.WithoutCancel(ctx)) }()
+
+	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, ReadURL: cfg.DatabaseReadURL, MaxConns: cfg.DatabaseMaxConns})
+	if err != nil {
+		return fmt.Errorf("AVATAR_DATABASE_URL: %w", err)
+	}
+	defer st.Close()
+	if err := migrateWithRetry(ctx, st, log, 30*time.Second); err != nil {
+		return err
+	}
+
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("AVATAR_REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+
+	bus, err := events.Connect(ctx, events.Config{
+		URL: cfg.NATSURL, EmbeddedAddr: cfg.NATSEmbeddedAddr, StoreDir: cfg.NATSStoreDir, Name: "avatar-core",
+	}, log)
+	if err != nil {
+		return fmt.Errorf("AVATAR_NATS_URL: %w", err)
+	}
+	defer bus.Close()
+
+	srv, err := server.New(server.Config{
+		Addr:            cfg.Addr,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		CORSOrigins:     cfg.CORSOrigins,
+		TracerProvider:  tp,
+		Checks: map[string]health.Check{
+			"postgres": st.Ping,
+			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+			"nats":     bus.Ping,
+		},
+	}, log)
+	if err != nil {
+		return fmt.Errorf("AVATAR_CORE_ADDR: %w", err)
+	}
+
+	d := &Deps{Config: cfg, Log: log, Store: st, Redis: rdb, Bus: bus, Tracer: tp, Ready: make(chan struct{})}
+	var runners []func(context.Context) error
+	for _, a := range areas() {
+		r, err := a(ctx, d, srv)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			runners = append(runners, r)
+		}
+	}
+
+	wctx, cancelWorkers := context.WithCancel(ctx)
+	defer cancelWorkers()
+	errc := make(chan error, len(runners))
+	for _, r := range runners {
+		go func() { errc <- r(wctx) }()
+	}
+	log.Info("core listening", "addr", srv.Addr().String(), "public_url", cfg.PublicURL)
+	close(d.Ready)
+	serveErr := srv.Serve(ctx)
+	cancelWorkers()
+	for range runners {
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("worker stopped with error", "error", err.Error())
+		}
+	}
+	log.Info("core stopped")
+	return serveErr
+}
+
+// migrateWithRetry waits up to limit for PostgreSQL to accept the migration, so a core
+// started together with its database does not fail on the first attempt.
+func migrateWithRetry(ctx context.Context, st *store.Store, log *slog.Logger, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		applied, err := store.Migrate(ctx, st.Primary(), log)
+		if err == nil {
+			log.Info("database migrated", "applied", len(applied))
+			return nil
+		}
+		if errors.Is(err, store.ErrMigrationChanged) || time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("migrate database: %w", err)
+		}
+		log.Warn("database not ready, retrying migration", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("migrate database: %w", ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/avatar-fi/avatar/core/internal/config"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load with no variables: %v", err)
+	}
+	if c.Addr != ":8080" || c.NATSURL != "" || c.DatabaseReadURL != "" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.DatabaseMaxConns != 20 || c.ShutdownTimeout.Seconds() != 20 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{name: "database url nonsense", env: map[string]string{"AVATAR_DATABASE_URL": "nonsense"}, wantVar: "AVATAR_DATABASE_URL"},
+		{name: "database url wrong scheme", env: map[string]string{"AVATAR_DATABASE_URL": "mysql://x/y"}, wantVar: "AVATAR_DATABASE_URL"},
+		{name: "read url nonsense", env: map[string]string{"AVATAR_DATABASE_READ_URL": "nonsense"}, wantVar: "AVATAR_DATABASE_READ_URL"},
+		{name: "redis url", env: map[string]string{"AVATAR_REDIS_URL": "localhost:6379"}, wantVar: "AVATAR_REDIS_URL"},
+		{name: "nats url", env: map[string]string{"AVATAR_NATS_URL": "http://x:4222"}, wantVar: "AVATAR_NATS_URL"},
+		{name: "addr", env: map[string]string{"AVATAR_CORE_ADDR": "8080"}, wantVar: "AVATAR_CORE_ADDR"},
+		{name: "addr port", env: map[string]string{"AVATAR_CORE_ADDR": ":99999"}, wantVar: "AVATAR_CORE_ADDR"},
+		{name: "max conns", env: map[string]string{"AVATAR_DATABASE_MAX_CONNS": "zero"}, wantVar: "AVATAR_DATABASE_MAX_CONNS"},
+		{name: "log level", env: map[string]string{"AVATAR_LOG_LEVEL": "loud"}, wantVar: "AVATAR_LOG_LEVEL"},
+		{name: "shutdown timeout", env: map[string]string{"AVATAR_SHUTDOWN_TIMEOUT": "-1s"}, wantVar: "AVATAR_SHUTDOWN_TIMEOUT"},
+		{name: "request bytes", env: map[string]string{"AVATAR_MAX_REQUEST_BYTES": "1"}, wantVar: "AVATAR_MAX_REQUEST_BYTES"},
+		{name: "cors", env: map[string]string{"AVATAR_CORS_ORIGINS": "not an origin"}, wantVar: "AVATAR_CORS_ORIGINS"},
+		{name: "public url", env: map[string]string{"AVATAR_PUBLIC_URL": "ftp://x"}, wantVar: "AVATAR_PUBLIC_URL"},
+		{name: "bootstrap half", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "a@b.c"}, wantVar: "AVATAR_BOOTSTRAP_PASSWORD"},
+		{name: "bootstrap short", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "a@b.c", "AVATAR_BOOTSTRAP_PASSWORD": "short"}, wantVar: "AVATAR_BOOTSTRAP_PASSWORD"},
+		{name: "bootstrap email", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "nobody", "AVATAR_BOOTSTRAP_PASSWORD": "long-enough-password"}, wantVar: "AVATAR_BOOTSTRAP_EMAIL"},
+		{name: "keys format", env: map[string]string{"AVATAR_ENCRYPTION_KEYS": "nokey"}, wantVar: "AVATAR_ENCRYPTION_KEYS"},
+		{name: "keys length", env: map[string]string{"AVATAR_ENCRYPTION_KEYS": "k1:c2hvcnQ="}, wantVar: "AVATAR_ENCRYPTION_KEYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.env))
+			if err == nil {
+				t.Fatal("Load accepted a bad value")
+			}
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantVar+":") {
+				t.Fatalf("error %q does not name %s", err, tt.wantVar)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q is more than one line", err)
+			}
+		})
+	}
+}
+
+func TestLoadAcceptsGoodValues(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"AVATAR_DATABASE_URL":       "postgresql://u:p@db:5432/avatar",
+		"AVATAR_DATABASE_READ_URL":  "postgres://u@replica/avatar",
+		"AVATAR_NATS_URL":           "nats://a:4222,nats://b:4222",
+		"AVATAR_ENCRYPTION_KEYS":    "k2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+		"AVATAR_CORS_ORIGINS":       "https://app.example.com, http://localhost:5173",
+		"AVATAR_BOOTSTRAP_EMAIL":    "admin@example.com",
+		"AVATAR_BOOTSTRAP_PASSWORD": "correct horse battery",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(c.EncryptionKeys) != 2 || c.EncryptionKeys[0].ID != "k2" || len(c.CORSOrigins) != 2 {
+		t.Fatalf("parsed %+v", c)
+	}
+}

@@ -1,0 +1,10 @@
+package store
+
+import "errors"
+
+// ErrMigrationChanged means an applied migration's file differs from what the binary
+// carries: the database and the code disagree and a person must look.
+var ErrMigrationChanged = errors.New("applied migration changed")
+
+// ErrNoTenant is returned by InTenant when no dealership id is given.
+var ErrNoTenant = errors.New("tenant transaction without a dealership id")
