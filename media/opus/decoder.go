@@ -20,6 +20,7 @@ type Decoder struct {
 	dec          *libopus.Decoder
 	sampleRate   int
 	frameSamples int
+	last         int // samples in the last packet decoded or concealed
 }
 
 // NewDecoder returns a Decoder for mono PCM at 48 kHz, or at the rate set by
@@ -66,6 +67,7 @@ func (d *Decoder) Decode(packet []byte, pcm []int16) (int, error) {
 	if err != nil {
 		return 0, wrapLibopus("decode", err)
 	}
+	d.last = n
 	return n, nil
 }
 
@@ -104,13 +106,13 @@ func (d *Decoder) conceal(pcm []int16) (int, error) {
 }
 
 // lostSamples is the duration to conceal for one lost packet: the last
-// packet's duration, or one 20 ms frame before any packet was decoded.
+// packet's duration, or one 20 ms frame before any packet was decoded. It is
+// tracked here rather than asked of libopus, whose getter allocates.
 func (d *Decoder) lostSamples() int {
-	n, err := d.dec.LastPacketDuration()
-	if err != nil || n <= 0 || n > 6*d.frameSamples {
+	if d.last <= 0 {
 		return d.frameSamples
 	}
-	return n
+	return d.last
 }
 
 // Reset returns the decoder to its freshly initialised state, for example when
@@ -121,5 +123,6 @@ func (d *Decoder) Reset() error {
 		return fmt.Errorf("%w: reset decoder: %w", ErrCodec, err)
 	}
 	d.dec = dec
+	d.last = 0
 	return nil
 }
