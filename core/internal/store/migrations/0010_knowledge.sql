@@ -99,6 +99,7 @@ CREATE TABLE knowledge_stats (
 CREATE TABLE knowledge_webhooks (
   dealership_id uuid PRIMARY KEY REFERENCES dealerships(id) ON DELETE CASCADE,
   url text NOT NULL,
+  -- secret is sealed with the secrets box (AVATAR_ENCRYPTION_KEYS), bound to the dealership.
   secret text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );

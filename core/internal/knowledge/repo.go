@@ -1,0 +1,275 @@
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+)
+
+// document is a knowledge_documents row joined with its latest version.
+type document struct {
+	ID, DealershipID, Title, Filename string
+	Tags                              []string
+	Status                            knowledgev1.DocumentStatus
+	FailureReason                     string
+	LatestVersion, ActiveVersion      int32
+	ChunkCount                        int32
+	Stage                             knowledgev1.IngestStage
+	Percent                           int32
+	SHA256, ContentType               string
+	SizeBytes                         int64
+	CreatedAt, UpdatedAt              time.Time
+}
+
+func (d document) proto() *knowledgev1.Document {
+	return &knowledgev1.Document{
+		Id: d.ID, DealershipId: d.DealershipID, Title: d.Title, Filename: d.Filename,
+		ContentType: d.ContentType, Status: d.Status, FailureReason: d.FailureReason,
+		Sha256: d.SHA256, SizeBytes: d.SizeBytes, Version: d.LatestVersion, ChunkCount: d.ChunkCount,
+		Tags: d.Tags, CreateTime: timestamppb.New(d.CreatedAt), UpdateTime: timestamppb.New(d.UpdatedAt),
+	}
+}
+
+const documentColumns = `d.id::text, d.dealership_id::text, d.title, d.filename, d.tags, d.status, d.failure_reason,
+	d.latest_version, d.active_version, d.chunk_count, d.stage, d.percent, v.sha256, v.content_type, v.size_bytes,
+	d.created_at, d.updated_at`
+
+const documentFrom = ` FROM knowledge_documents d JOIN knowledge_document_versions v ON v.document_id = d.id AND v.version = d.latest_version `
+
+func scanDocument(row pgx.Row) (document, error) {
+	var d document
+	var status, stage int16
+	var pct int16
+	err := row.Scan(&d.ID, &d.DealershipID, &d.Title, &d.Filename, &d.Tags, &status, &d.FailureReason,
+		&d.LatestVersion, &d.ActiveVersion, &d.ChunkCount, &stage, &pct, &d.SHA256, &d.ContentType, &d.SizeBytes,
+		&d.CreatedAt, &d.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("scan document: %w", err)
+	}
+	d.Status, d.Stage, d.Percent = knowledgev1.DocumentStatus(status), knowledgev1.IngestStage(stage), int32(pct)
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	return d, nil
+}
+
+func getDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string, lock bool) (document, error) {
+	if !validUUID(id) {
+		return document{}, ErrNotFound
+	}
+	q := `SELECT ` + documentColumns + documentFrom + ` WHERE d.id = $1 AND d.dealership_id = $2`
+	if lock {
+		q += ` FOR UPDATE OF d`
+	}
+	return scanDocument(tx.QueryRow(ctx, q, id, dealershipID))
+}
+
+// validUUID reports whether s looks like a UUID, so bad ids answer NotFound, not a SQL error.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// chunkRow is a chunk ready to write.
+type chunkRow struct {
+	Ord     int
+	Text    string
+	Page    int
+	Section string
+	Vector  []float32
+}
+
+// writeResult is what a successful write changed.
+type writeResult struct {
+	KBVersion int64
+	Chunks    int
+}
+
+// writeVersion replaces the document's searchable chunks with those of version, in one
+// transaction: the old version stays searchable until this commits. It returns errSkip
+// when the version is already active, was superseded by a newer upload, or the document
+// is gone, which makes redelivered jobs idempotent.
+func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, embedderID string, rows []chunkRow) (writeResult, error) {
+	doc, err := getDocument(ctx, tx, dealershipID, documentID, true)
+	if errors.Is(err, ErrNotFound) {
+		return writeResult{}, errSkip
+	}
+	if err != nil {
+		return writeResult{}, err
+	}
+	if doc.ActiveVersion >= version || doc.LatestVersion != version {
+		return writeResult{}, errSkip
+	}
+	var oldChunks, oldTokens int64
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(token_count), 0) FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`,
+		documentID, dealershipID).Scan(&oldChunks, &oldTokens); err != nil {
+		return writeResult{}, fmt.Errorf("count old chunks: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`, documentID, dealershipID); err != nil {
+		return writeResult{}, fmt.Errorf("delete old chunks: %w", err)
+	}
+	ords := make([]int32, len(rows))
+	texts := make([]string, len(rows))
+	pages := make([]int32, len(rows))
+	sections := make([]string, len(rows))
+	vecs := make([]string, len(rows))
+	for i, r := range rows {
+		ords[i], texts[i], pages[i], sections[i] = int32(r.Ord), r.Text, int32(r.Page), r.Section
+		vecs[i] = pgvector.NewVector(r.Vector).String()
+	}
+	var newTokens int64
+	err = tx.QueryRow(ctx, `
+		WITH u AS (
+			SELECT u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
+				to_tsvector('english', u.section || ' ' || u.text) AS tsv
+			FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::text[]) AS u(ord, text, page, section, emb)
+		), ins AS (
+			INSERT INTO knowledge_chunks (dealership_id, document_id, version, ord, text, page, section, token_count, embedder, embedding, tsv)
+			SELECT $1, $2, $3, u.ord, u.text, u.page, u.section,
+				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $9, u.emb::vector, u.tsv
+			FROM u
+			RETURNING token_count
+		)
+		SELECT coalesce(sum(token_count), 0) FROM ins`,
+		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID).Scan(&newTokens)
+	if err != nil {
+		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl)
+		SELECT c.id, x.lexeme, c.dealership_id, c.document_id, cardinality(x.positions), c.token_count
+		FROM knowledge_chunks c, unnest(c.tsv) x
+		WHERE c.document_id = $1 AND c.dealership_id = $2`, documentID, dealershipID); err != nil {
+		return writeResult{}, fmt.Errorf("insert postings: %w", err)
+	}
+	kb, err := bumpStats(ctx, tx, dealershipID, int64(len(rows))-oldChunks, newTokens-oldTokens)
+	if err != nil {
+		return writeResult{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
+		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2`,
+		documentID, dealershipID, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), version, len(rows),
+		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)); err != nil {
+		return writeResult{}, fmt.Errorf("mark ready: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $2`,
+		documentID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY)); err != nil {
+		return writeResult{}, fmt.Errorf("mark version ready: %w", err)
+	}
+	return writeResult{KBVersion: kb, Chunks: len(rows)}, nil
+}
+
+// bumpStats adjusts the dealership's corpus statistics and moves its knowledge-base
+// version on by one, returning the new version.
+func bumpStats(ctx context.Context, tx pgx.Tx, dealershipID string, dChunks, dTokens int64) (int64, error) {
+	var kb int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO knowledge_stats (dealership_id, chunk_count, total_tokens, kb_version) VALUES ($1, greatest($2, 0), greatest($3, 0), 1)
+		ON CONFLICT (dealership_id) DO UPDATE SET chunk_count = greatest(knowledge_stats.chunk_count + $2, 0),
+			total_tokens = greatest(knowledge_stats.total_tokens + $3, 0), kb_version = knowledge_stats.kb_version + 1
+		RETURNING kb_version`, dealershipID, dChunks, dTokens).Scan(&kb)
+	if err != nil {
+		return 0, fmt.Errorf("update knowledge stats: %w", err)
+	}
+	return kb, nil
+}
+
+// setProgress records a job's stage and percent (and PROCESSING) for GetDocument and
+// WatchDocument, unless a newer version has taken over the document.
+func setProgress(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, stage knowledgev1.IngestStage, pct int) error {
+	_, err := tx.Exec(ctx, `UPDATE knowledge_documents SET status = $4, stage = $5, percent = $6, updated_at = now()
+		WHERE id = $1 AND dealership_id = $2 AND latest_version = $3 AND active_version < $3`,
+		documentID, dealershipID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING), int16(stage), pct)
+	if err != nil {
+		return fmt.Errorf("set progress: %w", err)
+	}
+	return nil
+}
+
+// markFailed records a version's failure; the active version, if any, stays searchable.
+// It reports whether the document's visible status changed (false when the version was
+// superseded or the document is gone).
+func markFailed(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, reason string) (bool, error) {
+	if _, err := tx.Exec(ctx, `UPDATE knowledge_document_versions SET status = $3, failure_reason = $4 WHERE document_id = $1 AND version = $2`,
+		documentID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_FAILED), reason); err != nil {
+		return false, fmt.Errorf("mark version failed: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE knowledge_documents SET status = $4, failure_reason = $5, percent = 100, updated_at = now()
+		WHERE id = $1 AND dealership_id = $2 AND latest_version = $3 AND active_version < $3`,
+		documentID, dealershipID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_FAILED), reason)
+	if err != nil {
+		return false, fmt.Errorf("mark failed: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// loadOriginal returns a version's media type and bytes.
+func loadOriginal(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32) (string, []byte, error) {
+	var ct string
+	var data []byte
+	err := tx.QueryRow(ctx, `SELECT v.content_type, b.content FROM knowledge_document_versions v
+		JOIN knowledge_blobs b ON b.dealership_id = v.dealership_id AND b.sha256 = v.sha256
+		WHERE v.document_id = $1 AND v.version = $2 AND v.dealership_id = $3`, documentID, version, dealershipID).Scan(&ct, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("load original: %w", err)
+	}
+	return ct, data, nil
+}
+
+// deleteDocument removes a document, its versions, chunks and postings, and the
+// originals no other version references; it returns the new knowledge-base version.
+func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string) (int64, error) {
+	if _, err := getDocument(ctx, tx, dealershipID, id, true); err != nil {
+		return 0, err
+	}
+	var n, tokens int64
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(token_count), 0) FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`,
+		id, dealershipID).Scan(&n, &tokens); err != nil {
+		return 0, fmt.Errorf("count chunks: %w", err)
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM knowledge_document_versions WHERE document_id = $1 AND dealership_id = $2 RETURNING sha256`, id, dealershipID)
+	if err != nil {
+		return 0, fmt.Errorf("delete versions: %w", err)
+	}
+	shas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("delete versions: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM knowledge_documents WHERE id = $1 AND dealership_id = $2`, id, dealershipID); err != nil {
+		return 0, fmt.Errorf("delete document: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM knowledge_blobs b WHERE b.dealership_id = $1 AND b.sha256 = ANY($2)
+		AND NOT EXISTS (SELECT 1 FROM knowledge_document_versions v WHERE v.dealership_id = b.dealership_id AND v.sha256 = b.sha256)`,
+		dealershipID, shas); err != nil {
+		return 0, fmt.Errorf("delete originals: %w", err)
+	}
+	return bumpStats(ctx, tx, dealershipID, -n, -tokens)
+}

@@ -1,0 +1,378 @@
+package knowledge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/avatar-fi/avatar/core/internal/store"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+)
+
+// RankingConfig tunes hybrid retrieval. Zero fields take the defaults, which were chosen
+// on the NFCorpus dev split (see cmd/avatar-eval-retrieval).
+type RankingConfig struct {
+	// K1 and B are the BM25 parameters; defaults 0.9 and 0.4.
+	K1, B float64
+	// RRFK is the reciprocal rank fusion constant; default 60.
+	RRFK float64
+	// LexicalWeight and VectorWeight weight each ranking in the fusion; defaults 1 and
+	// 0.25. A zero VectorWeight after defaults (set it negative) turns the vector side off.
+	LexicalWeight, VectorWeight float64
+	// Candidates is how many results each side contributes to the fusion; default 100.
+	Candidates int
+	// EfSearch is hnsw.ef_search for the vector side; default 100.
+	EfSearch int
+}
+
+func (r RankingConfig) withDefaults() RankingConfig {
+	if r.K1 <= 0 {
+		r.K1 = 0.9
+	}
+	if r.B <= 0 {
+		r.B = 0.4
+	}
+	if r.RRFK <= 0 {
+		r.RRFK = 60
+	}
+	if r.LexicalWeight <= 0 {
+		r.LexicalWeight = 1
+	}
+	if r.VectorWeight == 0 {
+		r.VectorWeight = 0.25
+	} else if r.VectorWeight < 0 {
+		r.VectorWeight = 0
+	}
+	if r.Candidates <= 0 {
+		r.Candidates = 100
+	}
+	if r.EfSearch <= 0 {
+		r.EfSearch = 100
+	}
+	return r
+}
+
+// SearchQuery is one retrieval request.
+type SearchQuery struct {
+	DealershipID string
+	Query        string
+	TopK         int
+	Tags         []string
+	// NoCache bypasses the Redis cache (benchmarks and evaluation).
+	NoCache bool
+}
+
+// Retrieve ranks the dealership's chunks for q. It reads through the Redis cache keyed by
+// dealership, knowledge-base version, normalised query, top-k and tags, and otherwise
+// runs hybrid retrieval on the read pool.
+func (s *Service) Retrieve(ctx context.Context, q SearchQuery) ([]*knowledgev1.SearchResult, error) {
+	start := time.Now()
+	norm := normaliseQuery(q.Query)
+	tags := slices.Clone(q.Tags)
+	sort.Strings(tags)
+	var key string
+	if s.cfg.CacheTTL > 0 && !q.NoCache {
+		kb, err := s.kbVersion(ctx, q.DealershipID)
+		if err == nil {
+			sum := sha256.Sum256([]byte(s.cfg.Embedder.ID() + "\x00" + strconv.Itoa(q.TopK) + "\x00" + strings.Join(tags, "\x1f") + "\x00" + norm))
+			key = s.cfg.KeyPrefix + "knowledge:search:" + q.DealershipID + ":" + strconv.FormatInt(kb, 10) + ":" + hex.EncodeToString(sum[:16])
+			raw, err := s.cfg.Redis.Get(ctx, key).Bytes()
+			switch {
+			case err == nil:
+				var res knowledgev1.SearchResponse
+				if proto.Unmarshal(raw, &res) == nil {
+					cacheRequests.WithLabelValues("hit").Inc()
+					searchDuration.WithLabelValues("hit").Observe(time.Since(start).Seconds())
+					return res.Results, nil
+				}
+			case errors.Is(err, redis.Nil):
+			default:
+				cacheRequests.WithLabelValues("error").Inc()
+				s.log.WarnContext(ctx, "search cache read failed", "error", err.Error())
+				key = ""
+			}
+		} else {
+			cacheRequests.WithLabelValues("error").Inc()
+			s.log.WarnContext(ctx, "knowledge version read failed", "error", err.Error())
+		}
+		if key != "" {
+			cacheRequests.WithLabelValues("miss").Inc()
+		}
+	}
+	results, err := s.retrieve(ctx, q.DealershipID, norm, q.TopK, tags)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		if raw, err := proto.Marshal(&knowledgev1.SearchResponse{Results: results}); err == nil {
+			if err := s.cfg.Redis.Set(ctx, key, raw, s.cfg.CacheTTL).Err(); err != nil {
+				s.log.WarnContext(ctx, "search cache write failed", "error", err.Error())
+			}
+		}
+	}
+	searchDuration.WithLabelValues("miss").Observe(time.Since(start).Seconds())
+	return results, nil
+}
+
+// normaliseQuery lower-cases and collapses white space, so trivially different
+// spellings of a query share a cache entry.
+func normaliseQuery(q string) string {
+	return strings.Join(strings.Fields(strings.ToLower(q)), " ")
+}
+
+func (s *Service) kbVersionKey(dealershipID string) string {
+	return s.cfg.KeyPrefix + "knowledge:kbv:" + dealershipID
+}
+
+// kbVersion returns the dealership's knowledge-base version from Redis, loading it from
+// PostgreSQL when Redis does not have it.
+func (s *Service) kbVersion(ctx context.Context, dealershipID string) (int64, error) {
+	v, err := s.cfg.Redis.Get(ctx, s.kbVersionKey(dealershipID)).Int64()
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("read knowledge version: %w", err)
+	}
+	var kb int64
+	err = store.InTenant(ctx, s.read, dealershipID, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT kb_version FROM knowledge_stats WHERE dealership_id = $1`, dealershipID).Scan(&kb)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load knowledge version: %w", err)
+	}
+	if err := s.storeKBVersion(ctx, dealershipID, kb); err != nil {
+		return 0, err
+	}
+	return kb, nil
+}
+
+// raiseVersion sets the key to v unless it already holds a larger version, so racing
+// writers never move the cache key backwards.
+var raiseVersion = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`)
+
+func (s *Service) storeKBVersion(ctx context.Context, dealershipID string, v int64) error {
+	if err := raiseVersion.Run(ctx, s.cfg.Redis, []string{s.kbVersionKey(dealershipID)}, v).Err(); err != nil {
+		return fmt.Errorf("store knowledge version: %w", err)
+	}
+	return nil
+}
+
+type ranked struct {
+	id    string
+	score float64
+}
+
+// retrieve runs BM25 and vector search and fuses them with weighted reciprocal rank
+// fusion, inside a tenant transaction on the read pool.
+func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k int, tags []string) ([]*knowledgev1.SearchResult, error) {
+	rc := s.ranking
+	var qvec []float32
+	if rc.VectorWeight > 0 {
+		vs, err := s.cfg.Embedder.Embed(ctx, []string{query})
+		if err != nil {
+			return nil, fmt.Errorf("embed query: %w", err)
+		}
+		qvec = vs[0]
+		if isZero(qvec) {
+			qvec = nil
+		}
+	}
+	var out []*knowledgev1.SearchResult
+	err := store.InTenant(ctx, s.read, dealershipID, func(tx pgx.Tx) error {
+		var docFilter []string
+		if len(tags) > 0 {
+			rows, err := tx.Query(ctx, `SELECT id::text FROM knowledge_documents WHERE dealership_id = $1 AND tags @> $2`, dealershipID, tags)
+			if err != nil {
+				return fmt.Errorf("tag filter: %w", err)
+			}
+			if docFilter, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return fmt.Errorf("tag filter: %w", err)
+			}
+			if len(docFilter) == 0 {
+				return nil
+			}
+		}
+		lex, err := s.bm25(ctx, tx, dealershipID, query, docFilter, rc.Candidates)
+		if err != nil {
+			return err
+		}
+		var vec []ranked
+		if qvec != nil {
+			if vec, err = s.vectorSearch(ctx, tx, dealershipID, qvec, docFilter, rc.Candidates); err != nil {
+				return err
+			}
+		}
+		fused := fuse(lex, vec, rc)
+		if len(fused) > k {
+			fused = fused[:k]
+		}
+		if len(fused) == 0 {
+			return nil
+		}
+		out, err = s.loadResults(ctx, tx, dealershipID, fused)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retrieve: %w", err)
+	}
+	return out, nil
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// bm25 scores chunks with Okapi BM25 over the posting list: document frequencies are
+// counted from the postings of the query's lexemes, the average length comes from
+// knowledge_stats, both maintained in the ingest transaction.
+func (s *Service) bm25(ctx context.Context, tx pgx.Tx, dealershipID, query string, docFilter []string, limit int) ([]ranked, error) {
+	filter := ""
+	args := []any{dealershipID, query, s.ranking.K1, s.ranking.B, limit}
+	if docFilter != nil {
+		filter = "WHERE p.document_id = ANY($6::uuid[])"
+		args = append(args, docFilter)
+	}
+	rows, err := tx.Query(ctx, `
+		WITH q AS (
+			SELECT DISTINCT x.lexeme AS term FROM unnest(to_tsvector('english', $2)) x
+		), st AS (
+			SELECT greatest(chunk_count, 1)::float8 AS n, greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl
+			FROM knowledge_stats WHERE dealership_id = $1
+		), p AS (
+			SELECT p.chunk_id, p.document_id, p.tf, p.dl, count(*) OVER (PARTITION BY p.term) AS df
+			FROM q JOIN knowledge_postings p ON p.dealership_id = $1 AND p.term = q.term
+		)
+		SELECT p.chunk_id::text,
+			sum(ln(1 + (st.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * ($3 + 1) / (p.tf + $3 * (1 - $4 + $4 * p.dl / st.avgdl))) AS score
+		FROM p CROSS JOIN st `+filter+`
+		GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("bm25: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ranked, error) {
+		var x ranked
+		err := r.Scan(&x.id, &x.score)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bm25: %w", err)
+	}
+	return out, nil
+}
+
+// vectorSearch asks the embedder's HNSW index for the nearest chunks by cosine distance.
+func (s *Service) vectorSearch(ctx context.Context, tx pgx.Tx, dealershipID string, qvec []float32, docFilter []string, limit int) ([]ranked, error) {
+	if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
+		strconv.Itoa(max(s.ranking.EfSearch, limit))); err != nil {
+		return nil, fmt.Errorf("set ef_search: %w", err)
+	}
+	filter := ""
+	args := []any{dealershipID, pgvector.NewVector(qvec).String(), limit}
+	if docFilter != nil {
+		filter = "AND document_id = ANY($4::uuid[])"
+		args = append(args, docFilter)
+	}
+	// The embedder id and dimension are inlined (validated in New) so that the planner
+	// can match the partial HNSW index.
+	cast := fmt.Sprintf("vector(%d)", s.cfg.Embedder.Dims())
+	rows, err := tx.Query(ctx, `SELECT id::text, embedding::`+cast+` <=> $2::`+cast+` AS d FROM knowledge_chunks
+		WHERE dealership_id = $1 AND embedder = '`+s.cfg.Embedder.ID()+`' `+filter+`
+		ORDER BY embedding::`+cast+` <=> $2::`+cast+` LIMIT $3`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ranked, error) {
+		var x ranked
+		err := r.Scan(&x.id, &x.score)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
+	}
+	// relaxed_order may return slightly out of order; restore it.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score < out[j].score })
+	return out, nil
+}
+
+// fuse combines the rankings with weighted reciprocal rank fusion.
+func fuse(lex, vec []ranked, rc RankingConfig) []ranked {
+	scores := map[string]float64{}
+	for i, r := range lex {
+		scores[r.id] += rc.LexicalWeight / (rc.RRFK + float64(i+1))
+	}
+	for i, r := range vec {
+		scores[r.id] += rc.VectorWeight / (rc.RRFK + float64(i+1))
+	}
+	out := make([]ranked, 0, len(scores))
+	for id, sc := range scores {
+		out = append(out, ranked{id: id, score: sc})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return out[i].id < out[j].id
+	})
+	return out
+}
+
+func (s *Service) loadResults(ctx context.Context, tx pgx.Tx, dealershipID string, fused []ranked) ([]*knowledgev1.SearchResult, error) {
+	ids := make([]string, len(fused))
+	for i, f := range fused {
+		ids[i] = f.id
+	}
+	rows, err := tx.Query(ctx, `SELECT c.id::text, c.document_id::text, d.title, c.text, c.page, c.section
+		FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
+		WHERE c.id = ANY($1::uuid[]) AND c.dealership_id = $2`, ids, dealershipID)
+	if err != nil {
+		return nil, fmt.Errorf("load results: %w", err)
+	}
+	byID := map[string]*knowledgev1.SearchResult{}
+	for rows.Next() {
+		var r knowledgev1.SearchResult
+		var page *int32
+		var section *string
+		if err := rows.Scan(&r.ChunkId, &r.DocumentId, &r.Title, &r.Text, &page, &section); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load results: %w", err)
+		}
+		r.Page, r.Section = page, section
+		byID[r.ChunkId] = &r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load results: %w", err)
+	}
+	out := make([]*knowledgev1.SearchResult, 0, len(fused))
+	for _, f := range fused {
+		if r, ok := byID[f.id]; ok {
+			r.Score = f.score
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
