@@ -1,0 +1,111 @@
+# Avatar — one entry point for developers and CI. `make run` and `make test` are the two
+# commands; everything they need is installed by deploy/dev/services.sh and the tools
+# target below (pinned versions, local plugins only).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+MODULES   := protocol media core edge loadtest
+TOOLS     := $(CURDIR)/.cache/tools
+BIN       := $(CURDIR)/bin
+BUF       := $(TOOLS)/buf
+STATICCHECK := $(TOOLS)/staticcheck
+GOTEST_FLAGS ?= -count=1 -timeout 15m
+# -race where it is cheap enough: the pure-Go and database-bound modules. The edge's cgo
+# engines run real-time tests that race instrumentation slows without adding coverage.
+RACE_MODULES := protocol media core
+
+BUF_VERSION            := v1.75.0
+PROTOC_GEN_GO_VERSION  := v1.36.12
+PROTOC_GEN_CONNECT_VERSION := v1.21.1
+STATICCHECK_VERSION    := v0.8.2
+
+export AVATAR_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/avatar_test?sslmode=disable
+export AVATAR_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+export AVATAR_TEST_NATS_URL     ?= nats://127.0.0.1:4222
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: check-go
+check-go:
+	@command -v go >/dev/null || { echo "Go 1.26+ is required (https://go.dev/dl); install it at /usr/local/go"; exit 1; }
+
+.PHONY: services
+services: ## install and start PostgreSQL+pgvector, Redis, NATS and the cgo libraries (idempotent)
+	@bash deploy/dev/services.sh
+
+.PHONY: tools
+tools: check-go ## install pinned code generators and linters into .cache/tools
+	@mkdir -p $(TOOLS)
+	@test -x $(BUF) || GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	@test -x $(TOOLS)/protoc-gen-go || GOBIN=$(TOOLS) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	@test -x $(TOOLS)/protoc-gen-connect-go || GOBIN=$(TOOLS) go install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_VERSION)
+	@test -x $(STATICCHECK) || GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x protocol/node_modules/.bin/protoc-gen-es || (cd protocol && npm ci --ignore-scripts --no-audit --no-fund --silent)
+
+.PHONY: generate
+generate: tools ## regenerate Go, Connect and TypeScript code from the protos
+	$(BUF) lint
+	$(BUF) generate
+	cd protocol && go mod tidy
+
+.PHONY: check-generated
+check-generated: generate ## fail when committed generated code is stale
+	@git add -N protocol/gen >/dev/null 2>&1 || true
+	@if ! git diff --quiet -- protocol/gen; then \
+		echo "generated code is stale: run 'make generate' and commit protocol/gen"; \
+		git diff --stat -- protocol/gen; exit 1; fi
+	@echo "generated code is current"
+
+.PHONY: breaking
+breaking: tools ## check the protos for breaking changes against main
+	$(BUF) breaking --against '.git#branch=main'
+
+.PHONY: lint
+lint: tools ## gofmt, go vet, staticcheck, buf lint
+	@out=$$(git ls-files '*.go' | grep -v '/gen/' | xargs gofmt -l); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go vet ./... && $(STATICCHECK) ./...; fi) || exit 1; done
+	$(BUF) lint
+	@echo "lint ok"
+
+.PHONY: build
+build: check-go ## build every binary into ./bin
+	@mkdir -p $(BIN)
+	@for m in core edge loadtest; do \
+		for d in $$m/cmd/*/; do [ -d "$$d" ] || continue; \
+			(cd $$m && go build -trimpath -o $(BIN)/ ./cmd/$$(basename $$d)) || exit 1; \
+		done; done
+	@ls $(BIN)
+
+.PHONY: test
+test: check-go services ## run every module's tests against the real services
+	bash deploy/dev/services_test.sh
+	@for m in $(MODULES); do \
+		pkgs=$$(cd $$m && go list ./... 2>/dev/null | grep -v '/gen/' || true); \
+		[ -n "$$pkgs" ] || { echo "== $$m: no packages yet"; continue; }; \
+		race=""; case " $(RACE_MODULES) " in *" $$m "*) race="-race";; esac; \
+		echo "== go test $$race $$m"; \
+		(cd $$m && go test $$race $(GOTEST_FLAGS) $$pkgs) || exit 1; \
+	done
+
+.PHONY: bench
+bench: check-go services ## run every benchmark once (-benchmem), per module
+	@for m in $(MODULES); do \
+		pkgs=$$(cd $$m && go list ./... 2>/dev/null | grep -v '/gen/' || true); \
+		[ -n "$$pkgs" ] || continue; \
+		echo "== bench $$m"; \
+		(cd $$m && go test -run '^$$' -bench . -benchmem -count=1 $$pkgs) || exit 1; \
+	done
+
+.PHONY: bench-media
+bench-media: check-go ## CPU per 20 ms frame of the full media path (decode, resample, VAD, encode)
+	cd media && go test -run '^$$' -bench 'MediaPath' -benchmem -count=5 ./...
+
+RUN_DIR := $(CURDIR)/.data/run
+.PHONY: run
+run: services build ## bring the whole system up on embedded defaults and print its URL
+	@bash deploy/dev/run.sh
