@@ -1,0 +1,25 @@
+// Package pipeline runs the turn-taking loop of one voice call: LISTENING →
+// USER_SPEAKING → THINKING → SPEAKING and back.
+//
+// The transport (package rtc) pushes the caller's audio in as 20 ms frames
+// of 16 kHz PCM (Call.Push) and plays the reply through an AudioOut, one
+// 48 kHz frame every 20 ms. In between, a Call runs voice activity
+// detection and end-of-turn detection (media/vad, media/endpoint) on the
+// pushing goroutine, streams the turn's audio into a speech-to-text Stream on
+// its own goroutine (partial transcripts flow out while the trainee speaks),
+// hands the final transcript to a Responder, splits the reply into
+// sentences, synthesises them one by one and paces the audio out at real
+// time.
+//
+// At a short pause (Config.Tentative) the transcript so far is finalised and
+// a reply is prepared speculatively; its audio is held until the end of the
+// turn is confirmed and dropped if the trainee goes on. Barge-in: speech
+// that starts while a reply is being prepared or played cancels the reply
+// (its context is cancelled with ErrBargeIn), empties the playout queue
+// before the next 20 ms tick, and the words not yet played are dropped from
+// the turn record.
+//
+// Every turn records its stage times (endpoint, stt_final, first_text,
+// first_audio, first_packet, turn_gap); they go to the events sink
+// (turn_latency) and to Config.OnTurn.
+package pipeline

@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/avatar-fi/avatar/edge/internal/stt"
+)
+
+type cmdKind uint8
+
+const (
+	cmdOpen cmdKind = iota
+	cmdFrame
+	cmdSegment
+	cmdFinal
+)
+
+// sttCmd is one instruction to the recogniser goroutine.
+type sttCmd struct {
+	kind      cmdKind
+	turn      int
+	frame     *[InFrameSamples]int16
+	speculate bool
+}
+
+// partialEvery is how often, in frames, the recogniser publishes a partial
+// transcript (200 ms).
+const partialEvery = 10
+
+var inFramePool = syncPool(func() *[InFrameSamples]int16 { return new([InFrameSamples]int16) })
+
+// sendSTT queues cmd for the recogniser without blocking; when the queue is
+// full the command is dropped and counted (a recogniser slower than real
+// time).
+func (c *Call) sendSTT(cmd sttCmd) {
+	select {
+	case c.sttCh <- cmd:
+	default:
+		if cmd.frame != nil {
+			inFramePool.Put(cmd.frame)
+		}
+		c.dropped.Add(1)
+	}
+}
+
+// sendFrame queues a copy of pcm for the recogniser.
+func (c *Call) sendFrame(pcm []int16) {
+	f := inFramePool.Get()
+	copy(f[:], pcm)
+	c.sendSTT(sttCmd{kind: cmdFrame, frame: f})
+}
+
+// sendPreroll queues the last n frames pushed (at most the ring's size).
+func (c *Call) sendPreroll(n int) {
+	n = min(n, prerollFrames, c.pushed)
+	for i := c.pushed - n; i < c.pushed; i++ {
+		c.sendFrame(c.ring[i%prerollFrames][:])
+	}
+}
+
+// runSTT owns the turn's recogniser stream: it opens one per user turn,
+// feeds it, publishes partials, segments at pauses and finalises at the
+// endpoint.
+func (c *Call) runSTT(ctx context.Context) {
+	var (
+		s       stt.Stream
+		turn    int
+		frames  int
+		partial string
+	)
+	closeStream := func() {
+		if s != nil {
+			s.Close()
+			s = nil
+		}
+	}
+	defer func() {
+		closeStream()
+		for {
+			select {
+			case cmd := <-c.sttCh:
+				if cmd.frame != nil {
+					inFramePool.Put(cmd.frame)
+				}
+			default:
+				return
+			}
+		}
+	}()
+	for {
+		var cmd sttCmd
+		select {
+		case <-ctx.Done():
+			return
+		case cmd = <-c.sttCh:
+		}
+		switch cmd.kind {
+		case cmdOpen:
+			closeStream()
+			turn, frames, partial = cmd.turn, 0, ""
+			var err error
+			if s, err = c.cfg.Transcriber.NewStream(ctx); err != nil {
+				c.log.LogAttrs(ctx, slog.LevelError, "open recogniser", slog.String("error", err.Error()))
+				s = nil
+			}
+		case cmdFrame:
+			if s != nil {
+				if err := s.Write(cmd.frame[:]); err != nil {
+					c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser write", slog.String("error", err.Error()))
+				}
+				frames++
+				if frames%partialEvery == 0 {
+					if p := s.Partial(); p != partial {
+						partial = p
+						c.partial.Store(&p)
+						c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+					}
+				}
+			}
+			inFramePool.Put(cmd.frame)
+		case cmdSegment:
+			if s == nil || cmd.turn != turn {
+				continue
+			}
+			if seg, ok := s.(stt.Segmenter); ok {
+				if err := seg.Segment(); err != nil {
+					c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser segment", slog.String("error", err.Error()))
+					continue
+				}
+				p := s.Partial()
+				if p != partial {
+					partial = p
+					c.partial.Store(&p)
+					c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+				}
+				if cmd.speculate {
+					c.onSegment(ctx, turn, p)
+				}
+			}
+		case cmdFinal:
+			if cmd.turn != turn {
+				continue
+			}
+			text := ""
+			if s != nil {
+				var err error
+				if text, err = s.Final(ctx); err != nil {
+					c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser final", slog.String("error", err.Error()))
+				}
+				closeStream()
+			}
+			c.onFinal(ctx, turn, text, time.Now())
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"strings"
+	"time"
+)
+
+// TurnRecord is what a completed turn leaves behind.
+type TurnRecord struct {
+	// Index is the turn's index in the call, from 1.
+	Index int
+	// UserText is the trainee's final transcript.
+	UserText string
+	// ReplyText is the reply as played: on barge-in, the words not played
+	// are dropped.
+	ReplyText string
+	// BargeIn is set when the trainee spoke over the reply.
+	BargeIn bool
+	// Stages holds each stage's duration, keyed by the Stage* names; a stage
+	// that did not happen (no reply audio) is absent.
+	Stages map[string]time.Duration
+	// Time is when the turn's endpoint was detected.
+	Time time.Time
+}
+
+// turn is the bookkeeping of one user turn and its reply; guarded by
+// Call.mu.
+type turn struct {
+	index      int
+	userText   string
+	lastVoiced time.Time
+	endpointAt time.Time
+	sttFinalAt time.Time
+	reply      *reply
+	done       bool
+}
+
+// stages computes the stage durations. Milestones reached early (by a
+// speculative reply, before the endpoint) count as zero-length stages.
+func (t *turn) stages() map[string]time.Duration {
+	st := make(map[string]time.Duration, len(Stages))
+	if t.endpointAt.IsZero() {
+		return st
+	}
+	st[StageEndpoint] = max(0, t.endpointAt.Sub(t.lastVoiced))
+	prev := t.endpointAt
+	step := func(name string, at time.Time) bool {
+		if at.IsZero() {
+			return false
+		}
+		if at.Before(prev) {
+			at = prev
+		}
+		st[name] = at.Sub(prev)
+		prev = at
+		return true
+	}
+	if !step(StageSTTFinal, t.sttFinalAt) || t.reply == nil {
+		return st
+	}
+	r := t.reply
+	if step(StageFirstText, r.firstTextAt) && step(StageFirstAudio, r.firstAudioAt) && step(StageFirstPacket, r.firstPacketAt) {
+		st[StageTurnGap] = r.firstPacketAt.Sub(t.lastVoiced)
+	}
+	return st
+}
+
+// playedText returns the reply text the caller heard: whole sentences
+// played, and the share of the words of a sentence cut short by barge-in.
+func (r *reply) playedText() string {
+	var parts []string
+	for _, s := range r.sentences {
+		if s.played == 0 {
+			break
+		}
+		if s.played >= s.frames && s.synthDone {
+			parts = append(parts, s.text)
+			continue
+		}
+		words := strings.Fields(s.text)
+		n := len(words) * s.played / max(s.frames, 1)
+		if n > 0 {
+			parts = append(parts, strings.Join(words[:n], " "))
+		}
+		break
+	}
+	return strings.Join(parts, " ")
+}
