@@ -359,6 +359,7 @@ func BenchmarkEncode(b *testing.B) {
 	}{
 		{name: "48k default", rate: 48000},
 		{name: "48k complexity 0", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(0)}},
+		{name: "48k complexity 5", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(5)}},
 		{name: "48k complexity 10", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(10)}},
 		{name: "48k fullband", rate: 48000, opts: []opus.EncoderOption{opus.WithMaxBandwidth(opus.Fullband)}},
 		{name: "16k default", rate: 16000},
