@@ -175,11 +175,3 @@ func TestLockoutGrows(t *testing.T) {
 		t.Fatalf("local lockout = %v", err)
 	}
 }
-
-// Example shows how a service guards a procedure with a named limit.
-func Example() {
-	// limiter, _ := ratelimit.New(rdb)
-	// if err := limiter.Allow(ctx, ratelimit.KnowledgeSearch, principal.UserID); err != nil {
-	//	return nil, err
-	// }
-}

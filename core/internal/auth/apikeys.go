@@ -1,0 +1,242 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/avatar-fi/avatar/core/internal/apierror"
+	"github.com/avatar-fi/avatar/core/internal/authn"
+	"github.com/avatar-fi/avatar/core/internal/pagetoken"
+	"github.com/avatar-fi/avatar/core/internal/principal"
+	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
+	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
+	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
+)
+
+// scoped runs fn in a transaction scoped to dealershipID (RLS applies) or, when it is
+// empty (super-admin work across tenants), in a plain transaction.
+func scoped(ctx context.Context, s *Service, dealershipID string, fn func(pgx.Tx) error) error {
+	if dealershipID == "" {
+		return store.InTx(ctx, s.cfg.DB, fn)
+	}
+	return store.InTenant(ctx, s.cfg.DB, dealershipID, fn)
+}
+
+// CreateApiKey implements AuthService.CreateApiKey. A dealership admin issues trainee or
+// admin keys for their own dealership; a super admin issues any role, where super-admin
+// and edge-service keys belong to no dealership.
+func (s *Service) CreateApiKey(ctx context.Context, req *connect.Request[authv1.CreateApiKeyRequest]) (*connect.Response[authv1.CreateApiKeyResponse], error) {
+	p, _ := principal.From(ctx)
+	m := req.Msg
+	var v validate.Errors
+	v.Text("name", m.GetName(), 1, 100)
+	v.ID("dealershipId", m.GetDealershipId(), false)
+	role := m.GetRole()
+	if _, ok := orgv1.Role_name[int32(role)]; !ok || role == orgv1.Role_ROLE_UNSPECIFIED {
+		v.Add("role", "must be one of ROLE_SUPER_ADMIN, ROLE_DEALERSHIP_ADMIN, ROLE_TRAINEE, ROLE_EDGE_SERVICE")
+	}
+	var expires *time.Time
+	if m.ExpireTime != nil {
+		if err := m.ExpireTime.CheckValid(); err != nil || !m.ExpireTime.AsTime().After(s.cfg.Now()) {
+			v.Add("expireTime", "must be in the future")
+		} else {
+			t := m.ExpireTime.AsTime()
+			expires = &t
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	did := m.GetDealershipId()
+	global := role == orgv1.Role_ROLE_SUPER_ADMIN || role == orgv1.Role_ROLE_EDGE_SERVICE
+	if !p.IsSuperAdmin() {
+		if global {
+			return nil, apierror.PermissionDenied("only a super admin may issue this role")
+		}
+		if did == "" {
+			did = p.DealershipID
+		}
+		if did != p.DealershipID {
+			return nil, apierror.NotFound("dealership")
+		}
+	}
+	switch {
+	case global && did != "":
+		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "must be empty for super-admin and edge-service keys"})
+	case !global && did == "":
+		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "is required for this role"})
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	secretHex := hex.EncodeToString(secret)
+	id := uuid.NewString()
+	var created time.Time
+	err := scoped(ctx, s, did, func(tx pgx.Tx) error {
+		var d any
+		if did != "" {
+			d = did
+			var exists bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM dealerships WHERE id = $1)", did).Scan(&exists); err != nil {
+				return fmt.Errorf("find dealership: %w", err)
+			}
+			if !exists {
+				return apierror.NotFound("dealership")
+			}
+		}
+		return tx.QueryRow(ctx, `INSERT INTO api_keys (id, dealership_id, name, role, secret_hash, created_by, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+			id, d, m.GetName(), role.String(), sha(secretHex), p.UserID, expires).Scan(&created)
+	})
+	if err != nil {
+		return nil, err
+	}
+	k := &authv1.ApiKey{Id: id, Name: m.GetName(), Role: role, DealershipId: did, CreateTime: timestamppb.New(created)}
+	if expires != nil {
+		k.ExpireTime = timestamppb.New(*expires)
+	}
+	return connect.NewResponse(&authv1.CreateApiKeyResponse{ApiKey: k, Secret: authn.APIKeyPrefix + id + "_" + secretHex}), nil
+}
+
+// AuthenticateKey implements authn.KeyAuthenticator: "ak_<id>_<secret>" → the key's
+// principal, refusing unknown, wrong, revoked and expired keys. last_used_at is written
+// at most once a minute per key.
+func (s *Service) AuthenticateKey(ctx context.Context, key string) (principal.Principal, error) {
+	rest := strings.TrimPrefix(key, authn.APIKeyPrefix)
+	id, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(id) != 36 || len(secret) != 64 {
+		return principal.Principal{}, authn.ErrInvalidCredential
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return principal.Principal{}, authn.ErrInvalidCredential
+	}
+	var role, did string
+	var hash []byte
+	var live bool
+	err := s.cfg.DB.QueryRow(ctx, `SELECT role, COALESCE(dealership_id::text, ''), secret_hash,
+		revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FROM api_keys WHERE id = $1`, id).Scan(&role, &did, &hash, &live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return principal.Principal{}, authn.ErrInvalidCredential
+	}
+	if err != nil {
+		return principal.Principal{}, fmt.Errorf("find API key: %w", err)
+	}
+	if subtle.ConstantTimeCompare(hash, sha(secret)) != 1 || !live {
+		return principal.Principal{}, authn.ErrInvalidCredential
+	}
+	if _, err := s.cfg.DB.Exec(ctx, `UPDATE api_keys SET last_used_at = now()
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, id); err != nil {
+		s.log.WarnContext(ctx, "record API key use", "error", err.Error())
+	}
+	return principal.Principal{UserID: "apikey:" + id, DealershipID: did, Role: orgv1.Role(orgv1.Role_value[role])}, nil
+}
+
+// ListApiKeys implements AuthService.ListApiKeys, newest first, paginated.
+func (s *Service) ListApiKeys(ctx context.Context, req *connect.Request[authv1.ListApiKeysRequest]) (*connect.Response[authv1.ListApiKeysResponse], error) {
+	p, _ := principal.From(ctx)
+	m := req.Msg
+	var v validate.Errors
+	v.ID("dealershipId", m.GetDealershipId(), false)
+	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
+	after, afterID, terr := pagetoken.Decode(m.GetPageToken())
+	if terr != nil {
+		v.Add("pageToken", "is not a page token from a previous answer")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	did := m.GetDealershipId()
+	if !p.IsSuperAdmin() {
+		if did == "" {
+			did = p.DealershipID
+		}
+		if did != p.DealershipID {
+			return nil, apierror.NotFound("dealership")
+		}
+	}
+	if after.IsZero() {
+		after = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		afterID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+	}
+	var out []*authv1.ApiKey
+	err := scoped(ctx, s, did, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id::text, name, role, COALESCE(dealership_id::text, ''), created_at, expires_at, last_used_at, revoked_at IS NOT NULL
+			FROM api_keys WHERE ($1 = '' OR dealership_id = NULLIF($1, '')::uuid) AND (created_at, id) < ($2, $3::uuid)
+			ORDER BY created_at DESC, id DESC LIMIT $4`, did, after, afterID, size+1)
+		if err != nil {
+			return fmt.Errorf("list API keys: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k authv1.ApiKey
+			var role string
+			var created time.Time
+			var expires, used *time.Time
+			if err := rows.Scan(&k.Id, &k.Name, &role, &k.DealershipId, &created, &expires, &used, &k.Revoked); err != nil {
+				return fmt.Errorf("scan API key: %w", err)
+			}
+			k.Role = orgv1.Role(orgv1.Role_value[role])
+			k.CreateTime = timestamppb.New(created)
+			if expires != nil {
+				k.ExpireTime = timestamppb.New(*expires)
+			}
+			if used != nil {
+				k.LastUsedTime = timestamppb.New(*used)
+			}
+			out = append(out, &k)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &authv1.ListApiKeysResponse{}
+	if len(out) > size {
+		out = out[:size]
+		last := out[size-1]
+		res.NextPageToken = pagetoken.Encode(last.CreateTime.AsTime(), last.Id)
+	}
+	res.ApiKeys = out
+	return connect.NewResponse(res), nil
+}
+
+// RevokeApiKey implements AuthService.RevokeApiKey. Another dealership's key answers
+// NotFound.
+func (s *Service) RevokeApiKey(ctx context.Context, req *connect.Request[authv1.RevokeApiKeyRequest]) (*connect.Response[authv1.RevokeApiKeyResponse], error) {
+	p, _ := principal.From(ctx)
+	var v validate.Errors
+	v.ID("id", req.Msg.GetId(), true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	did := ""
+	if !p.IsSuperAdmin() {
+		did = p.DealershipID
+	}
+	err := scoped(ctx, s, did, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
+			WHERE id = $1 AND ($2 = '' OR dealership_id = NULLIF($2, '')::uuid)`, req.Msg.GetId(), did)
+		if err != nil {
+			return fmt.Errorf("revoke API key: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apierror.NotFound("API key")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&authv1.RevokeApiKeyResponse{}), nil
+}

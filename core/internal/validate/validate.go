@@ -1,0 +1,118 @@
+// Package validate checks request fields and collects every violation, so one
+// InvalidArgument answer names all bad fields (apierror.Invalid).
+package validate
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/avatar-fi/avatar/core/internal/apierror"
+)
+
+// MaxEmail is the longest email address accepted (RFC 5321 path limit).
+const MaxEmail = 254
+
+// Errors collects field violations. The zero value is ready to use; not safe for
+// concurrent use.
+type Errors struct {
+	v []apierror.Violation
+}
+
+// Add records a violation.
+func (e *Errors) Add(field, description string) {
+	e.v = append(e.v, apierror.Violation{Field: field, Description: description})
+}
+
+// Err returns apierror.Invalid naming every violation, or nil when there is none.
+func (e *Errors) Err() error {
+	if len(e.v) == 0 {
+		return nil
+	}
+	return apierror.Invalid(e.v...)
+}
+
+// Email checks a required email address: at most MaxEmail bytes, one plain address
+// (no display name), no control characters or spaces.
+func (e *Errors) Email(field, v string) {
+	switch {
+	case v == "":
+		e.Add(field, "is required")
+	case len(v) > MaxEmail:
+		e.Add(field, "must be at most 254 characters")
+	case !utf8.ValidString(v) || strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0:
+		e.Add(field, "must not contain spaces or control characters")
+	default:
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@')+1:], ".") {
+			e.Add(field, "must be an email address like name@example.com")
+		}
+	}
+}
+
+// Text checks a text field: valid UTF-8, no control characters, between min and max
+// characters (runes). min 0 makes it optional.
+func (e *Errors) Text(field, v string, min, max int) {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case !utf8.ValidString(v):
+		e.Add(field, "must be valid UTF-8")
+	case min > 0 && strings.TrimSpace(v) == "":
+		e.Add(field, "is required")
+	case n < min:
+		e.Add(field, "is too short")
+	case n > max:
+		e.Add(field, "must be at most "+itoa(max)+" characters")
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		e.Add(field, "must not contain control characters")
+	}
+}
+
+// ID checks a UUID field; required says whether empty is a violation.
+func (e *Errors) ID(field, v string, required bool) {
+	if v == "" {
+		if required {
+			e.Add(field, "is required")
+		}
+		return
+	}
+	if len(v) != 36 {
+		e.Add(field, "must be an id (UUID)")
+		return
+	}
+	if _, err := uuid.Parse(v); err != nil {
+		e.Add(field, "must be an id (UUID)")
+	}
+}
+
+// PageSize checks a page size and returns it clamped: 0 means def, above max is an error.
+func (e *Errors) PageSize(field string, v int32, def, max int) int {
+	switch {
+	case v < 0:
+		e.Add(field, "must not be negative")
+		return def
+	case v == 0:
+		return def
+	case int(v) > max:
+		e.Add(field, "must be at most "+itoa(max))
+		return def
+	}
+	return int(v)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
