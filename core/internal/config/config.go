@@ -63,6 +63,26 @@ type Config struct {
 	EncryptionKeys []EncryptionKey
 	// OTLPEndpoint enables trace export when set. OTEL_EXPORTER_OTLP_ENDPOINT (standard name).
 	OTLPEndpoint string
+	// MaxUploadBytes caps one uploaded knowledge document. AVATAR_MAX_UPLOAD_BYTES,
+	// default 50 MiB.
+	MaxUploadBytes int64
+	// Embedder chooses the knowledge embedder: "hashed" (embedded, no network) or
+	// "openai" (an OpenAI-compatible /v1/embeddings server). AVATAR_EMBEDDER, default "hashed".
+	Embedder string
+	// EmbeddingsURL is the provider's base URL, e.g. https://api.openai.com/v1; required
+	// when Embedder is "openai". AVATAR_EMBEDDINGS_URL.
+	EmbeddingsURL string
+	// EmbeddingsAPIKey is sent as a Bearer token. AVATAR_EMBEDDINGS_API_KEY.
+	EmbeddingsAPIKey string
+	// EmbeddingsModel is the provider's model name. AVATAR_EMBEDDINGS_MODEL, default
+	// "text-embedding-3-small".
+	EmbeddingsModel string
+	// EmbeddingsDims is the embedder's vector dimension; changing it (or the model)
+	// queues re-embedding. AVATAR_EMBEDDINGS_DIMS, default 384 for "hashed", 1536 for "openai".
+	EmbeddingsDims int
+	// WebhookAllowPrivate lets knowledge webhooks target private and loopback addresses.
+	// AVATAR_WEBHOOK_ALLOW_PRIVATE, default false.
+	WebhookAllowPrivate bool
 }
 
 // EncryptionKey is one AES-256 key with the id stored beside each ciphertext.
@@ -76,23 +96,37 @@ type EncryptionKey struct {
 func Load(getenv func(string) string) (Config, error) {
 	l := loader{getenv: getenv}
 	c := Config{
-		Addr:              l.addr("AVATAR_CORE_ADDR", ":8080"),
-		DatabaseURL:       l.postgresURL("AVATAR_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/avatar?sslmode=disable", true),
-		DatabaseReadURL:   l.postgresURL("AVATAR_DATABASE_READ_URL", "", false),
-		DatabaseMaxConns:  int32(l.intRange("AVATAR_DATABASE_MAX_CONNS", 20, 1, 1000)),
-		RedisURL:          l.urlScheme("AVATAR_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
-		NATSURL:           l.urlSchemeOptional("AVATAR_NATS_URL", "nats", "tls"),
-		NATSEmbeddedAddr:  l.addr("AVATAR_NATS_EMBEDDED_ADDR", "127.0.0.1:4223"),
-		NATSStoreDir:      l.str("AVATAR_NATS_STORE_DIR", ".data/nats"),
-		LogLevel:          l.oneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		ShutdownTimeout:   l.duration("AVATAR_SHUTDOWN_TIMEOUT", 20*time.Second),
-		MaxRequestBytes:   int64(l.intRange("AVATAR_MAX_REQUEST_BYTES", 1<<20, 1024, 1<<30)),
-		CORSOrigins:       l.origins("AVATAR_CORS_ORIGINS", "http://localhost:5173"),
-		PublicURL:         l.urlScheme("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https"),
-		BootstrapEmail:    l.str("AVATAR_BOOTSTRAP_EMAIL", ""),
-		BootstrapPassword: l.str("AVATAR_BOOTSTRAP_PASSWORD", ""),
-		EncryptionKeys:    l.keys("AVATAR_ENCRYPTION_KEYS"),
-		OTLPEndpoint:      l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		Addr:                l.addr("AVATAR_CORE_ADDR", ":8080"),
+		DatabaseURL:         l.postgresURL("AVATAR_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/avatar?sslmode=disable", true),
+		DatabaseReadURL:     l.postgresURL("AVATAR_DATABASE_READ_URL", "", false),
+		DatabaseMaxConns:    int32(l.intRange("AVATAR_DATABASE_MAX_CONNS", 20, 1, 1000)),
+		RedisURL:            l.urlScheme("AVATAR_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
+		NATSURL:             l.urlSchemeOptional("AVATAR_NATS_URL", "nats", "tls"),
+		NATSEmbeddedAddr:    l.addr("AVATAR_NATS_EMBEDDED_ADDR", "127.0.0.1:4223"),
+		NATSStoreDir:        l.str("AVATAR_NATS_STORE_DIR", ".data/nats"),
+		LogLevel:            l.oneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		ShutdownTimeout:     l.duration("AVATAR_SHUTDOWN_TIMEOUT", 20*time.Second),
+		MaxRequestBytes:     int64(l.intRange("AVATAR_MAX_REQUEST_BYTES", 1<<20, 1024, 1<<30)),
+		CORSOrigins:         l.origins("AVATAR_CORS_ORIGINS", "http://localhost:5173"),
+		PublicURL:           l.urlScheme("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https"),
+		BootstrapEmail:      l.str("AVATAR_BOOTSTRAP_EMAIL", ""),
+		BootstrapPassword:   l.str("AVATAR_BOOTSTRAP_PASSWORD", ""),
+		EncryptionKeys:      l.keys("AVATAR_ENCRYPTION_KEYS"),
+		OTLPEndpoint:        l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		MaxUploadBytes:      int64(l.intRange("AVATAR_MAX_UPLOAD_BYTES", 50<<20, 1024, 1<<30)),
+		Embedder:            l.oneOf("AVATAR_EMBEDDER", "hashed", "hashed", "openai"),
+		EmbeddingsURL:       l.urlSchemeOptional("AVATAR_EMBEDDINGS_URL", "http", "https"),
+		EmbeddingsAPIKey:    l.str("AVATAR_EMBEDDINGS_API_KEY", ""),
+		EmbeddingsModel:     l.str("AVATAR_EMBEDDINGS_MODEL", "text-embedding-3-small"),
+		WebhookAllowPrivate: l.boolean("AVATAR_WEBHOOK_ALLOW_PRIVATE"),
+	}
+	defDims := 384
+	if c.Embedder == "openai" {
+		defDims = 1536
+	}
+	c.EmbeddingsDims = l.intRange("AVATAR_EMBEDDINGS_DIMS", defDims, 16, 2000)
+	if l.err == nil && c.Embedder == "openai" && c.EmbeddingsURL == "" {
+		l.fail("AVATAR_EMBEDDINGS_URL", "is required when AVATAR_EMBEDDER is openai")
 	}
 	if l.err == nil && (c.BootstrapEmail == "") != (c.BootstrapPassword == "") {
 		l.fail("AVATAR_BOOTSTRAP_PASSWORD", "AVATAR_BOOTSTRAP_EMAIL and AVATAR_BOOTSTRAP_PASSWORD must be set together")
@@ -131,6 +165,18 @@ func (l *loader) str(name, def string) string {
 func (l *loader) lookup(name string) (string, bool) {
 	v := strings.TrimSpace(l.getenv(name))
 	return v, v != ""
+}
+
+func (l *loader) boolean(name string) bool {
+	v, ok := l.lookup(name)
+	if !ok {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q must be true or false", v))
+	}
+	return b
 }
 
 func (l *loader) addr(name, def string) string {

@@ -49,6 +49,11 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "bootstrap email", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "nobody", "AVATAR_BOOTSTRAP_PASSWORD": "long-enough-password"}, wantVar: "AVATAR_BOOTSTRAP_EMAIL"},
 		{name: "keys format", env: map[string]string{"AVATAR_ENCRYPTION_KEYS": "nokey"}, wantVar: "AVATAR_ENCRYPTION_KEYS"},
 		{name: "keys length", env: map[string]string{"AVATAR_ENCRYPTION_KEYS": "k1:c2hvcnQ="}, wantVar: "AVATAR_ENCRYPTION_KEYS"},
+		{name: "upload bytes", env: map[string]string{"AVATAR_MAX_UPLOAD_BYTES": "many"}, wantVar: "AVATAR_MAX_UPLOAD_BYTES"},
+		{name: "embedder", env: map[string]string{"AVATAR_EMBEDDER": "bert"}, wantVar: "AVATAR_EMBEDDER"},
+		{name: "openai without url", env: map[string]string{"AVATAR_EMBEDDER": "openai"}, wantVar: "AVATAR_EMBEDDINGS_URL"},
+		{name: "embeddings dims", env: map[string]string{"AVATAR_EMBEDDINGS_DIMS": "5000"}, wantVar: "AVATAR_EMBEDDINGS_DIMS"},
+		{name: "webhook private", env: map[string]string{"AVATAR_WEBHOOK_ALLOW_PRIVATE": "maybe"}, wantVar: "AVATAR_WEBHOOK_ALLOW_PRIVATE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

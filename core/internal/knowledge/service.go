@@ -212,6 +212,9 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (*knowledgev1.Docu
 	if err != nil {
 		return nil, err
 	}
+	if in.Data == nil {
+		in.Data = []byte{}
+	}
 	sum := sha256.Sum256(in.Data)
 	sha := hex.EncodeToString(sum[:])
 	title := strings.TrimSpace(md.GetTitle())

@@ -1,0 +1,416 @@
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pgvector/pgvector-go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/avatar-fi/avatar/core/internal/knowledge/chunk"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
+	"github.com/avatar-fi/avatar/core/internal/store"
+	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+)
+
+// Run consumes ingest jobs until ctx ends, with cfg.Workers jobs in flight, and first
+// queues re-embedding jobs for documents embedded by another embedder. It returns after
+// the in-flight jobs finish (their messages are redelivered if they were cut short).
+func (s *Service) Run(ctx context.Context) error {
+	cons, err := s.consumer(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.queueReembedding(ctx); err != nil {
+		s.log.WarnContext(ctx, "queue re-embedding", "error", err.Error())
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.Workers))
+	if err != nil {
+		return fmt.Errorf("consume ingest jobs: %w", err)
+	}
+	stop := context.AfterFunc(ctx, msgs.Stop)
+	defer stop()
+	sem := make(chan struct{}, s.cfg.Workers)
+	for {
+		msg, err := msgs.Next()
+		if err != nil {
+			break
+		}
+		sem <- struct{}{}
+		s.wg.Add(1)
+		go func() {
+			defer func() { <-sem; s.wg.Done() }()
+			s.handle(context.WithoutCancel(ctx), msg)
+		}()
+	}
+	s.wg.Wait()
+	s.hooks.wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	n := s.cfg.Bus.Names
+	cons, err := s.cfg.Bus.JS.CreateOrUpdateConsumer(ctx, n.IngestStream, jetstream.ConsumerConfig{
+		Durable:       s.cfg.ConsumerName,
+		FilterSubject: n.Subject("ingest", "job", ">"),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute,
+		// The worker decides when a job is dead (MaxDeliver) and dead-letters it; the
+		// server's limit is a backstop above it.
+		MaxDeliver:    s.cfg.MaxDeliver + 2,
+		MaxAckPending: 1000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// handle processes one job message: ack on success or skip, retry with backoff on a
+// temporary failure, and dead-letter plus FAILED on a permanent failure or the last try.
+func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
+	var job eventsv1.IngestJob
+	if err := proto.Unmarshal(msg.Data(), &job); err != nil || job.DealershipId == "" || job.DocumentId == "" {
+		s.log.ErrorContext(ctx, "malformed ingest job", "subject", msg.Subject())
+		s.deadLetter(ctx, msg, "malformed job")
+		_ = msg.Term()
+		return
+	}
+	kind := job.Kind.String()
+	log := s.log.With("document_id", job.DocumentId, "dealership_id", job.DealershipId, "version", job.Version, "kind", kind)
+	delivered := 1
+	if md, err := msg.Metadata(); err == nil {
+		delivered = int(md.NumDelivered)
+	}
+	// Keep the message ours while a long job runs.
+	hctx, stopBeat := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	err := s.process(hctx, log, &job)
+	stopBeat()
+	var perm permanentError
+	switch {
+	case err == nil:
+		ingestJobs.WithLabelValues(kind, "ready").Inc()
+		_ = msg.DoubleAck(ctx)
+	case errors.Is(err, errSkip):
+		ingestJobs.WithLabelValues(kind, "skipped").Inc()
+		log.InfoContext(ctx, "ingest job skipped: nothing to do")
+		_ = msg.DoubleAck(ctx)
+	case errors.As(err, &perm) || delivered >= s.cfg.MaxDeliver:
+		reason := err.Error()
+		if !errors.As(err, &perm) {
+			reason = fmt.Sprintf("processing failed after %d attempts: %s", delivered, publicReason(err))
+		}
+		log.WarnContext(ctx, "ingest job failed", "error", err.Error(), "attempts", delivered)
+		ingestJobs.WithLabelValues(kind, "failed").Inc()
+		s.deadLetter(ctx, msg, reason)
+		if job.Kind == eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST {
+			s.fail(ctx, &job, reason)
+		}
+		_ = msg.Term()
+	default:
+		delay := s.cfg.Backoff[min(delivered-1, len(s.cfg.Backoff)-1)]
+		log.WarnContext(ctx, "ingest job will retry", "error", err.Error(), "attempt", delivered, "delay", delay.String())
+		ingestJobs.WithLabelValues(kind, "retry").Inc()
+		_ = msg.NakWithDelay(delay)
+	}
+}
+
+// publicReason turns a temporary error into text a dealership admin can act on without
+// exposing internals.
+func publicReason(err error) string {
+	switch {
+	case errors.Is(err, embed.ErrProvider), errors.Is(err, embed.ErrDimension):
+		return "the embeddings provider did not answer correctly; check its settings and upload again"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "processing timed out; upload again or split the document"
+	default:
+		return "an internal error occurred; upload again or contact support"
+	}
+}
+
+// deadLetter copies the job to <prefix>.ingest.dead.<dealership>, where it stays in the
+// stream for inspection (no consumer reads it), with the reason in a header.
+func (s *Service) deadLetter(ctx context.Context, msg jetstream.Msg, reason string) {
+	dealership := "unknown"
+	var job eventsv1.IngestJob
+	if proto.Unmarshal(msg.Data(), &job) == nil && job.DealershipId != "" {
+		dealership = job.DealershipId
+	}
+	m := nats.NewMsg(s.cfg.Bus.Names.Subject("ingest", "dead", dealership))
+	m.Data = msg.Data()
+	m.Header.Set("Avatar-Failure-Reason", reason)
+	m.Header.Set("Avatar-Original-Subject", msg.Subject())
+	if _, err := s.cfg.Bus.JS.PublishMsg(ctx, m); err != nil {
+		s.log.ErrorContext(ctx, "dead-letter ingest job", "error", err.Error())
+	}
+}
+
+func (s *Service) fail(ctx context.Context, job *eventsv1.IngestJob, reason string) {
+	var changed bool
+	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		changed, err = markFailed(ctx, tx, job.DealershipId, job.DocumentId, job.Version, reason)
+		return err
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "mark document failed", "error", err.Error(), "document_id", job.DocumentId)
+		return
+	}
+	if changed {
+		s.announce(ctx, job.DealershipId, job.DocumentId)
+	}
+}
+
+// announce sends the document's current state to watchers and, when it is final, to
+// the dealership's webhook.
+func (s *Service) announce(ctx context.Context, dealershipID, documentID string) {
+	p, err := s.progress(ctx, dealershipID, documentID)
+	if err != nil {
+		return
+	}
+	s.publishProgress(p)
+	switch p.Document.Status {
+	case knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, knowledgev1.DocumentStatus_DOCUMENT_STATUS_FAILED:
+		s.hooks.notify(ctx, dealershipID, p.Document)
+	}
+}
+
+// progressSubject is a core NATS subject (outside every stream) for live progress.
+func (s *Service) progressSubject(documentID string) string {
+	return s.cfg.Bus.Names.Subject("knowledge", "progress", documentID)
+}
+
+func (s *Service) publishProgress(p *knowledgev1.WatchDocumentResponse) {
+	if raw, err := proto.Marshal(p); err == nil {
+		_ = s.cfg.Bus.Conn.Publish(s.progressSubject(p.Document.Id), raw)
+	}
+}
+
+func (s *Service) stage(ctx context.Context, job *eventsv1.IngestJob, st knowledgev1.IngestStage, pct int) {
+	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, st, pct)
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "record progress", "error", err.Error())
+		return
+	}
+	s.publishProgress(&knowledgev1.WatchDocumentResponse{
+		Document: &knowledgev1.Document{Id: job.DocumentId, DealershipId: job.DealershipId, Status: knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING, Version: job.Version},
+		Stage:    st, Percent: int32(pct),
+	})
+}
+
+func (s *Service) process(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+	switch job.Kind {
+	case eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST:
+		return s.ingest(ctx, log, job)
+	case eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED:
+		return s.reembed(ctx, job)
+	default:
+		return permanentError{fmt.Errorf("unknown job kind %s", job.Kind)}
+	}
+}
+
+// ingest runs extract → chunk → embed → write for one document version.
+func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+	var (
+		ct   string
+		data []byte
+		doc  document
+	)
+	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		if doc, err = getDocument(ctx, tx, job.DealershipId, job.DocumentId, false); err != nil {
+			return err
+		}
+		if doc.ActiveVersion >= job.Version || doc.LatestVersion != job.Version {
+			return errSkip
+		}
+		ct, data, err = loadOriginal(ctx, tx, job.DealershipId, job.DocumentId, job.Version)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return errSkip
+	}
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
+	blocks, err := extract.Extract(ctx, ct, data, s.cfg.Limits)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return permanentError{err}
+	}
+	ingestStage.WithLabelValues("extract").Observe(time.Since(t0).Seconds())
+	t0 = time.Now()
+	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_CHUNKING, 20)
+	chunks := chunk.Split(blocks, s.cfg.Chunking)
+	if len(chunks) == 0 {
+		return permanentError{extract.ErrNoText}
+	}
+	ingestStage.WithLabelValues("chunk").Observe(time.Since(t0).Seconds())
+	t0 = time.Now()
+	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25)
+	rows := make([]chunkRow, len(chunks))
+	for start := 0; start < len(chunks); start += s.cfg.EmbedBatch {
+		end := min(start+s.cfg.EmbedBatch, len(chunks))
+		texts := make([]string, 0, end-start)
+		for _, c := range chunks[start:end] {
+			texts = append(texts, embedText(c.Section, c.Text))
+		}
+		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return fmt.Errorf("embed: %w", err)
+		}
+		for i, c := range chunks[start:end] {
+			rows[start+i] = chunkRow{Ord: c.Ord, Text: c.Text, Page: c.Page, Section: c.Section, Vector: vecs[i]}
+		}
+		if end < len(chunks) {
+			s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25+60*end/len(chunks))
+		}
+	}
+	ingestStage.WithLabelValues("embed").Observe(time.Since(t0).Seconds())
+	t0 = time.Now()
+	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
+	var res writeResult
+	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		res, err = writeVersion(ctx, tx, job.DealershipId, job.DocumentId, job.Version, s.cfg.Embedder.ID(), rows)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	ingestStage.WithLabelValues("write").Observe(time.Since(t0).Seconds())
+	ingestChunks.Add(float64(res.Chunks))
+	log.InfoContext(ctx, "document ready", "chunks", res.Chunks, "kb_version", res.KBVersion)
+	s.changed(ctx, job.DealershipId, job.DocumentId, res.KBVersion)
+	s.announce(ctx, job.DealershipId, job.DocumentId)
+	return nil
+}
+
+// embedText is what the embedder sees of a chunk: its section path, then its text.
+func embedText(section, text string) string {
+	if section == "" {
+		return text
+	}
+	return section + "\n" + text
+}
+
+// queueReembedding queues a REEMBED job for every document that has chunks embedded by
+// another embedder than the configured one (a change of model or dimension).
+func (s *Service) queueReembedding(ctx context.Context) error {
+	rows, err := s.cfg.Primary.Query(ctx, `SELECT DISTINCT dealership_id::text, document_id::text FROM knowledge_chunks WHERE embedder <> $1`, s.cfg.Embedder.ID())
+	if err != nil {
+		return fmt.Errorf("find stale embeddings: %w", err)
+	}
+	type pair struct{ d, doc string }
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
+		var p pair
+		err := r.Scan(&p.d, &p.doc)
+		return p, err
+	})
+	if err != nil {
+		return fmt.Errorf("find stale embeddings: %w", err)
+	}
+	for _, p := range ps {
+		job := &eventsv1.IngestJob{Kind: eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED, DealershipId: p.d, DocumentId: p.doc,
+			JobId: "reembed:" + p.doc + ":" + s.cfg.Embedder.ID()}
+		if err := s.enqueue(ctx, job); err != nil {
+			return err
+		}
+	}
+	if len(ps) > 0 {
+		s.log.InfoContext(ctx, "re-embedding queued", "documents", len(ps), "embedder", s.cfg.Embedder.ID())
+	}
+	return nil
+}
+
+// reembed recomputes the vectors of a document's chunks that another embedder wrote.
+// Lexical search keeps working on them meanwhile; the vector side sees them again once
+// they carry the current embedder's id.
+func (s *Service) reembed(ctx context.Context, job *eventsv1.IngestJob) error {
+	type row struct{ id, section, text string }
+	var rs []row
+	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id::text, coalesce(section, ''), text FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 AND embedder <> $3`,
+			job.DocumentId, job.DealershipId, s.cfg.Embedder.ID())
+		if err != nil {
+			return fmt.Errorf("load chunks: %w", err)
+		}
+		rs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.id, &x.section, &x.text)
+			return x, err
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return errSkip
+	}
+	for start := 0; start < len(rs); start += s.cfg.EmbedBatch {
+		end := min(start+s.cfg.EmbedBatch, len(rs))
+		texts := make([]string, 0, end-start)
+		ids := make([]string, 0, end-start)
+		for _, r := range rs[start:end] {
+			texts = append(texts, embedText(r.section, r.text))
+			ids = append(ids, r.id)
+		}
+		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return fmt.Errorf("embed: %w", err)
+		}
+		strs := make([]string, len(vecs))
+		for i, v := range vecs {
+			strs[i] = pgvector.NewVector(v).String()
+		}
+		err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE knowledge_chunks c SET embedding = u.emb::vector, embedder = $3
+				FROM unnest($1::uuid[], $2::text[]) AS u(id, emb) WHERE c.id = u.id AND c.dealership_id = $4`, ids, strs, s.cfg.Embedder.ID(), job.DealershipId)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("write embeddings: %w", err)
+		}
+	}
+	var kb int64
+	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		kb, err = bumpStats(ctx, tx, job.DealershipId, 0, 0)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(ctx, job.DealershipId, job.DocumentId, kb)
+	return nil
+}
