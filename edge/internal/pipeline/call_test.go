@@ -20,7 +20,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // fakeSTT recognises a fixed text once it has heard some audio.
 type fakeSTT struct{ text string }
 
-func (f fakeSTT) NewStream(context.Context) (stt.Stream, error) { return &fakeStream{text: f.text}, nil }
+func (f fakeSTT) NewStream(context.Context) (stt.Stream, error) {
+	return &fakeStream{text: f.text}, nil
+}
 
 type fakeStream struct {
 	mu     sync.Mutex
@@ -71,8 +73,16 @@ type recorder struct {
 }
 
 func (r *recorder) WriteFrame(pcm []int16) error { r.mu.Lock(); r.frames++; r.mu.Unlock(); return nil }
-func (r *recorder) Send(ev pipeline.Event)       { r.mu.Lock(); r.events = append(r.events, ev); r.mu.Unlock() }
-func (r *recorder) onTurn(t pipeline.TurnRecord) { r.mu.Lock(); r.turns = append(r.turns, t); r.mu.Unlock() }
+func (r *recorder) Send(ev pipeline.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	r.mu.Unlock()
+}
+func (r *recorder) onTurn(t pipeline.TurnRecord) {
+	r.mu.Lock()
+	r.turns = append(r.turns, t)
+	r.mu.Unlock()
+}
 func (r *recorder) snapshot() (int, []pipeline.Event, []pipeline.TurnRecord) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,0 +1,124 @@
+package rtc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// CallsPath is the WHIP-style endpoint: POST an offer here, DELETE the
+// Location it returns.
+const CallsPath = "/v1/calls"
+
+// Handler returns the HTTP handler for POST /v1/calls and DELETE
+// /v1/calls/{id}. Errors are plain text, "<REASON>: <message>", with the
+// status codes of DESIGN.md: 400 bad offer, 401 bad token, 404 unknown call,
+// 405 wrong method, 413 offer too large, 415 not application/sdp, 503 full
+// or draining (with Retry-After).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+CallsPath, s.handleOffer)
+	mux.HandleFunc("DELETE "+CallsPath+"/{id}", s.handleDelete)
+	mux.HandleFunc(CallsPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "POST")
+		httpError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use POST with an SDP offer")
+	})
+	mux.HandleFunc(CallsPath+"/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use DELETE to end the call")
+	})
+	return mux
+}
+
+func httpError(w http.ResponseWriter, status int, reason, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, reason+": "+msg+"\n")
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(h http.Header) string {
+	v := h.Get("Authorization")
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
+	id, err := s.Authenticate(r.Context(), bearer(r.Header))
+	if err != nil {
+		s.reject(err)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="avatar"`)
+		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid bearer access token is required")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
+		httpError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA", "Content-Type must be application/sdp")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxOfferBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			httpError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the SDP offer is too large")
+			return
+		}
+		httpError(w, http.StatusBadRequest, "VALIDATION_ERROR", "could not read the offer")
+		return
+	}
+	callID, answer, err := s.Offer(r.Context(), id, r.URL.Query().Get("sessionId"), string(body))
+	if err != nil {
+		status, reason, msg := offerStatus(err)
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+		if status >= 500 {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "answer offer", slog.String("error", err.Error()))
+		}
+		httpError(w, status, reason, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", CallsPath+"/"+callID)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// offerStatus maps an Offer error to an HTTP status, reason and a message
+// fit for clients.
+func offerStatus(err error) (int, string, string) {
+	switch {
+	case errors.Is(err, ErrNoOpus):
+		return http.StatusBadRequest, "UNSUPPORTED_MEDIA", "the offer must carry an Opus audio m-line"
+	case errors.Is(err, ErrBadOffer):
+		return http.StatusBadRequest, "VALIDATION_ERROR", "the body is not a usable SDP offer"
+	case errors.Is(err, ErrFull):
+		return http.StatusServiceUnavailable, "UNAVAILABLE", "this edge is at its call limit; try again or another edge"
+	case errors.Is(err, ErrDraining), errors.Is(err, ErrShutdown):
+		return http.StatusServiceUnavailable, "UNAVAILABLE", "this edge is draining; use another edge"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "UNAVAILABLE", "the request ended before the call was set up"
+	default:
+		return http.StatusInternalServerError, "INTERNAL", "the call could not be set up"
+	}
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	id, err := s.Authenticate(r.Context(), bearer(r.Header))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="avatar"`)
+		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid bearer access token is required")
+		return
+	}
+	if err := s.Hangup(id, r.PathValue("id")); err != nil {
+		httpError(w, http.StatusNotFound, "NOT_FOUND", "no such call")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
