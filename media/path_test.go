@@ -221,6 +221,7 @@ func BenchmarkMediaPath(b *testing.B) {
 	}{
 		{name: "48k codec + resamplers"},
 		{name: "16k codec, no resamplers", native: true},
+		{name: "48k codec + resamplers, encoder complexity 1", opts: []opus.EncoderOption{opus.WithComplexity(1)}},
 		{name: "48k codec + resamplers, encoder complexity 5", opts: []opus.EncoderOption{opus.WithComplexity(5)}},
 	}
 	for _, bm := range benchmarks {
@@ -255,4 +256,66 @@ func threadCPU(tb testing.TB) int64 {
 		tb.Fatalf("thread CPU clock: %v", err)
 	}
 	return ts.Nano()
+}
+
+// TestMediaPathBreakdown logs the thread CPU time of each stage of the
+// per-call path, per 20 ms frame, over all the real speech, so that the
+// budget can be read stage by stage. Each figure includes a clock read (a
+// system call, under a microsecond). It asserts nothing about time (the
+// machine is shared); BenchmarkMediaPath is the figure to quote.
+func TestMediaPathBreakdown(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	packets, reply := fixtures(t)
+	p := newCallPath(t, false)
+	stages := []string{"jitter push+pop", "opus decode 48k", "resample 48→16k", "vad + endpoint", "resample 16→48k", "opus encode 48k"}
+	var cost [6]int64
+	for i, pkt := range packets {
+		t0 := threadCPU(t)
+		_ = p.jb.Push(uint16(i), pkt)
+		f, err := p.jb.Pop(p.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1 := threadCPU(t)
+		n := 0
+		if f.Status == jitter.Ready {
+			n, err = p.dec.Decode(p.payload[:f.N], p.pcmIn)
+		} else {
+			n, err = p.dec.Decode(nil, p.pcmIn)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t2 := threadCPU(t)
+		k, err := p.down.Process(p.speech, p.pcmIn[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t3 := threadCPU(t)
+		prob, err := p.det.Process(p.speech[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.ep.Push(p.gate.Update(prob))
+		t4 := threadCPU(t)
+		if _, err := p.up.Process(p.replyUp, reply[i]); err != nil {
+			t.Fatal(err)
+		}
+		t5 := threadCPU(t)
+		if _, err := p.enc.Encode(p.replyUp, p.packet); err != nil {
+			t.Fatal(err)
+		}
+		t6 := threadCPU(t)
+		for s, d := range []int64{t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5} {
+			cost[s] += d
+		}
+	}
+	var total int64
+	var report string
+	for s, c := range cost {
+		total += c
+		report += fmt.Sprintf("\n  %-16s %6.1f µs", stages[s], float64(c)/float64(len(packets))/1000)
+	}
+	t.Logf("thread CPU per 20 ms frame over %d frames:%s\n  %-16s %6.1f µs", len(packets), report, "total", float64(total)/float64(len(packets))/1000)
 }

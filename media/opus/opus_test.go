@@ -358,7 +358,7 @@ func BenchmarkEncode(b *testing.B) {
 		opts []opus.EncoderOption
 	}{
 		{name: "48k default", rate: 48000},
-		{name: "48k complexity 0", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(0)}},
+		{name: "48k complexity 1", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(1)}},
 		{name: "48k complexity 5", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(5)}},
 		{name: "48k complexity 10", rate: 48000, opts: []opus.EncoderOption{opus.WithComplexity(10)}},
 		{name: "48k fullband", rate: 48000, opts: []opus.EncoderOption{opus.WithMaxBandwidth(opus.Fullband)}},
