@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
+	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
+)
+
+var errUsage = errors.New("usage")
+
+const usage = `usage: avatarctl [-core URL] <command> [flags]
+commands:
+  create-dealership -name NAME
+  create-user -dealership ID -email EMAIL -role trainee|admin|super [-name NAME] [-password PW | AVATAR_NEW_PASSWORD]
+  create-api-key -name NAME -role trainee|admin|super|edge [-dealership ID] [-expires 720h]
+  list-users [-dealership ID]
+  list-dealerships
+credentials: AVATAR_API_KEY, or AVATAR_EMAIL and AVATAR_PASSWORD (and AVATAR_TOTP_CODE)
+`
+
+var roles = map[string]orgv1.Role{
+	"super": orgv1.Role_ROLE_SUPER_ADMIN, "admin": orgv1.Role_ROLE_DEALERSHIP_ADMIN,
+	"trainee": orgv1.Role_ROLE_TRAINEE, "edge": orgv1.Role_ROLE_EDGE_SERVICE,
+}
+
+// run is avatarctl without the process: it returns the exit code (0 ok, 1 failure,
+// 2 usage).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stderr, usage)
+		if !errors.Is(err, flag.ErrHelp) && err.Error() != errUsage.Error() {
+			fmt.Fprintf(stderr, "avatarctl: %v\n", err)
+		}
+		return 2
+	default:
+		fmt.Fprintf(stderr, "avatarctl: %v\n", err)
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	global := flag.NewFlagSet("avatarctl", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	coreURL := global.String("core", orDefault(getenv("AVATAR_CORE_URL"), "http://localhost:8080"), "core URL")
+	if err := global.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		return errUsage
+	}
+	cmd, cargs := rest[0], rest[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	name := fs.String("name", "", "name")
+	dealership := fs.String("dealership", "", "dealership id")
+	email := fs.String("email", "", "email")
+	role := fs.String("role", "", "role")
+	pw := fs.String("password", getenv("AVATAR_NEW_PASSWORD"), "new user's password")
+	expires := fs.Duration("expires", 0, "API key lifetime")
+	if err := fs.Parse(cargs); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	c := &client{http: &http.Client{Timeout: 30 * time.Second}, url: strings.TrimRight(*coreURL, "/")}
+	if err := c.authenticate(ctx, getenv); err != nil {
+		return err
+	}
+	var out proto.Message
+	var err error
+	switch cmd {
+	case "create-dealership":
+		var res *connect.Response[orgv1.CreateDealershipResponse]
+		res, err = c.org().CreateDealership(ctx, authed(c, &orgv1.CreateDealershipRequest{Name: *name}))
+		out = msg(res)
+	case "create-user":
+		r, ok := roles[*role]
+		if !ok {
+			return fmt.Errorf("%w: -role must be trainee, admin or super", errUsage)
+		}
+		var res *connect.Response[orgv1.CreateUserResponse]
+		res, err = c.org().CreateUser(ctx, authed(c, &orgv1.CreateUserRequest{DealershipId: *dealership, Email: *email, Password: *pw, Role: r, DisplayName: *name}))
+		out = msg(res)
+	case "create-api-key":
+		r, ok := roles[*role]
+		if !ok {
+			return fmt.Errorf("%w: -role must be trainee, admin, super or edge", errUsage)
+		}
+		in := &authv1.CreateApiKeyRequest{Name: *name, Role: r, DealershipId: *dealership}
+		if *expires > 0 {
+			in.ExpireTime = timestamppb.New(time.Now().Add(*expires))
+		}
+		var res *connect.Response[authv1.CreateApiKeyResponse]
+		res, err = c.auth().CreateApiKey(ctx, authed(c, in))
+		out = msg(res)
+	case "list-users":
+		var res *connect.Response[orgv1.ListUsersResponse]
+		res, err = c.org().ListUsers(ctx, authed(c, &orgv1.ListUsersRequest{DealershipId: *dealership, PageSize: 500}))
+		out = msg(res)
+	case "list-dealerships":
+		var res *connect.Response[orgv1.ListDealershipsResponse]
+		res, err = c.org().ListDealerships(ctx, authed(c, &orgv1.ListDealershipsRequest{PageSize: 500}))
+		out = msg(res)
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	_, err = fmt.Fprintln(stdout, string(b))
+	return err
+}
+
+func msg[T any, PT interface {
+	*T
+	proto.Message
+}](res *connect.Response[T]) proto.Message {
+	if res == nil {
+		return nil
+	}
+	return PT(res.Msg)
+}
+
+type client struct {
+	http  *http.Client
+	url   string
+	token string
+}
+
+func (c *client) org() orgv1connect.OrgServiceClient {
+	return orgv1connect.NewOrgServiceClient(c.http, c.url)
+}
+
+func (c *client) auth() authv1connect.AuthServiceClient {
+	return authv1connect.NewAuthServiceClient(c.http, c.url)
+}
+
+// authed builds a request carrying the client's bearer credential.
+func authed[T any](c *client, m *T) *connect.Request[T] {
+	r := connect.NewRequest(m)
+	r.Header().Set("Authorization", "Bearer "+c.token)
+	r.Header().Set("User-Agent", "avatarctl")
+	return r
+}
+
+// authenticate takes AVATAR_API_KEY, or logs in with AVATAR_EMAIL and AVATAR_PASSWORD.
+func (c *client) authenticate(ctx context.Context, getenv func(string) string) error {
+	if k := getenv("AVATAR_API_KEY"); k != "" {
+		c.token = k
+		return nil
+	}
+	email, pw := getenv("AVATAR_EMAIL"), getenv("AVATAR_PASSWORD")
+	if email == "" || pw == "" {
+		return fmt.Errorf("%w: set AVATAR_API_KEY, or AVATAR_EMAIL and AVATAR_PASSWORD", errUsage)
+	}
+	res, err := c.auth().Login(ctx, connect.NewRequest(&authv1.LoginRequest{Email: email, Password: pw, TotpCode: getenv("AVATAR_TOTP_CODE")}))
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	c.token = res.Msg.AccessToken
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
