@@ -262,7 +262,7 @@ func (c *Call) speechEnd(now time.Time) {
 	c.setState(StateThinking)
 	idx := t.index
 	c.mu.Unlock()
-	c.sendSTT(sttCmd{kind: cmdFinal, turn: idx})
+	c.sendSTT(sttCmd{kind: cmdFinal, turn: idx, t: t})
 }
 
 // completeTurn records turn t and returns the call to LISTENING unless a new
@@ -289,17 +289,28 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 	}
 }
 
-// onFinal receives the final transcript of turn idx from the recogniser.
-func (c *Call) onFinal(ctx context.Context, idx int, text string, at time.Time) {
+// onFinal receives the final transcript of turn t from the recogniser. A
+// turn the trainee has already followed with another (they spoke again
+// before the final arrived) is recorded without a reply.
+func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := c.cur
-	if t == nil || t.index != idx || t.done {
+	if t == nil || t.done {
 		return
 	}
 	t.userText = text
 	t.sttFinalAt = at
-	c.cfg.Events.Send(Event{Type: EventFinalTranscript, Turn: idx, Text: text})
+	idx := t.index
+	if text != "" {
+		c.cfg.Events.Send(Event{Type: EventFinalTranscript, Turn: idx, Text: text})
+	}
+	if c.cur != t {
+		if text != "" {
+			c.completeTurn(t, false)
+		}
+		t.done = true
+		return
+	}
 	if text == "" {
 		// Noise, or nothing recognised: no reply.
 		if r := c.reply; r != nil && r.turn == t {

@@ -55,6 +55,10 @@ type Config struct {
 	MaxReplyAudio time.Duration
 	// Logger receives the call's logs (default: discarded).
 	Logger *slog.Logger
+	// Offline makes Push wait for the recogniser instead of dropping audio
+	// it cannot keep up with, for feeding recordings faster than real time
+	// (evaluation). Calls leave it off.
+	Offline bool
 }
 
 func (c Config) withDefaults() Config {

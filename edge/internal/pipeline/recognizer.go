@@ -21,6 +21,7 @@ const (
 type sttCmd struct {
 	kind      cmdKind
 	turn      int
+	t         *turn // cmdFinal: the turn to finalise
 	frame     *[InFrameSamples]int16
 	speculate bool
 }
@@ -35,6 +36,10 @@ var inFramePool = syncPool(func() *[InFrameSamples]int16 { return new([InFrameSa
 // full the command is dropped and counted (a recogniser slower than real
 // time).
 func (c *Call) sendSTT(cmd sttCmd) {
+	if c.cfg.Offline {
+		c.sttCh <- cmd
+		return
+	}
 	select {
 	case c.sttCh <- cmd:
 	default:
@@ -141,6 +146,7 @@ func (c *Call) runSTT(ctx context.Context) {
 			}
 		case cmdFinal:
 			if cmd.turn != turn {
+				c.onFinal(ctx, cmd.t, "", time.Now())
 				continue
 			}
 			text := ""
@@ -151,7 +157,7 @@ func (c *Call) runSTT(ctx context.Context) {
 				}
 				closeStream()
 			}
-			c.onFinal(ctx, turn, text, time.Now())
+			c.onFinal(ctx, cmd.t, text, time.Now())
 		}
 	}
 }

@@ -208,7 +208,9 @@ func TestEndToEnd(t *testing.T) {
 	c.Say(make([]int16, 8000))
 	c.Say(first.PCM) // the reply to this one is interrupted
 	c.Say(make([]int16, 8000))
-	if _, _, err := c.WaitEvent(ctx, i, func(ev pipeline.Event) bool { return ev.Type == pipeline.EventState && ev.State == pipeline.StateSpeaking }); err != nil {
+	if _, _, err := c.WaitEvent(ctx, i, func(ev pipeline.Event) bool {
+		return ev.Type == pipeline.EventState && ev.State == pipeline.StateSpeaking
+	}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)

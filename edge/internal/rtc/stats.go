@@ -11,9 +11,9 @@ type rxStats struct {
 	lost     int64
 	// jitter in RTP timestamp units (48 kHz), scaled by 16 as in RFC 3550
 	// appendix A.8.
-	jitter16   int64
+	jitter16    int64
 	lastTransit int64
-	clockStart time.Time
+	clockStart  time.Time
 }
 
 // update records a packet; it returns the number of packets missing just

@@ -1,0 +1,103 @@
+// Command avatar-eval-stt prints the word error rate of the embedded
+// speech-to-text engine (PocketSphinx) on a folder of 16 kHz mono WAV files
+// with a transcripts.tsv (header row file<TAB>text), sending each file
+// through the path a call's audio takes (Opus round trip, resampling,
+// endpointing, streaming decode split at pauses). Scoring lower-cases both
+// sides, strips punctuation and reads "oh" as "zero".
+//
+// It scores the generic language model and, with -domain-lm or AVATAR_STT_LM
+// set, the domain model interpolated with it, and ends with the line
+// WER=<value> for the generic model.
+//
+//	avatar-eval-stt [-v] [-domain-lm FILE] [-domain-weight 0.5] DIR
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/avatar-fi/avatar/edge/internal/evaluation"
+	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "avatar-eval-stt:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	verbose := flag.Bool("v", false, "print every clip's hypothesis")
+	domainLM := flag.String("domain-lm", os.Getenv("AVATAR_STT_LM"), "domain language model (ARPA or binary) to score as well; default $AVATAR_STT_LM")
+	weight := flag.Float64("domain-weight", pocketsphinx.DefaultDomainWeight, "interpolation weight of the domain model")
+	extra := flag.String("ps-args", "", "extra PocketSphinx arguments, space-separated (e.g. \"-maxhmmpf 10000\")")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: avatar-eval-stt [flags] DIR")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		return fmt.Errorf("want one dataset directory")
+	}
+	clips, err := speechset.Load(flag.Arg(0))
+	if err != nil {
+		return err
+	}
+	if len(clips) == 0 {
+		return fmt.Errorf("%s: no clips in transcripts.tsv", flag.Arg(0))
+	}
+	ctx := context.Background()
+	base := pocketsphinx.Config{ExtraArgs: strings.Fields(*extra)}
+
+	var domain *evaluation.Result
+	if *domainLM != "" {
+		cfg := base
+		cfg.DomainLM, cfg.DomainWeight = *domainLM, *weight
+		r, err := score(ctx, cfg, clips, *verbose, "domain")
+		if err != nil {
+			return err
+		}
+		domain = &r
+	}
+	generic, err := score(ctx, base, clips, *verbose, "generic")
+	if err != nil {
+		return err
+	}
+	if domain != nil {
+		report("domain ("+*domainLM+")", *domain)
+	}
+	report("generic", generic)
+	fmt.Printf("WER=%.4f\n", generic.WER())
+	return nil
+}
+
+func score(ctx context.Context, cfg pocketsphinx.Config, clips []speechset.Clip, verbose bool, name string) (evaluation.Result, error) {
+	tr, err := pocketsphinx.New(cfg)
+	if err != nil {
+		return evaluation.Result{}, err
+	}
+	defer tr.Close()
+	r, err := evaluation.Run(ctx, tr, clips)
+	if err != nil {
+		return r, err
+	}
+	if verbose {
+		for _, c := range r.Clips {
+			fmt.Printf("%s\t%s\t%d/%d\tref=%q\thyp=%q\n", name, c.Name, c.Errors, c.Words, c.Reference, c.Hypothesis)
+		}
+	}
+	return r, nil
+}
+
+func report(name string, r evaluation.Result) {
+	fmt.Printf("%s: WER %.4f (%d errors / %d words, %d clips, %.1f s of audio in %.1f s); finalise p50 %v p95 %v max %v\n",
+		name, r.WER(), r.Errors, r.Words, len(r.Clips), r.Audio.Seconds(), r.Wall.Seconds(),
+		r.FinaliseQuantile(0.5).Round(time.Millisecond), r.FinaliseQuantile(0.95).Round(time.Millisecond), r.FinaliseQuantile(1).Round(time.Millisecond))
+}
