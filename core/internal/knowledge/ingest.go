@@ -209,13 +209,18 @@ func (s *Service) publishProgress(p *knowledgev1.WatchDocumentResponse) {
 	}
 }
 
+// stage announces a job's progress to watchers; the first stage (extracting) is also
+// recorded in PostgreSQL, which marks the document PROCESSING. Later stages are only
+// published, to keep small documents cheap to ingest.
 func (s *Service) stage(ctx context.Context, job *eventsv1.IngestJob, st knowledgev1.IngestStage, pct int) {
-	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, st, pct)
-	})
-	if err != nil {
-		s.log.WarnContext(ctx, "record progress", "error", err.Error())
-		return
+	if st == knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING {
+		err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+			return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, st, pct)
+		})
+		if err != nil {
+			s.log.WarnContext(ctx, "record progress", "error", err.Error())
+			return
+		}
 	}
 	s.publishProgress(&knowledgev1.WatchDocumentResponse{
 		Document: &knowledgev1.Document{Id: job.DocumentId, DealershipId: job.DealershipId, Status: knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING, Version: job.Version},

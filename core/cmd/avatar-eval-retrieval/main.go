@@ -1,0 +1,394 @@
+// Command avatar-eval-retrieval measures knowledge retrieval on a BEIR-format folder
+// (corpus.jsonl or corpus.jsonl.gz, queries.jsonl, qrels.tsv; -split dev reads
+// queries_dev.jsonl and qrels_dev.tsv). It creates a scratch database, ingests every
+// corpus document through the real upload → JetStream job → extract → chunk → embed →
+// write path, runs every query through hybrid Search, and prints nDCG@10, recall@100 and
+// MRR@10; the last line is "nDCG@10=<value>". The scratch database and streams are
+// removed afterwards.
+//
+//	avatar-eval-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-split dev] [-vector-weights 0,0.25,0.5]
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/knowledge"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/secrets"
+	"github.com/avatar-fi/avatar/core/internal/store"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type options struct {
+	dataset, split, dbURL, redisURL, natsURL string
+	vectorWeights                            []float64
+	k1, b                                    float64
+	workers                                  int
+	limitQueries                             int
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("avatar-eval-retrieval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	var weights string
+	fs.StringVar(&o.dataset, "dataset", "", "BEIR-format folder (required)")
+	fs.StringVar(&o.split, "split", "test", "test (queries.jsonl, qrels.tsv) or dev (queries_dev.jsonl, qrels_dev.tsv)")
+	fs.StringVar(&o.dbURL, "database-url", envOr("AVATAR_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server; a scratch database is created on it")
+	fs.StringVar(&o.redisURL, "redis-url", envOr("AVATAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	fs.StringVar(&o.natsURL, "nats-url", envOr("AVATAR_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL")
+	fs.StringVar(&weights, "vector-weights", "", "comma-separated vector weights to compare (default: the service default only); the last is reported last")
+	fs.Float64Var(&o.k1, "k1", 0, "BM25 k1 (0: default)")
+	fs.Float64Var(&o.b, "b", 0, "BM25 b (0: default)")
+	fs.IntVar(&o.workers, "workers", 4, "ingest workers")
+	fs.IntVar(&o.limitQueries, "limit-queries", 0, "evaluate only the first n queries (0: all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.dataset == "" {
+		fmt.Fprintln(stderr, "avatar-eval-retrieval: -dataset is required")
+		return 2
+	}
+	for _, w := range strings.Split(weights, ",") {
+		if strings.TrimSpace(w) == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "avatar-eval-retrieval: -vector-weights: %v\n", err)
+			return 2
+		}
+		o.vectorWeights = append(o.vectorWeights, f)
+	}
+	if err := eval(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "avatar-eval-retrieval: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+type corpusDoc struct {
+	ID    string `json:"_id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+}
+
+type query struct {
+	ID   string `json:"_id"`
+	Text string `json:"text"`
+}
+
+func openMaybeGz(dir, name string) (io.ReadCloser, error) {
+	if f, err := os.Open(filepath.Join(dir, name)); err == nil {
+		return f, nil
+	}
+	f, err := os.Open(filepath.Join(dir, name+".gz"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s(.gz): %w", name, err)
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("gunzip %s: %w", name, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{gz, f}, nil
+}
+
+func readJSONL[T any](dir, name string) ([]T, error) {
+	r, err := openMaybeGz(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []T
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, v)
+	}
+	return out, sc.Err()
+}
+
+func readQrels(dir, name string) (map[string]map[string]int, error) {
+	r, err := openMaybeGz(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := map[string]map[string]int{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) < 3 || f[0] == "query-id" {
+			continue
+		}
+		g, err := strconv.Atoi(strings.TrimSpace(f[2]))
+		if err != nil {
+			continue
+		}
+		if out[f[0]] == nil {
+			out[f[0]] = map[string]int{}
+		}
+		out[f[0]][f[1]] = g
+	}
+	return out, sc.Err()
+}
+
+func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	qname, rname := "queries.jsonl", "qrels.tsv"
+	if o.split == "dev" {
+		qname, rname = "queries_dev.jsonl", "qrels_dev.tsv"
+	}
+	docs, err := readJSONL[corpusDoc](o.dataset, "corpus.jsonl")
+	if err != nil {
+		return err
+	}
+	queries, err := readJSONL[query](o.dataset, qname)
+	if err != nil {
+		return err
+	}
+	qrels, err := readQrels(o.dataset, rname)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// Scratch database.
+	suffix := randHex(4)
+	dbName := "avatar_eval_" + suffix
+	admin, err := pgx.Connect(ctx, o.dbURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
+		return fmt.Errorf("create scratch database: %w", err)
+	}
+	defer func() {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+	}()
+	u, err := url.Parse(o.dbURL)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	u.Path = "/" + dbName
+	pc, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	pc.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return fmt.Errorf("connect scratch database: %w", err)
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool, nil); err != nil {
+		return err
+	}
+	var dealership string
+	if err := pool.QueryRow(ctx, "INSERT INTO dealerships (name) VALUES ('eval') RETURNING id::text").Scan(&dealership); err != nil {
+		return fmt.Errorf("create dealership: %w", err)
+	}
+	ropts, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return fmt.Errorf("redis url: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+	tag := strings.ToUpper(suffix)
+	names := events.Names{Prefix: "eval" + suffix, EventsStream: "EVAL" + tag + "_EVENTS", IngestStream: "EVAL" + tag + "_INGEST"}
+	bus, err := events.Connect(ctx, events.Config{URL: o.natsURL, Name: "avatar-eval-retrieval", Names: names}, log)
+	if err != nil {
+		return fmt.Errorf("connect NATS: %w", err)
+	}
+	defer func() {
+		c := context.WithoutCancel(ctx)
+		_ = bus.JS.DeleteStream(c, names.EventsStream)
+		_ = bus.JS.DeleteStream(c, names.IngestStream)
+		bus.Close()
+	}()
+	box, _ := secrets.New(secrets.DevelopmentKey())
+	emb, _ := embed.NewHashed(0)
+	svc, err := knowledge.New(ctx, knowledge.Config{
+		Primary: pool, Redis: rdb, Bus: bus, Embedder: emb, Sealer: box, Log: log,
+		KeyPrefix: "eval:" + suffix + ":", Workers: o.workers, CacheTTL: -1,
+	})
+	if err != nil {
+		return err
+	}
+	wctx, stopWorkers := context.WithCancel(ctx)
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); _ = svc.Run(wctx) }()
+	defer func() { stopWorkers(); <-workersDone }()
+
+	// Ingest.
+	start := time.Now()
+	docByID := map[string][]string{} // document id → corpus ids (identical texts share a document)
+	var mu sync.Mutex
+	jobs := make(chan corpusDoc)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range jobs {
+				text := d.Text
+				if d.Title != "" {
+					text = d.Title + "\n\n" + d.Text
+				}
+				doc, err := svc.Upload(ctx, knowledge.UploadInput{DealershipID: dealership,
+					Metadata: &knowledgev1.DocumentMetadata{Title: d.ID, Filename: d.ID + ".txt"}, Data: []byte(text)})
+				if err != nil {
+					select {
+					case errc <- fmt.Errorf("upload %s: %w", d.ID, err):
+					default:
+					}
+					continue
+				}
+				mu.Lock()
+				docByID[doc.Id] = append(docByID[doc.Id], d.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, d := range docs {
+		jobs <- d
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	uploaded := time.Since(start)
+	for {
+		var pending, failed, chunks int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN (1, 2)), count(*) FILTER (WHERE status = 4), coalesce(sum(chunk_count), 0) FROM knowledge_documents`).Scan(&pending, &failed, &chunks); err != nil {
+			return fmt.Errorf("poll ingestion: %w", err)
+		}
+		if pending == 0 {
+			el := time.Since(start)
+			fmt.Fprintf(stdout, "ingested %d documents (%d failed) into %d chunks in %s (uploads %s): %.0f chunks/s\n",
+				len(docByID), failed, chunks, el.Round(time.Millisecond), uploaded.Round(time.Millisecond), float64(chunks)/el.Seconds())
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	for _, stmt := range []string{"VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_chunks"} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("vacuum: %w", err)
+		}
+	}
+
+	// Queries.
+	var judged []query
+	for _, q := range queries {
+		if len(qrels[q.ID]) > 0 {
+			judged = append(judged, q)
+		}
+	}
+	if o.limitQueries > 0 && len(judged) > o.limitQueries {
+		judged = judged[:o.limitQueries]
+	}
+	weights := o.vectorWeights
+	if len(weights) == 0 {
+		weights = []float64{0} // the service default
+	}
+	var last scores
+	for _, w := range weights {
+		rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w}
+		if w == 0 && len(o.vectorWeights) > 0 {
+			rc.VectorWeight = -1 // explicit 0: lexical only
+		}
+		s := svc.WithRanking(rc)
+		var sum scores
+		var lat []time.Duration
+		for _, q := range judged {
+			t0 := time.Now()
+			res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
+			if err != nil {
+				return fmt.Errorf("search %s: %w", q.ID, err)
+			}
+			lat = append(lat, time.Since(t0))
+			ranking := make([]string, 0, len(res))
+			for _, r := range res {
+				ranking = append(ranking, docByID[r.DocumentId]...)
+			}
+			sc := evaluate(ranking, qrels[q.ID])
+			sum.NDCG10 += sc.NDCG10
+			sum.Recall100 += sc.Recall100
+			sum.MRR10 += sc.MRR10
+		}
+		n := float64(len(judged))
+		last = scores{sum.NDCG10 / n, sum.Recall100 / n, sum.MRR10 / n}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		label := "default"
+		if len(o.vectorWeights) > 0 {
+			label = strconv.FormatFloat(w, 'f', -1, 64)
+		}
+		fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
+			o.split, len(judged), label, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
+	}
+	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
+	return nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
