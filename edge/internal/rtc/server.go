@@ -94,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("%w: PublicIPs: %w", ErrConfig, err)
 		}
 	}
+	metrics.ActiveCalls.WithLabelValues(cfg.Region).Add(0)
 	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return s, nil
 }

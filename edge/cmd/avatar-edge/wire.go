@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/avatar-fi/avatar/edge/internal/auth"
+	"github.com/avatar-fi/avatar/edge/internal/config"
+	"github.com/avatar-fi/avatar/edge/internal/dialogue"
+	"github.com/avatar-fi/avatar/edge/internal/events"
+	"github.com/avatar-fi/avatar/edge/internal/pipeline"
+	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
+	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
+	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
+)
+
+// run wires the edge by hand, binds every listener, serves until ctx ends,
+// then drains.
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	transcriber, closeSTT, err := newTranscriber(cfg)
+	if err != nil {
+		return fmt.Errorf("speech-to-text (%s): %w", cfg.STT, err)
+	}
+	defer closeSTT()
+	synthesizer, err := newSynthesizer(cfg)
+	if err != nil {
+		return fmt.Errorf("text-to-speech (%s): %w", cfg.TTS, err)
+	}
+	verifier, err := auth.New(cfg.CoreURL, cfg.TokenIssuer)
+	if err != nil {
+		return err
+	}
+	pub := events.New(cfg.NATSURL, cfg.Region, log)
+	if err := pub.Start(ctx); err != nil {
+		log.Warn("NATS unavailable; events will not be published", "error", err.Error())
+	}
+	defer pub.Stop()
+
+	ice := make([]webrtc.ICEServer, 0, len(cfg.ICEServers))
+	for _, u := range cfg.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: []string{u}, Username: cfg.TURNUsername, Credential: cfg.TURNCredential})
+	}
+	srv, err := rtc.New(rtc.Config{
+		Region:      cfg.Region,
+		UDPPort:     cfg.UDPPort,
+		PublicIPs:   cfg.PublicIPs,
+		ICEServers:  ice,
+		MaxCalls:    cfg.MaxCalls,
+		Auth:        verifier,
+		Transcriber: transcriber,
+		Synthesizer: synthesizer,
+		// PLACEHOLDER until the coach and customer engines (next issue).
+		Responder: dialogue.Echo{},
+		OnTurn: func(info rtc.CallInfo, rec pipeline.TurnRecord) {
+			pub.TurnCompleted(info.SessionID, info.Identity.UserID, info.Identity.DealershipID, rec)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(rtc.CallsPath, srv.Handler())
+	mux.Handle(rtc.CallsPath+"/", srv.Handler())
+	path, h := conversationv1connect.NewConversationServiceHandler(rtc.NewConversationHandler(srv))
+	mux.Handle(path, h)
+	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if srv.Draining() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		if srv.ActiveCalls() >= srv.Capacity() {
+			http.Error(w, "at call limit", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok\ncalls %d/%d\nnats %v\n", srv.ActiveCalls(), srv.Capacity(), pub.Connected())
+	})
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	hbCtx, stopHB := context.WithCancel(ctx)
+	hbDone := make(chan struct{})
+	cpu := newCPUMeter()
+	go func() {
+		defer close(hbDone)
+		pub.Heartbeats(hbCtx, events.DefaultHeartbeatInterval, func() *eventsv1.EdgeHeartbeat {
+			return &eventsv1.EdgeHeartbeat{
+				EdgeId: cfg.EdgeID, Url: cfg.PublicURL,
+				ActiveCalls: int32(srv.ActiveCalls()), Capacity: int32(srv.Capacity()),
+				CpuLoad: cpu.load(), Draining: srv.Draining(),
+			}
+		})
+	}()
+	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "stt", cfg.STT, "tts", cfg.TTS, "max_calls", cfg.MaxCalls)
+
+	select {
+	case err := <-serveErr:
+		stopHB()
+		<-hbDone
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("draining", "active_calls", srv.ActiveCalls(), "deadline", cfg.ShutdownTimeout.String())
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Drain(dctx); err != nil {
+		log.Warn("drain deadline passed; remaining calls ended", "error", err.Error())
+	}
+	pub.Heartbeat(&eventsv1.EdgeHeartbeat{EdgeId: cfg.EdgeID, Url: cfg.PublicURL, Capacity: int32(srv.Capacity()), Draining: true})
+	stopHB()
+	<-hbDone
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown HTTP: %w", err)
+	}
+	log.Info("edge stopped")
+	return nil
+}
+
+func newTranscriber(cfg config.Config) (pipeline.Transcriber, func(), error) {
+	switch cfg.STT {
+	case "pocketsphinx":
+		t, err := pocketsphinx.New(pocketsphinx.Config{DomainLM: cfg.STTLM, DomainWeight: cfg.STTLMWeight, Prewarm: 2})
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, func() { t.Close() }, nil
+	default:
+		return newProviderTranscriber(cfg)
+	}
+}
+
+func newSynthesizer(cfg config.Config) (pipeline.Synthesizer, error) {
+	switch cfg.TTS {
+	case "espeak":
+		return espeak.New(espeak.Config{Voice: cfg.TTSVoice})
+	default:
+		return newProviderSynthesizer(cfg)
+	}
+}
+
+// cpuMeter measures the process's CPU use per core between calls.
+type cpuMeter struct {
+	last time.Time
+	cpu  time.Duration
+}
+
+func newCPUMeter() *cpuMeter { return &cpuMeter{last: time.Now(), cpu: processCPU()} }
+
+func (m *cpuMeter) load() float64 {
+	now, cpu := time.Now(), processCPU()
+	wall := now.Sub(m.last)
+	used := cpu - m.cpu
+	m.last, m.cpu = now, cpu
+	if wall <= 0 {
+		return 0
+	}
+	return used.Seconds() / wall.Seconds() / float64(runtime.NumCPU())
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
