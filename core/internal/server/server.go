@@ -125,7 +125,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Handler is the full middleware chain around the mux; exposed for tests.
 func (s *Server) Handler() http.Handler {
-	return telemetry.RequestIDMiddleware(securityHeaders(cors(s.cfg.CORSOrigins, s.mux)))
+	return telemetry.RequestIDMiddleware(securityHeaders(cors(s.cfg.CORSOrigins, apierror.HTTPMiddleware(s.mux))))
 }
 
 // Serve serves until ctx is cancelled, then drains: /readyz turns 503, the listener

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/health"
 	"github.com/avatar-fi/avatar/core/internal/server"
+	errorsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/errors/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
 )
@@ -121,14 +124,17 @@ func TestErrorModel(t *testing.T) {
 func TestBadInputOverHTTP(t *testing.T) {
 	b := setup(t, 5*time.Second)
 	tests := []struct {
-		name     string
-		body     string
-		ctype    string
-		wantHTTP int
+		name       string
+		body       string
+		ctype      string
+		wantHTTP   int
+		wantReason string
+		wantField  string
 	}{
-		{name: "malformed json", body: `{"id":`, ctype: "application/json", wantHTTP: http.StatusBadRequest},
-		{name: "wrong type", body: `{"id": 42}`, ctype: "application/json", wantHTTP: http.StatusBadRequest},
-		{name: "oversized body", body: `{"id":"` + strings.Repeat("x", 10000) + `"}`, ctype: "application/json", wantHTTP: http.StatusTooManyRequests},
+		{name: "malformed json", body: `{"id":`, ctype: "application/json", wantHTTP: http.StatusBadRequest, wantReason: apierror.ReasonValidation, wantField: "body"},
+		{name: "wrong type", body: `{"id": 42}`, ctype: "application/json", wantHTTP: http.StatusBadRequest, wantReason: apierror.ReasonValidation, wantField: "id"},
+		{name: "oversized body", body: `{"id":"` + strings.Repeat("x", 10000) + `"}`, ctype: "application/json", wantHTTP: http.StatusRequestEntityTooLarge, wantReason: apierror.ReasonPayloadTooLarge},
+		{name: "handler validation keeps its own detail", body: `{"id":"invalid"}`, ctype: "application/json", wantHTTP: http.StatusBadRequest, wantReason: apierror.ReasonValidation, wantField: "id"},
 		{name: "unknown content type", body: `id=1`, ctype: "application/x-www-form-urlencoded", wantHTTP: http.StatusUnsupportedMediaType},
 	}
 	for _, tt := range tests {
@@ -144,8 +150,35 @@ func TestBadInputOverHTTP(t *testing.T) {
 			if res.StatusCode != tt.wantHTTP {
 				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.wantHTTP, body)
 			}
-			if res.StatusCode >= 500 {
-				t.Fatalf("bad input answered %d", res.StatusCode)
+			if tt.wantReason == "" {
+				return
+			}
+			var wire struct {
+				Code    string `json:"code"`
+				Details []struct {
+					Type  string `json:"type"`
+					Value string `json:"value"`
+				} `json:"details"`
+			}
+			if err := json.Unmarshal(body, &wire); err != nil {
+				t.Fatalf("error body %q: %v", body, err)
+			}
+			if len(wire.Details) != 1 || wire.Details[0].Type != "avatar.errors.v1.ErrorDetail" {
+				t.Fatalf("details %+v, want one avatar.errors.v1.ErrorDetail", wire.Details)
+			}
+			raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(wire.Details[0].Value, "="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d errorsv1.ErrorDetail
+			if err := proto.Unmarshal(raw, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.GetReason() != tt.wantReason {
+				t.Fatalf("reason %q, want %q", d.GetReason(), tt.wantReason)
+			}
+			if tt.wantField != "" && (len(d.GetFieldViolations()) == 0 || d.GetFieldViolations()[0].GetField() != tt.wantField) {
+				t.Fatalf("violations %v, want field %q", d.GetFieldViolations(), tt.wantField)
 			}
 		})
 	}
