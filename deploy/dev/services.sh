@@ -50,6 +50,7 @@ PACKAGES=(
   libespeak-ng-dev espeak-ng-data                      # speech synthesis via cgo
   poppler-utils                                        # pdftotext for document ingestion
   gcc make dpkg-dev                                    # cgo + pgvector build, dpkg-source
+  jq curl                                              # make run: seeding and readiness probes
 )
 
 export DEBIAN_FRONTEND=noninteractive
