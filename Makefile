@@ -105,7 +105,12 @@ bench: check-go services ## run every benchmark once (-benchmem), per module
 bench-media: check-go ## CPU per 20 ms frame of the full media path (decode, resample, VAD, encode)
 	cd media && go test -run '^$$' -bench 'MediaPath' -benchmem -count=5 ./...
 
-RUN_DIR := $(CURDIR)/.data/run
+DATASET ?= ../shared/data/retrieval/nfcorpus
+SPLIT   ?= test
+.PHONY: eval-retrieval
+eval-retrieval: check-go services ## nDCG@10, recall@100, MRR@10 of Search on a BEIR folder (DATASET=, SPLIT=test|dev)
+	cd core && go run ./cmd/avatar-eval-retrieval -dataset $(abspath $(DATASET)) -split $(SPLIT)
+
 .PHONY: run
 run: services build ## bring the whole system up on embedded defaults and print its URL
 	@bash deploy/dev/run.sh
