@@ -51,7 +51,8 @@ type Caller struct {
 	up  *resample.Resampler
 
 	mu          sync.Mutex
-	queue       []int16 // 16 kHz audio waiting to be sent
+	queue       []int16  // 16 kHz audio waiting to be sent
+	raw         [][]byte // raw payloads to send before any audio
 	lastVoiceAt time.Time
 	events      []Event
 	packets     int
@@ -61,6 +62,7 @@ type Caller struct {
 	connected   chan struct{}
 	dcOpen      chan struct{}
 
+	dc     *webrtc.DataChannel
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -126,6 +128,7 @@ func Dial(ctx context.Context, api *webrtc.API, base, token string, o Options) (
 	if err != nil {
 		return fail(err)
 	}
+	c.dc = dc
 	var openOnce, connOnce sync.Once
 	dc.OnOpen(func() { openOnce.Do(func() { close(c.dcOpen) }) })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
@@ -230,6 +233,15 @@ func (c *Caller) send(ctx context.Context) {
 		case <-t.C:
 		}
 		c.mu.Lock()
+		if len(c.raw) > 0 {
+			p := c.raw[0]
+			c.raw = c.raw[1:]
+			c.mu.Unlock()
+			if err := c.track.WriteSample(media.Sample{Data: p, Duration: pipeline.FrameDuration}); err != nil {
+				return
+			}
+			continue
+		}
 		clear(in)
 		n := copy(in, c.queue)
 		c.queue = c.queue[n:]
@@ -256,6 +268,22 @@ func (c *Caller) Say(pcm []int16) {
 	c.mu.Lock()
 	c.queue = append(c.queue, pcm...)
 	c.mu.Unlock()
+}
+
+// SendRaw queues payloads to be sent as they are, one per 20 ms, in place
+// of Opus frames: for testing the edge with garbage.
+func (c *Caller) SendRaw(payloads ...[]byte) {
+	c.mu.Lock()
+	c.raw = append(c.raw, payloads...)
+	c.mu.Unlock()
+}
+
+// SendData sends a text message on the events data channel.
+func (c *Caller) SendData(msg string) error {
+	if c.dc == nil {
+		return errors.New("caller: no data channel")
+	}
+	return c.dc.SendText(msg)
 }
 
 // Drained waits until everything said has been sent and returns when the

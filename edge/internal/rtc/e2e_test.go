@@ -93,6 +93,7 @@ type edgeOpts struct {
 	synthesizer pipeline.Synthesizer
 	maxCalls    int
 	failed      time.Duration
+	connect     time.Duration
 }
 
 func startEdge(t *testing.T, o edgeOpts) *edge {
@@ -108,11 +109,12 @@ func startEdge(t *testing.T, o edgeOpts) *edge {
 	}
 	e := &edge{tk: tk}
 	e.srv, err = rtc.New(rtc.Config{
-		Region:        "test",
-		UDPConn:       conn,
-		LoopbackOnly:  true,
-		MaxCalls:      o.maxCalls,
-		FailedTimeout: o.failed,
+		Region:         "test",
+		UDPConn:        conn,
+		LoopbackOnly:   true,
+		MaxCalls:       o.maxCalls,
+		ConnectTimeout: o.connect,
+		FailedTimeout:  o.failed,
 		DisconnectedTimeout: func() time.Duration {
 			if o.failed > 0 {
 				return o.failed / 2
