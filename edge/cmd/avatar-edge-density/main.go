@@ -1,0 +1,292 @@
+// Command avatar-edge-density measures what the edge spends per call and
+// the turn gap callers see. It starts an edge in a child process (itself,
+// with -serve) on loopback, dials -calls pion callers that each speak real
+// recordings from the speech set in a loop (a clip, then silence until the
+// reply has played), and after a warm-up reads the child's CPU time from
+// /proc over -duration. It prints cores per active call and the turn gap
+// p50/p95 with the median of each stage.
+//
+//	avatar-edge-density -calls 100 -engines fake -duration 60s
+//	avatar-edge-density -calls 1 -engines embedded -duration 120s
+//
+// -engines fake swaps STT and TTS for in-process engines of negligible cost
+// (internal/fakeengine); embedded uses PocketSphinx and eSpeak NG.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/avatar-fi/avatar/edge/internal/auth"
+	"github.com/avatar-fi/avatar/edge/internal/caller"
+	"github.com/avatar-fi/avatar/edge/internal/dialogue"
+	"github.com/avatar-fi/avatar/edge/internal/fakeengine"
+	"github.com/avatar-fi/avatar/edge/internal/pipeline"
+	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
+	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/protocol/accesstoken"
+)
+
+const issuer = "http://density.local"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "avatar-edge-density:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	serve := flag.Bool("serve", false, "run the edge (child process)")
+	engines := flag.String("engines", "fake", "fake or embedded")
+	calls := flag.Int("calls", 100, "concurrent calls")
+	duration := flag.Duration("duration", 60*time.Second, "measurement window")
+	warmup := flag.Duration("warmup", 10*time.Second, "time after the last call connects before measuring")
+	dir := flag.String("speech", speechset.SharedDir(), "speech set (WAV + transcripts.tsv)")
+	flag.Parse()
+	if *engines != "fake" && *engines != "embedded" {
+		return fmt.Errorf("-engines %q, want fake or embedded", *engines)
+	}
+	if *serve {
+		return serveEdge(*engines)
+	}
+	return measure(*engines, *calls, *duration, *warmup, *dir)
+}
+
+// serveEdge runs an edge on loopback and prints "READY <url> <token>".
+func serveEdge(engines string) error {
+	kid, key, err := accesstoken.GenerateKey()
+	if err != nil {
+		return err
+	}
+	signer, err := accesstoken.NewSigner(kid, key, issuer, accesstoken.WithTTL(24*time.Hour))
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewWithKeys(accesstoken.NewStaticKeySet(signer.PublicKey()), issuer)
+	if err != nil {
+		return err
+	}
+	token, err := signer.Sign(accesstoken.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "density"}, Role: "ROLE_TRAINEE", DealershipID: "d"})
+	if err != nil {
+		return err
+	}
+	cfg := rtc.Config{Region: "density", LoopbackOnly: true, MaxCalls: 100000, Auth: verifier, Responder: dialogue.Echo{}}
+	if engines == "fake" {
+		cfg.Transcriber, cfg.Synthesizer = fakeengine.Transcriber{Text: "hello there"}, fakeengine.Synthesizer{}
+	} else {
+		tr, err := pocketsphinx.New(pocketsphinx.Config{Prewarm: 2})
+		if err != nil {
+			return err
+		}
+		defer tr.Close()
+		sy, err := espeak.New(espeak.Config{})
+		if err != nil {
+			return err
+		}
+		cfg.Transcriber, cfg.Synthesizer = tr, sy
+	}
+	srv, err := rtc.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	fmt.Printf("READY http://%s %s\n", ln.Addr(), token)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); stop() }()
+	<-ctx.Done()
+	return hs.Close()
+}
+
+// turnResult is one completed, uninterrupted turn seen by a caller.
+type turnResult struct {
+	stages map[string]float64
+}
+
+func measure(engines string, calls int, duration, warmup time.Duration, dir string) error {
+	clips, err := speechset.Load(dir)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.Command(self, "-serve", "-engines", engines)
+	child.Stderr = os.Stderr
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); _ = child.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("edge did not start: %w", err)
+	}
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "READY" {
+		return fmt.Errorf("edge said %q", line)
+	}
+	url, token := f[1], f[2]
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api, err := caller.NewAPI()
+	if err != nil {
+		return err
+	}
+	var (
+		mu        sync.Mutex
+		results   []turnResult
+		measuring bool
+		wg        sync.WaitGroup
+	)
+	connected := make(chan error, calls)
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, dcancel := context.WithTimeout(ctx, 60*time.Second)
+			c, err := caller.Dial(dctx, api, url, token, caller.Options{SessionID: fmt.Sprintf("density-%d", i)})
+			dcancel()
+			connected <- err
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			seen := 0
+			for k := i; ctx.Err() == nil; k++ {
+				clip := clips[k%len(clips)]
+				c.Say(make([]int16, 8000))
+				c.Say(clip.PCM)
+				c.Say(make([]int16, 8000))
+				ev, idx, err := c.WaitEvent(ctx, seen, func(ev pipeline.Event) bool { return ev.Type == pipeline.EventTurnLatency })
+				if err != nil {
+					return
+				}
+				seen = idx + 1
+				mu.Lock()
+				if measuring && !ev.BargeIn {
+					results = append(results, turnResult{stages: ev.Stages})
+				}
+				mu.Unlock()
+				// Let the reply play out before speaking again.
+				for {
+					_, last, _ := c.Audio()
+					if time.Since(last) > 500*time.Millisecond || ctx.Err() != nil {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond) // stagger call set-up
+	}
+	for range calls {
+		if err := <-connected; err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("dial: %w", err)
+		}
+	}
+	fmt.Printf("%d calls connected; warming up %v\n", calls, warmup)
+	time.Sleep(warmup)
+	mu.Lock()
+	measuring = true
+	mu.Unlock()
+	cpu0, err := processCPU(child.Process.Pid)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	time.Sleep(duration)
+	cpu1, err := processCPU(child.Process.Pid)
+	if err != nil {
+		return err
+	}
+	wall := time.Since(t0)
+	mu.Lock()
+	measuring = false
+	res := slices.Clone(results)
+	mu.Unlock()
+	cancel()
+	wg.Wait()
+
+	cores := (cpu1 - cpu0).Seconds() / wall.Seconds()
+	fmt.Printf("engines=%s calls=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f\n",
+		engines, calls, wall.Seconds(), (cpu1 - cpu0).Seconds(), cores, cores/float64(calls))
+	fmt.Printf("turns=%d\n", len(res))
+	for _, st := range pipeline.Stages {
+		var v []float64
+		for _, r := range res {
+			if x, ok := r.stages[st]; ok {
+				v = append(v, x)
+			}
+		}
+		if len(v) == 0 {
+			continue
+		}
+		slices.Sort(v)
+		fmt.Printf("  %-13s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms  (n=%d)\n", st, quantile(v, 0.5), quantile(v, 0.95), v[len(v)-1], len(v))
+	}
+	return nil
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	i := int(q * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+// processCPU returns the user+system CPU time of pid from /proc.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("bad /proc stat")
+	}
+	f := strings.Fields(s[i+2:])
+	// Fields after the command: state(0) ... utime(11) stime(12).
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("bad /proc stat times")
+	}
+	const ticks = 100 // USER_HZ
+	return time.Duration(ut+st) * time.Second / ticks, nil
+}
