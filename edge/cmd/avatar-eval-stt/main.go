@@ -5,11 +5,15 @@
 // endpointing, streaming decode split at pauses). Scoring lower-cases both
 // sides, strips punctuation and reads "oh" as "zero".
 //
-// It scores the generic language model and, with -domain-lm or AVATAR_STT_LM
-// set, the domain model interpolated with it, and ends with the line
-// WER=<value> for the generic model.
+// It scores the generic language model and a domain model interpolated with
+// it, and ends with the line WER=<value> for the generic model. The domain
+// model is -domain-lm (or AVATAR_STT_LM) when set; otherwise a trigram model
+// built from -domain-text, by default the small F&I corpus embedded in
+// internal/stt/lm. -build-lm FILE writes that model in ARPA format (for
+// AVATAR_STT_LM) and exits.
 //
-//	avatar-eval-stt [-v] [-domain-lm FILE] [-domain-weight 0.5] DIR
+//	avatar-eval-stt [-v] [-domain-lm FILE | -domain-text FILE] [-domain-weight 0.5] DIR
+//	avatar-eval-stt -domain-text corpus.txt -build-lm domain.arpa
 package main
 
 import (
@@ -22,6 +26,7 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/evaluation"
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 )
 
@@ -36,12 +41,26 @@ func run() error {
 	verbose := flag.Bool("v", false, "print every clip's hypothesis")
 	domainLM := flag.String("domain-lm", os.Getenv("AVATAR_STT_LM"), "domain language model (ARPA or binary) to score as well; default $AVATAR_STT_LM")
 	weight := flag.Float64("domain-weight", pocketsphinx.DefaultDomainWeight, "interpolation weight of the domain model")
+	domainText := flag.String("domain-text", "", "build the domain model from this text, one sentence a line (default: the embedded F&I corpus)")
+	buildLM := flag.String("build-lm", "", "write the domain model built from -domain-text to this ARPA file and exit")
 	extra := flag.String("ps-args", "", "extra PocketSphinx arguments, space-separated (e.g. \"-maxhmmpf 10000\")")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: avatar-eval-stt [flags] DIR")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *buildLM != "" || *domainLM == "" {
+		path, err := buildDomainLM(*domainText, *buildLM)
+		if err != nil {
+			return err
+		}
+		if *buildLM != "" {
+			fmt.Println("wrote", path)
+			return nil
+		}
+		defer os.Remove(path)
+		*domainLM = path
+	}
 	if flag.NArg() != 1 {
 		flag.Usage()
 		return fmt.Errorf("want one dataset directory")
@@ -71,11 +90,43 @@ func run() error {
 		return err
 	}
 	if domain != nil {
-		report("domain ("+*domainLM+")", *domain)
+		name := *domainLM
+		if *domainText == "" && os.Getenv("AVATAR_STT_LM") == "" {
+			name = "embedded F&I corpus"
+		}
+		report("domain ("+name+", weight "+fmt.Sprint(*weight)+")", *domain)
 	}
 	report("generic", generic)
 	fmt.Printf("WER=%.4f\n", generic.WER())
 	return nil
+}
+
+// buildDomainLM builds an ARPA model from the text file (or the embedded
+// corpus) into out, or a temporary file when out is empty.
+func buildDomainLM(textFile, out string) (string, error) {
+	text := lm.DefaultCorpus
+	if textFile != "" {
+		b, err := os.ReadFile(textFile)
+		if err != nil {
+			return "", err
+		}
+		text = string(b)
+	}
+	var f *os.File
+	var err error
+	if out != "" {
+		f, err = os.Create(out)
+	} else {
+		f, err = os.CreateTemp("", "avatar-domain-*.arpa")
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := lm.Build(strings.NewReader(text), f); err != nil {
+		f.Close()
+		return "", err
+	}
+	return f.Name(), f.Close()
 }
 
 func score(ctx context.Context, cfg pocketsphinx.Config, clips []speechset.Clip, verbose bool, name string) (evaluation.Result, error) {

@@ -43,6 +43,7 @@ import "C"
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unsafe"
 )
@@ -66,6 +67,7 @@ func newDecoder(cfg Config) (*decoder, error) {
 		"-fwdflat", yesNo(cfg.FullPasses),
 		"-bestpath", yesNo(cfg.FullPasses),
 		"-samprate", "16000",
+		"-maxhmmpf", strconv.Itoa(cfg.MaxHMMPerFrame),
 		"-logfn", "/dev/null",
 	}
 	args = append(args, cfg.ExtraArgs...)

@@ -3,12 +3,16 @@ package pocketsphinx_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
+	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 )
 
@@ -112,5 +116,43 @@ func TestSegments(t *testing.T) {
 	s.Close()
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestDomainLM interpolates a model built from the F&I corpus and checks
+// that decoding still works and that a missing file fails clearly.
+func TestDomainLM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "domain.arpa")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lm.Build(strings.NewReader(lm.DefaultCorpus), f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tr, err := pocketsphinx.New(pocketsphinx.Config{DomainLM: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	c, _ := speechset.Find(loadClips(t), "goforward.wav")
+	s, err := tr.NewStream(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for off := 0; off+320 <= len(c.PCM); off += 320 {
+		_ = s.Write(c.PCM[off : off+320])
+	}
+	hyp, err := s.Final(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, n := stt.WordErrors(c.Text, hyp); e > n/2 {
+		t.Errorf("with the domain model: %q", hyp)
+	}
+	if _, err := pocketsphinx.New(pocketsphinx.Config{DomainLM: "/no/such.arpa"}); !errors.Is(err, pocketsphinx.ErrInit) {
+		t.Errorf("missing domain LM: %v", err)
 	}
 }

@@ -18,6 +18,12 @@ const (
 	DefaultDict     = DefaultModelDir + "/cmudict-en-us.dict"
 	// DefaultDomainWeight is the interpolation weight of a domain LM.
 	DefaultDomainWeight = 0.5
+	// DefaultMaxHMMPerFrame caps the HMMs searched per frame (-maxhmmpf).
+	// PocketSphinx's own default, 30000, lets single 20 ms frames cost over
+	// 100 ms of CPU; 3000 measured 37 % less CPU, finalisation p95 of
+	// 30–70 ms instead of 130–250 ms, and no loss of accuracy on the speech
+	// dev set (WER 0.267 against 0.275).
+	DefaultMaxHMMPerFrame = 3000
 )
 
 // Config sets up a Transcriber. Zero fields take their defaults.
@@ -38,6 +44,9 @@ type Config struct {
 	// FullPasses turns the slow second search passes (-fwdflat, -bestpath)
 	// back on. Off by default: they make finalising 4–6 times slower.
 	FullPasses bool
+	// MaxHMMPerFrame caps the HMMs searched per frame (default
+	// DefaultMaxHMMPerFrame).
+	MaxHMMPerFrame int
 	// Prewarm is how many decoders New creates up front (default 1), so
 	// that the first turns do not pay the decoder's start-up time.
 	Prewarm int
@@ -64,6 +73,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Prewarm == 0 {
 		c.Prewarm = 1
+	}
+	if c.MaxHMMPerFrame == 0 {
+		c.MaxHMMPerFrame = DefaultMaxHMMPerFrame
 	}
 	if c.MaxIdle == 0 {
 		c.MaxIdle = 16
