@@ -113,11 +113,13 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	switch {
 	case err == nil:
 		ingestJobs.WithLabelValues(kind, "ready").Inc()
-		_ = msg.DoubleAck(ctx)
+		// A plain ack: if it is lost, the redelivered job finds the version active and
+		// is skipped, so waiting for the server's confirmation buys nothing.
+		_ = msg.Ack()
 	case errors.Is(err, errSkip):
 		ingestJobs.WithLabelValues(kind, "skipped").Inc()
 		log.InfoContext(ctx, "ingest job skipped: nothing to do")
-		_ = msg.DoubleAck(ctx)
+		_ = msg.Ack()
 	case errors.As(err, &perm) || delivered >= s.cfg.MaxDeliver:
 		reason := err.Error()
 		if !errors.As(err, &perm) {
@@ -209,19 +211,10 @@ func (s *Service) publishProgress(p *knowledgev1.WatchDocumentResponse) {
 	}
 }
 
-// stage announces a job's progress to watchers; the first stage (extracting) is also
-// recorded in PostgreSQL, which marks the document PROCESSING. Later stages are only
-// published, to keep small documents cheap to ingest.
-func (s *Service) stage(ctx context.Context, job *eventsv1.IngestJob, st knowledgev1.IngestStage, pct int) {
-	if st == knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING {
-		err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-			return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, st, pct)
-		})
-		if err != nil {
-			s.log.WarnContext(ctx, "record progress", "error", err.Error())
-			return
-		}
-	}
+// publishStage announces a job's progress to watchers. Only the first stage
+// (extracting, with PROCESSING) is recorded in PostgreSQL, in the job's first
+// transaction; later stages are only published, to keep small documents cheap to ingest.
+func (s *Service) publishStage(job *eventsv1.IngestJob, st knowledgev1.IngestStage, pct int) {
 	s.publishProgress(&knowledgev1.WatchDocumentResponse{
 		Document: &knowledgev1.Document{Id: job.DocumentId, DealershipId: job.DealershipId, Status: knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING, Version: job.Version},
 		Stage:    st, Percent: int32(pct),
@@ -254,8 +247,11 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 		if doc.ActiveVersion >= job.Version || doc.LatestVersion != job.Version {
 			return errSkip
 		}
-		ct, data, err = loadOriginal(ctx, tx, job.DealershipId, job.DocumentId, job.Version)
-		return err
+		if ct, data, err = loadOriginal(ctx, tx, job.DealershipId, job.DocumentId, job.Version); err != nil {
+			return err
+		}
+		// Record the first stage (PROCESSING) in the same transaction.
+		return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return errSkip
@@ -264,7 +260,7 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 		return err
 	}
 	t0 := time.Now()
-	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
 	blocks, err := extract.Extract(ctx, ct, data, s.cfg.Limits)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -274,35 +270,21 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 	}
 	ingestStage.WithLabelValues("extract").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_CHUNKING, 20)
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_CHUNKING, 20)
 	chunks := chunk.Split(blocks, s.cfg.Chunking)
 	if len(chunks) == 0 {
 		return permanentError{extract.ErrNoText}
 	}
 	ingestStage.WithLabelValues("chunk").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25)
-	rows := make([]chunkRow, len(chunks))
-	for start := 0; start < len(chunks); start += s.cfg.EmbedBatch {
-		end := min(start+s.cfg.EmbedBatch, len(chunks))
-		texts := make([]string, 0, end-start)
-		for _, c := range chunks[start:end] {
-			texts = append(texts, embedText(c.Section, c.Text))
-		}
-		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
-		if err != nil {
-			return fmt.Errorf("embed: %w", err)
-		}
-		for i, c := range chunks[start:end] {
-			rows[start+i] = chunkRow{Ord: c.Ord, Text: c.Text, Page: c.Page, Section: c.Section, Vector: vecs[i]}
-		}
-		if end < len(chunks) {
-			s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25+60*end/len(chunks))
-		}
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25)
+	rows, err := s.embedChunks(ctx, job, chunks)
+	if err != nil {
+		return err
 	}
 	ingestStage.WithLabelValues("embed").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	s.stage(ctx, job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
 	var res writeResult
 	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
 		var err error
@@ -316,8 +298,35 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 	ingestChunks.Add(float64(res.Chunks))
 	log.InfoContext(ctx, "document ready", "chunks", res.Chunks, "kb_version", res.KBVersion)
 	s.changed(ctx, job.DealershipId, job.DocumentId, res.KBVersion)
-	s.announce(ctx, job.DealershipId, job.DocumentId)
+	// The write returned the document as it left it: announce that without reading it
+	// back.
+	s.publishProgress(&knowledgev1.WatchDocumentResponse{Document: res.Doc.proto(), Stage: res.Doc.Stage, Percent: res.Doc.Percent})
+	s.hooks.notify(ctx, job.DealershipId, res.Doc.proto())
 	return nil
+}
+
+// embedChunks embeds chunks in batches of EmbedBatch; with a job, it announces the
+// embedding progress between batches.
+func (s *Service) embedChunks(ctx context.Context, job *eventsv1.IngestJob, chunks []chunk.Chunk) ([]chunkRow, error) {
+	rows := make([]chunkRow, len(chunks))
+	for start := 0; start < len(chunks); start += s.cfg.EmbedBatch {
+		end := min(start+s.cfg.EmbedBatch, len(chunks))
+		texts := make([]string, 0, end-start)
+		for _, c := range chunks[start:end] {
+			texts = append(texts, embedText(c.Section, c.Text))
+		}
+		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		for i, c := range chunks[start:end] {
+			rows[start+i] = chunkRow{Ord: c.Ord, Text: c.Text, Page: c.Page, Section: c.Section, Vector: vecs[i]}
+		}
+		if job != nil && end < len(chunks) {
+			s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25+60*end/len(chunks))
+		}
+	}
+	return rows, nil
 }
 
 // embedText is what the embedder sees of a chunk: its section path, then its text.

@@ -108,6 +108,8 @@ type chunkRow struct {
 type writeResult struct {
 	KBVersion int64
 	Chunks    int
+	// Doc is the document as the write left it (READY).
+	Doc document
 }
 
 // writeVersion replaces the document's searchable chunks with those of version, in one
@@ -126,11 +128,9 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		return writeResult{}, errSkip
 	}
 	var oldChunks, oldTokens int64
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(token_count), 0) FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`,
-		documentID, dealershipID).Scan(&oldChunks, &oldTokens); err != nil {
-		return writeResult{}, fmt.Errorf("count old chunks: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`, documentID, dealershipID); err != nil {
+	// The old chunks' postings go with them (trigger knowledge_chunks_drop_postings).
+	if err := tx.QueryRow(ctx, `WITH d AS (DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 RETURNING token_count)
+		SELECT count(*), coalesce(sum(token_count), 0) FROM d`, documentID, dealershipID).Scan(&oldChunks, &oldTokens); err != nil {
 		return writeResult{}, fmt.Errorf("delete old chunks: %w", err)
 	}
 	ords := make([]int32, len(rows))
@@ -142,6 +142,8 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		ords[i], texts[i], pages[i], sections[i] = int32(r.Ord), r.Text, int32(r.Page), r.Section
 		vecs[i] = pgvector.NewVector(r.Vector).String()
 	}
+	// One statement writes the chunks and their postings: the posting rows come from the
+	// inserted rows' tsvectors, so the chunks are not read back.
 	var newTokens int64
 	err = tx.QueryRow(ctx, `
 		WITH u AS (
@@ -153,35 +155,34 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 			SELECT $1, $2, $3, u.ord, u.text, u.page, u.section,
 				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $9, u.emb::vector, u.tsv
 			FROM u
-			RETURNING token_count
+			RETURNING id, token_count, tsv
+		), post AS (
+			INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl)
+			SELECT ins.id, x.lexeme, $1, $2, cardinality(x.positions), ins.token_count
+			FROM ins, unnest(ins.tsv) x
 		)
 		SELECT coalesce(sum(token_count), 0) FROM ins`,
 		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID).Scan(&newTokens)
 	if err != nil {
 		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl)
-		SELECT c.id, x.lexeme, c.dealership_id, c.document_id, cardinality(x.positions), c.token_count
-		FROM knowledge_chunks c, unnest(c.tsv) x
-		WHERE c.document_id = $1 AND c.dealership_id = $2`, documentID, dealershipID); err != nil {
-		return writeResult{}, fmt.Errorf("insert postings: %w", err)
-	}
 	kb, err := bumpStats(ctx, tx, dealershipID, int64(len(rows))-oldChunks, newTokens-oldTokens)
 	if err != nil {
 		return writeResult{}, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
-		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2`,
+	var updated time.Time
+	if err := tx.QueryRow(ctx, `WITH v AS (
+			UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $4
+		)
+		UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
+		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2 RETURNING updated_at`,
 		documentID, dealershipID, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), version, len(rows),
-		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)); err != nil {
+		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)).Scan(&updated); err != nil {
 		return writeResult{}, fmt.Errorf("mark ready: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $2`,
-		documentID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY)); err != nil {
-		return writeResult{}, fmt.Errorf("mark version ready: %w", err)
-	}
-	return writeResult{KBVersion: kb, Chunks: len(rows)}, nil
+	doc.Status, doc.FailureReason, doc.ActiveVersion = knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, "", version
+	doc.ChunkCount, doc.Stage, doc.Percent, doc.UpdatedAt = int32(len(rows)), knowledgev1.IngestStage_INGEST_STAGE_DONE, 100, updated
+	return writeResult{KBVersion: kb, Chunks: len(rows), Doc: doc}, nil
 }
 
 // bumpStats adjusts the dealership's corpus statistics and moves its knowledge-base

@@ -387,3 +387,6 @@ func (s *Service) WithRanking(r RankingConfig) *Service {
 	c := &Service{cfg: s.cfg, log: s.log, read: s.read, ranking: r.withDefaults(), hooks: s.hooks}
 	return c
 }
+
+// Ranking returns the ranking configuration in force, defaults applied.
+func (s *Service) Ranking() RankingConfig { return s.ranking }

@@ -430,3 +430,6 @@ func (s *Service) changed(ctx context.Context, dealershipID, documentID string, 
 		s.log.WarnContext(ctx, "publish knowledge changed", "error", err.Error(), "dealership_id", dealershipID)
 	}
 }
+
+// Workers is the number of ingest jobs processed at once (Config.Workers, defaulted).
+func (s *Service) Workers() int { return s.cfg.Workers }

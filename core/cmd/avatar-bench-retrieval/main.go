@@ -1,0 +1,641 @@
+// Command avatar-bench-retrieval measures knowledge search and ingestion at scale. It
+// creates a scratch database (migrated), loads -chunks chunks of synthetic text into one
+// dealership, and prints:
+//
+//   - Search latency p50/p95/p99 at concurrency 1 and 16, with the Redis cache off
+//     (NoCache) and on (after one priming pass);
+//   - HNSW recall@10 of the vector side against exact search (a sequential scan, index
+//     scans off) over -queries queries;
+//   - ingestion throughput in chunks/s through the real path (Upload → JetStream job →
+//     extract → chunk → embed → write), for multi-chunk and for one-chunk documents.
+//
+// The synthetic text is NFCorpus (-dataset, BEIR layout) cut into runs of 8 to 20 words
+// and shuffled: each document is a few passages, each passage a series of random runs as long as a random corpus document, so vocabulary and term frequencies are
+// those of real medical prose while no two chunks are equal. The bulk load goes through
+// Service.Import, which runs the ingest worker's own chunk/embed/write SQL batched many
+// documents per transaction, with the HNSW index dropped meanwhile and rebuilt after
+// (as CREATE INDEX does it in a migration). Queries are NFCorpus test and dev queries.
+// The scratch database and streams are removed at the end.
+//
+//	avatar-bench-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-chunks 100000]
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/knowledge"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/secrets"
+	"github.com/avatar-fi/avatar/core/internal/store"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type options struct {
+	dataset, dbURL, redisURL, natsURL string
+	chunks, queries, workers          int
+	ingestDocs                        int
+	efSearch                          int
+	seed                              uint64
+	keep                              bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("avatar-bench-retrieval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.dataset, "dataset", "", "BEIR-format folder whose corpus and queries feed the synthetic text (required)")
+	fs.StringVar(&o.dbURL, "database-url", envOr("AVATAR_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server; a scratch database is created on it")
+	fs.StringVar(&o.redisURL, "redis-url", envOr("AVATAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	fs.StringVar(&o.natsURL, "nats-url", envOr("AVATAR_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL")
+	fs.IntVar(&o.chunks, "chunks", 100000, "chunks to load before measuring")
+	fs.IntVar(&o.queries, "queries", 300, "distinct queries (at least 200 for recall)")
+	fs.IntVar(&o.workers, "workers", 4, "ingest workers for the ingestion measurement")
+	fs.IntVar(&o.ingestDocs, "ingest-docs", 300, "documents per ingestion measurement")
+	fs.IntVar(&o.efSearch, "ef-search", 0, "hnsw.ef_search (0: the service default)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic text")
+	fs.BoolVar(&o.keep, "keep", false, "keep the scratch database (for EXPLAIN); drop it by hand")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.dataset == "" {
+		fmt.Fprintln(stderr, "avatar-bench-retrieval: -dataset is required")
+		return 2
+	}
+	if err := bench(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "avatar-bench-retrieval: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	gen, err := newGenerator(o.dataset, o.seed)
+	if err != nil {
+		return err
+	}
+	queries, err := readQueries(o.dataset, o.queries)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	suffix := randHex(4)
+	dbName := "avatar_bench_" + suffix
+	admin, err := pgx.Connect(ctx, o.dbURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
+		return fmt.Errorf("create scratch database: %w", err)
+	}
+	defer func() {
+		if !o.keep {
+			_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+		}
+	}()
+	u, err := url.Parse(o.dbURL)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	u.Path = "/" + dbName
+	pc, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	pc.MaxConns = 24
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return fmt.Errorf("connect scratch database: %w", err)
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool, nil); err != nil {
+		return err
+	}
+	var dealership string
+	if err := pool.QueryRow(ctx, "INSERT INTO dealerships (name) VALUES ('bench') RETURNING id::text").Scan(&dealership); err != nil {
+		return fmt.Errorf("create dealership: %w", err)
+	}
+	ropts, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return fmt.Errorf("redis url: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+	keyPrefix := "bench:" + suffix + ":"
+	defer cleanRedis(context.WithoutCancel(ctx), rdb, keyPrefix)
+	tag := strings.ToUpper(suffix)
+	names := events.Names{Prefix: "bench" + suffix, EventsStream: "BENCH" + tag + "_EVENTS", IngestStream: "BENCH" + tag + "_INGEST"}
+	bus, err := events.Connect(ctx, events.Config{URL: o.natsURL, Name: "avatar-bench-retrieval", Names: names}, log)
+	if err != nil {
+		return fmt.Errorf("connect NATS: %w", err)
+	}
+	defer func() {
+		c := context.WithoutCancel(ctx)
+		_ = bus.JS.DeleteStream(c, names.EventsStream)
+		_ = bus.JS.DeleteStream(c, names.IngestStream)
+		bus.Close()
+	}()
+	box, err := secrets.New(secrets.DevelopmentKey())
+	if err != nil {
+		return err
+	}
+	emb, err := embed.NewHashed(0)
+	if err != nil {
+		return err
+	}
+	cfg := knowledge.Config{
+		Primary: pool, Redis: rdb, Bus: bus, Embedder: emb, Sealer: box, Log: log,
+		KeyPrefix: keyPrefix, Workers: o.workers, Ranking: knowledge.RankingConfig{EfSearch: o.efSearch},
+	}
+	svc, err := knowledge.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "scratch database %s; synthetic text: NFCorpus sentences shuffled into new documents (seed %d)\n", dbName, o.seed)
+
+	if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, stdout); err != nil {
+		return err
+	}
+	if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
+		return err
+	}
+	if err := measureRecall(ctx, pool, emb, dealership, queries, svc.Ranking().EfSearch, stdout); err != nil {
+		return err
+	}
+	return measureIngest(ctx, pool, svc, gen, dealership, o.ingestDocs, stdout)
+}
+
+// bulkLoad imports synthetic documents of one to six passages until n chunks are
+// stored, with the HNSW index dropped meanwhile and rebuilt afterwards.
+func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n int, stdout io.Writer) error {
+	var idx string
+	if err := pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE tablename = 'knowledge_chunks' AND indexdef LIKE '%USING hnsw%'`).Scan(&idx); err != nil {
+		return fmt.Errorf("find HNSW index: %w", err)
+	}
+	name := strings.Fields(idx)[2]
+	if _, err := pool.Exec(ctx, "DROP INDEX "+name); err != nil {
+		return fmt.Errorf("drop HNSW index: %w", err)
+	}
+	start := time.Now()
+	var total atomic.Int64
+	var mu sync.Mutex
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for total.Load() < int64(n) {
+				mu.Lock()
+				docs := make([]knowledge.ImportDocument, 40)
+				for i := range docs {
+					docs[i] = knowledge.ImportDocument{Title: gen.title(), Text: gen.document(1 + gen.intN(6))}
+				}
+				mu.Unlock()
+				res, err := svc.Import(ctx, dealership, docs)
+				if err != nil {
+					errc <- err
+					return
+				}
+				total.Add(int64(res.Chunks))
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	loaded := time.Since(start)
+	t0 := time.Now()
+	for _, stmt := range []string{"SET maintenance_work_mem = '1GB'", idx, "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_postings"} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	var chunks, postings int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM knowledge_chunks), (SELECT count(*) FROM knowledge_postings)`).Scan(&chunks, &postings); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	fmt.Fprintf(stdout, "loaded %d chunks (%d postings) in %s (%.0f chunks/s via Import, HNSW off); index build + vacuum %s\n",
+		chunks, postings, loaded.Round(time.Millisecond), float64(chunks)/loaded.Seconds(), time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+func percentiles(lat []time.Duration) string {
+	slices.Sort(lat)
+	p := func(q float64) time.Duration {
+		return lat[min(len(lat)-1, int(q*float64(len(lat))))].Round(10 * time.Microsecond)
+	}
+	return fmt.Sprintf("n=%d p50=%s p95=%s p99=%s", len(lat), p(0.50), p(0.95), p(0.99))
+}
+
+// searchRun sends every query reps times from conc goroutines and returns latencies.
+func searchRun(ctx context.Context, svc *knowledge.Service, dealership string, queries []string, reps, conc int, noCache bool) ([]time.Duration, error) {
+	jobs := make(chan string)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range jobs {
+				t0 := time.Now()
+				_, err := svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q, TopK: 10, NoCache: noCache})
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	for r := 0; r < reps; r++ {
+		for _, q := range queries {
+			jobs <- q
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return lat, firstErr
+}
+
+func measureSearch(ctx context.Context, svc *knowledge.Service, dealership string, queries []string, stdout io.Writer) error {
+	// Warm the buffer cache and the prepared statements.
+	if _, err := searchRun(ctx, svc, dealership, queries, 1, 4, true); err != nil {
+		return fmt.Errorf("warm up: %w", err)
+	}
+	for _, c := range []struct {
+		name    string
+		conc    int
+		reps    int
+		noCache bool
+	}{
+		{"uncached c=1 ", 1, 2, true},
+		{"uncached c=16", 16, 3, true},
+		{"cached   c=1 ", 1, 3, false},
+		{"cached   c=16", 16, 5, false},
+	} {
+		if !c.noCache {
+			if _, err := searchRun(ctx, svc, dealership, queries, 1, 4, false); err != nil {
+				return fmt.Errorf("prime cache: %w", err)
+			}
+		}
+		t0 := time.Now()
+		lat, err := searchRun(ctx, svc, dealership, queries, c.reps, c.conc, c.noCache)
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		fmt.Fprintf(stdout, "search %s %s (%.0f/s)\n", c.name, percentiles(lat), float64(len(lat))/time.Since(t0).Seconds())
+	}
+	return nil
+}
+
+// measureRecall compares the HNSW top 10 (the service's vector query, at its
+// ef_search) with the exact top 10 by cosine distance. A hit is an HNSW result no
+// farther than the exact tenth, so ties between equal vectors do not count as misses.
+func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, dealership string, queries []string, efSearch int, stdout io.Writer) error {
+	cast := fmt.Sprintf("vector(%d)", emb.Dims())
+	q := `SELECT embedding::` + cast + ` <=> $2::` + cast + ` FROM knowledge_chunks
+		WHERE dealership_id = $1 AND embedder = '` + emb.ID() + `' ORDER BY embedding::` + cast + ` <=> $2::` + cast + ` LIMIT 10`
+	topk := func(vec string, exact bool) ([]float64, error) {
+		var out []float64
+		err := store.InTenant(ctx, pool, dealership, func(tx pgx.Tx) error {
+			set := fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", efSearch)
+			if exact {
+				set = "SET LOCAL enable_indexscan = off"
+			}
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, q, dealership, vec)
+			if err != nil {
+				return err
+			}
+			out, err = pgx.CollectRows(rows, pgx.RowTo[float64])
+			return err
+		})
+		return out, err
+	}
+	var hits, want int
+	var tIdx, tExact time.Duration
+	n := 0
+	for _, text := range queries {
+		v := emb.Vector(text)
+		if isZero(v) {
+			continue
+		}
+		vec := pgvector.NewVector(v).String()
+		t0 := time.Now()
+		approx, err := topk(vec, false)
+		if err != nil {
+			return fmt.Errorf("hnsw query: %w", err)
+		}
+		tIdx += time.Since(t0)
+		t0 = time.Now()
+		exact, err := topk(vec, true)
+		if err != nil {
+			return fmt.Errorf("exact query: %w", err)
+		}
+		tExact += time.Since(t0)
+		if len(exact) == 0 {
+			continue
+		}
+		n++
+		bound := exact[len(exact)-1] + 1e-6
+		want += len(exact)
+		for _, d := range approx {
+			if d <= bound {
+				hits++
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("recall: no query has a vector")
+	}
+	fmt.Fprintf(stdout, "vector recall@10=%.4f over %d queries (ef_search=%d; mean HNSW %s, exact %s)\n",
+		float64(hits)/float64(want), n, efSearch, (tIdx / time.Duration(n)).Round(10*time.Microsecond), (tExact / time.Duration(n)).Round(10*time.Microsecond))
+	return nil
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// measureIngest uploads documents through the real path with the workers running and
+// reports chunks/s from the first upload to the last document READY.
+func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n int, stdout io.Writer) error {
+	wctx, stopWorkers := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = svc.Run(wctx) }()
+	defer func() { stopWorkers(); <-done }()
+	for _, c := range []struct {
+		name     string
+		passages func() int
+	}{
+		{"multi-chunk docs (2-12 passages)", func() int { return 2 + gen.intN(11) }},
+		{"one-chunk docs (1 short passage)", func() int { return 0 }},
+	} {
+		texts := make([]string, n)
+		for i := range texts {
+			if p := c.passages(); p > 0 {
+				texts[i] = gen.document(p)
+			} else {
+				texts[i] = gen.passage(60 + gen.intN(200))
+			}
+		}
+		var before int64
+		if err := pool.QueryRow(ctx, `SELECT coalesce(sum(chunk_count), 0) FROM knowledge_documents`).Scan(&before); err != nil {
+			return fmt.Errorf("count chunks: %w", err)
+		}
+		start := time.Now()
+		jobs := make(chan string)
+		errc := make(chan error, 1)
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for t := range jobs {
+					_, err := svc.Upload(ctx, knowledge.UploadInput{DealershipID: dealership,
+						Metadata: &knowledgev1.DocumentMetadata{Title: "ingest", Filename: "ingest.txt"}, Data: []byte(t)})
+					if err != nil {
+						select {
+						case errc <- err:
+						default:
+						}
+					}
+				}
+			}()
+		}
+		for _, t := range texts {
+			jobs <- t
+		}
+		close(jobs)
+		wg.Wait()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("upload: %w", err)
+		default:
+		}
+		for {
+			var pending, failed int
+			var chunks int64
+			if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN (1, 2)), count(*) FILTER (WHERE status = 4), coalesce(sum(chunk_count), 0) FROM knowledge_documents`).Scan(&pending, &failed, &chunks); err != nil {
+				return fmt.Errorf("poll ingestion: %w", err)
+			}
+			if pending == 0 {
+				el := time.Since(start)
+				fmt.Fprintf(stdout, "ingest %s: %d docs (%d failed), %d chunks in %s: %.0f chunks/s, %.0f docs/s (workers=%d)\n",
+					c.name, n, failed, chunks-before, el.Round(time.Millisecond), float64(chunks-before)/el.Seconds(), float64(n)/el.Seconds(), svc.Workers())
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func cleanRedis(ctx context.Context, rdb *redis.Client, prefix string) {
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		_ = rdb.Del(ctx, keys[:n]...).Err()
+		keys = keys[n:]
+	}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// generator makes synthetic documents from a corpus' sentences.
+type generator struct {
+	rng       *mrand.Rand
+	sentences []string
+	lengths   []int // word counts of the corpus documents
+	titles    []string
+}
+
+func openMaybeGz(dir, name string) (io.ReadCloser, error) {
+	if f, err := os.Open(filepath.Join(dir, name)); err == nil {
+		return f, nil
+	}
+	f, err := os.Open(filepath.Join(dir, name+".gz"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s(.gz): %w", name, err)
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("gunzip %s: %w", name, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{gz, f}, nil
+}
+
+func eachJSONL(dir, name string, fn func(map[string]string)) error {
+	r, err := openMaybeGz(dir, name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		var v map[string]string
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fn(v)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func newGenerator(dir string, seed uint64) (*generator, error) {
+	g := &generator{rng: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	err := eachJSONL(dir, "corpus.jsonl", func(d map[string]string) {
+		words := strings.Fields(d["text"])
+		if len(words) == 0 {
+			return
+		}
+		g.lengths = append(g.lengths, len(words))
+		// The corpus is preprocessed (lower case, no punctuation), so "sentences" are
+		// runs of 8 to 20 consecutive words; a title is a document's first words.
+		g.titles = append(g.titles, strings.Join(words[:min(len(words), 4+g.rng.IntN(5))], " "))
+		for i := 0; i < len(words); {
+			n := min(len(words)-i, 8+g.rng.IntN(13))
+			g.sentences = append(g.sentences, strings.Join(words[i:i+n], " ")+".")
+			i += n
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(g.sentences) == 0 || len(g.titles) == 0 {
+		return nil, fmt.Errorf("corpus in %s has no text", dir)
+	}
+	return g, nil
+}
+
+func (g *generator) intN(n int) int { return g.rng.IntN(n) }
+
+func (g *generator) title() string { return g.titles[g.rng.IntN(len(g.titles))] }
+
+// passage is random sentences up to about words words.
+func (g *generator) passage(words int) string {
+	var b strings.Builder
+	n := 0
+	for n < words {
+		s := g.sentences[g.rng.IntN(len(g.sentences))]
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s)
+		n += strings.Count(s, " ") + 1
+	}
+	return b.String()
+}
+
+// document is p passages, each under a title line, each as long as a random corpus
+// document.
+func (g *generator) document(p int) string {
+	var b strings.Builder
+	for i := 0; i < p; i++ {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(g.title())
+		b.WriteString("\n\n")
+		b.WriteString(g.passage(max(40, g.lengths[g.rng.IntN(len(g.lengths))])))
+	}
+	return b.String()
+}
+
+func readQueries(dir string, n int) ([]string, error) {
+	var out []string
+	for _, name := range []string{"queries.jsonl", "queries_dev.jsonl"} {
+		err := eachJSONL(dir, name, func(q map[string]string) {
+			if len(out) < n && strings.TrimSpace(q["text"]) != "" {
+				out = append(out, q["text"])
+			}
+		})
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no queries in %s", dir)
+	}
+	return out, nil
+}
