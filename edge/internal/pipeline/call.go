@@ -182,7 +182,7 @@ func (c *Call) Push(ctx context.Context, pcm []int16) error {
 		c.speechStart(ctx, ev)
 	case endpoint.Pause:
 		c.paused = true
-		c.sendSTT(sttCmd{kind: cmdSegment, turn: c.turnSeqLocked(), speculate: true})
+		c.sendSTT(sttCmd{kind: cmdSegment, turn: c.currentTurn(), speculate: true})
 	case endpoint.Resume:
 		c.paused = false
 		c.resume()
@@ -200,7 +200,7 @@ func (c *Call) Push(ctx context.Context, pcm []int16) error {
 	return nil
 }
 
-func (c *Call) turnSeqLocked() int {
+func (c *Call) currentTurn() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.turnSeq

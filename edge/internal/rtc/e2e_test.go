@@ -2,11 +2,9 @@ package rtc_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,8 +67,6 @@ func (tk *tokens) token(t *testing.T, user, role string) string {
 	}
 	return tok
 }
-
-var _ = ed25519.PublicKeySize
 
 // edge is an rtc.Server behind an httptest server.
 type edge struct {
@@ -274,5 +270,3 @@ func waitCalls(t *testing.T, s *rtc.Server, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var _ = strings.TrimSpace
