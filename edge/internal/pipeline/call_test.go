@@ -225,3 +225,26 @@ func TestBargeIn(t *testing.T) {
 		t.Errorf("played text %q, want a proper prefix of %q", got, full)
 	}
 }
+
+// TestSpeculativeReplyDroppedOnResume pauses long enough for a speculative
+// reply, then speaks on: nothing may play until the real end of the turn,
+// and there is one turn.
+func TestSpeculativeReplyDroppedOnResume(t *testing.T) {
+	b := setup(t)
+	silence := func(int) []int16 { return silenceFrame() }
+	b.push(t, silence, 10)
+	b.push(t, speechFrame, 20)
+	b.push(t, silence, 6) // 120 ms: past Tentative, short of the endpoint
+	b.push(t, speechFrame, 20)
+	if frames, _, turns := b.rec.snapshot(); frames != 0 || len(turns) != 0 {
+		t.Fatalf("during the turn: %d frames played, %d turns", frames, len(turns))
+	}
+	if s := b.call.State(); s != pipeline.StateUserSpeaking {
+		t.Fatalf("state %s, want USER_SPEAKING", s)
+	}
+	b.waitState(t, pipeline.StateSpeaking, 50)
+	b.waitState(t, pipeline.StateListening, 300)
+	if _, _, turns := b.rec.snapshot(); len(turns) != 1 || turns[0].BargeIn {
+		t.Errorf("turns %+v, want one", turns)
+	}
+}
