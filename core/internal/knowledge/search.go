@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgvector/pgvector-go"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -216,15 +217,18 @@ func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k in
 				return nil
 			}
 		}
-		lex, err := s.bm25(ctx, tx, dealershipID, query, docFilter, rc.Candidates)
-		if err != nil {
-			return err
-		}
-		var vec []ranked
+		// BM25 and, when there is a query vector, ef_search and the vector query go to
+		// the server in one round trip (a pipelined batch).
+		var (
+			batch    pgx.Batch
+			lex, vec []ranked
+		)
+		s.queueBM25(&batch, dealershipID, query, docFilter, rc.Candidates, &lex)
 		if qvec != nil {
-			if vec, err = s.vectorSearch(ctx, tx, dealershipID, qvec, docFilter, rc.Candidates); err != nil {
-				return err
-			}
+			s.queueVectorSearch(&batch, dealershipID, qvec, docFilter, rc.Candidates, &vec)
+		}
+		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+			return err
 		}
 		fused := fuse(lex, vec, rc)
 		if len(fused) > k {
@@ -233,6 +237,7 @@ func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k in
 		if len(fused) == 0 {
 			return nil
 		}
+		var err error
 		out, err = s.loadResults(ctx, tx, dealershipID, fused)
 		return err
 	})
@@ -251,17 +256,17 @@ func isZero(v []float32) bool {
 	return true
 }
 
-// bm25 scores chunks with Okapi BM25 over the posting list: document frequencies are
-// counted from the postings of the query's lexemes, the average length comes from
-// knowledge_stats, both maintained in the ingest transaction.
-func (s *Service) bm25(ctx context.Context, tx pgx.Tx, dealershipID, query string, docFilter []string, limit int) ([]ranked, error) {
+// queueBM25 queues the Okapi BM25 query over the posting list on b; its rows land in
+// *out. Document frequencies are counted from the postings of the query's lexemes, the
+// average length comes from knowledge_stats, both maintained in the ingest transaction.
+func (s *Service) queueBM25(b *pgx.Batch, dealershipID, query string, docFilter []string, limit int, out *[]ranked) {
 	filter := ""
 	args := []any{dealershipID, query, s.ranking.K1, s.ranking.B, limit}
 	if docFilter != nil {
 		filter = "WHERE p.document_id = ANY($6::uuid[])"
 		args = append(args, docFilter)
 	}
-	rows, err := tx.Query(ctx, `
+	b.Queue(`
 		WITH q AS (
 			SELECT DISTINCT x.lexeme AS term FROM unnest(to_tsvector('english', $2)) x
 		), st AS (
@@ -274,27 +279,29 @@ func (s *Service) bm25(ctx context.Context, tx pgx.Tx, dealershipID, query strin
 		SELECT p.chunk_id::text,
 			sum(ln(1 + (st.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.dl / st.avgdl))) AS score
 		FROM p CROSS JOIN st `+filter+`
-		GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("bm25: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ranked, error) {
+		GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5`, args...).Query(func(rows pgx.Rows) error {
+		res, err := collectRanked(rows)
+		if err != nil {
+			return fmt.Errorf("bm25: %w", err)
+		}
+		*out = res
+		return nil
+	})
+}
+
+func collectRanked(rows pgx.Rows) ([]ranked, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ranked, error) {
 		var x ranked
 		err := r.Scan(&x.id, &x.score)
 		return x, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("bm25: %w", err)
-	}
-	return out, nil
 }
 
-// vectorSearch asks the embedder's HNSW index for the nearest chunks by cosine distance.
-func (s *Service) vectorSearch(ctx context.Context, tx pgx.Tx, dealershipID string, qvec []float32, docFilter []string, limit int) ([]ranked, error) {
-	if _, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
-		strconv.Itoa(max(s.ranking.EfSearch, limit))); err != nil {
-		return nil, fmt.Errorf("set ef_search: %w", err)
-	}
+// queueVectorSearch queues the nearest chunks by cosine distance through the embedder's
+// HNSW index on b, after setting ef_search; its rows land in *out, nearest first.
+func (s *Service) queueVectorSearch(b *pgx.Batch, dealershipID string, qvec []float32, docFilter []string, limit int, out *[]ranked) {
+	b.Queue(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
+		strconv.Itoa(max(s.ranking.EfSearch, limit))).Exec(func(pgconn.CommandTag) error { return nil })
 	filter := ""
 	args := []any{dealershipID, pgvector.NewVector(qvec).String(), limit}
 	if docFilter != nil {
@@ -302,25 +309,20 @@ func (s *Service) vectorSearch(ctx context.Context, tx pgx.Tx, dealershipID stri
 		args = append(args, docFilter)
 	}
 	// The embedder id and dimension are inlined (validated in New) so that the planner
-	// can match the partial HNSW index.
+	// can match the partial HNSW index, whose expression is embedding::vector(dims).
 	cast := fmt.Sprintf("vector(%d)", s.cfg.Embedder.Dims())
-	rows, err := tx.Query(ctx, `SELECT id::text, embedding::`+cast+` <=> $2::`+cast+` AS d FROM knowledge_chunks
+	b.Queue(`SELECT id::text, embedding::`+cast+` <=> $2::`+cast+` AS d FROM knowledge_chunks
 		WHERE dealership_id = $1 AND embedder = '`+s.cfg.Embedder.ID()+`' `+filter+`
-		ORDER BY embedding::`+cast+` <=> $2::`+cast+` LIMIT $3`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("vector search: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ranked, error) {
-		var x ranked
-		err := r.Scan(&x.id, &x.score)
-		return x, err
+		ORDER BY embedding::`+cast+` <=> $2::`+cast+` LIMIT $3`, args...).Query(func(rows pgx.Rows) error {
+		res, err := collectRanked(rows)
+		if err != nil {
+			return fmt.Errorf("vector search: %w", err)
+		}
+		// relaxed_order may return slightly out of order; restore it.
+		sort.SliceStable(res, func(i, j int) bool { return res[i].score < res[j].score })
+		*out = res
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("vector search: %w", err)
-	}
-	// relaxed_order may return slightly out of order; restore it.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].score < out[j].score })
-	return out, nil
 }
 
 // fuse combines the rankings with weighted reciprocal rank fusion.
