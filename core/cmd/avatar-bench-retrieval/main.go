@@ -10,8 +10,9 @@
 //     extract → chunk → embed → write), for multi-chunk and for one-chunk documents.
 //
 // The synthetic text is NFCorpus (-dataset, BEIR layout) cut into runs of 8 to 20 words
-// and shuffled: each document is a few passages, each passage a series of random runs as long as a random corpus document, so vocabulary and term frequencies are
-// those of real medical prose while no two chunks are equal. The bulk load goes through
+// and shuffled: each document is a few passages, each passage a series of random runs
+// as long as a random corpus document, so vocabulary and term frequencies are those of
+// real medical prose while no two chunks are equal. The bulk load goes through
 // Service.Import, which runs the ingest worker's own chunk/embed/write SQL batched many
 // documents per transaction, with the HNSW and posting-term indexes dropped meanwhile
 // and built after. Queries are NFCorpus test and dev queries.
@@ -201,8 +202,11 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
 		return err
 	}
-	if err := measureRecall(ctx, pool, emb, dealership, queries, svc.Ranking().EfSearch, stdout); err != nil {
-		return err
+	// The service's ef_search first, then a sweep for tuning.
+	for _, ef := range []int{svc.Ranking().EfSearch, 200, 400, 800} {
+		if err := measureRecall(ctx, pool, emb, dealership, queries, ef, stdout); err != nil {
+			return err
+		}
 	}
 	return measureIngest(ctx, pool, svc, gen, dealership, o.ingestDocs, stdout)
 }
