@@ -111,6 +111,11 @@ SPLIT   ?= test
 eval-retrieval: check-go services ## nDCG@10, recall@100, MRR@10 of Search on a BEIR folder (DATASET=, SPLIT=test|dev)
 	cd core && go run ./cmd/avatar-eval-retrieval -dataset $(abspath $(DATASET)) -split $(SPLIT)
 
+CHUNKS ?= 100000
+.PHONY: bench-retrieval
+bench-retrieval: check-go services ## Search p50/p95/p99 (c=1,16; cache off/on), HNSW recall@10, ingest chunks/s on CHUNKS chunks
+	cd core && go run ./cmd/avatar-bench-retrieval -dataset $(abspath $(DATASET)) -chunks $(CHUNKS)
+
 .PHONY: run
 run: services build ## bring the whole system up on embedded defaults and print its URL
 	@bash deploy/dev/run.sh

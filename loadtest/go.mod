@@ -1,3 +1,3 @@
 module github.com/avatar-fi/avatar/loadtest
 
-go 1.26
+go 1.26.0
