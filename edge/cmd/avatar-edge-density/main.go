@@ -1,8 +1,9 @@
 // Command avatar-edge-density measures what the edge spends per call and
 // the turn gap callers see. It starts an edge in a child process (itself,
 // with -serve) on loopback, dials -calls pion callers that each speak real
-// recordings from the speech set in a loop (a clip, then silence until the
-// reply has played), and after a warm-up reads the child's CPU time from
+// recordings from the speech set in a loop (a clip; when the reply starts,
+// a second of listening; then the next clip, over the rest of the reply),
+// and after a warm-up reads the child's CPU time from
 // /proc over -duration. It prints cores per active call and the turn gap
 // p50/p95 with the median of each stage.
 //
@@ -123,7 +124,7 @@ func serveEdge(engines string) error {
 	return hs.Close()
 }
 
-// turnResult is one completed, uninterrupted turn seen by a caller.
+// turnResult is one turn seen by a caller.
 type turnResult struct {
 	stages map[string]float64
 }
@@ -168,10 +169,9 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 		return err
 	}
 	var (
-		mu        sync.Mutex
-		results   []turnResult
-		measuring bool
-		wg        sync.WaitGroup
+		mu      sync.Mutex
+		callers [][]caller.Event
+		wg      sync.WaitGroup
 	)
 	connected := make(chan error, calls)
 	for i := range calls {
@@ -186,29 +186,36 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 				return
 			}
 			defer c.Close()
+			defer func() {
+				mu.Lock()
+				callers = append(callers, c.Events())
+				mu.Unlock()
+			}()
 			seen := 0
 			for k := i; ctx.Err() == nil; k++ {
 				clip := clips[k%len(clips)]
-				c.Say(make([]int16, 8000))
+				c.Say(make([]int16, 6400))
 				c.Say(clip.PCM)
-				c.Say(make([]int16, 8000))
-				ev, idx, err := c.WaitEvent(ctx, seen, func(ev pipeline.Event) bool { return ev.Type == pipeline.EventTurnLatency })
-				if err != nil {
+				c.Say(make([]int16, 6400))
+				// Wait for the reply to start, listen a second, then speak
+				// again (over the rest of the reply: barge-in).
+				wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+				_, idx, err := c.WaitEvent(wctx, seen, func(ev pipeline.Event) bool {
+					return ev.Type == pipeline.EventState && ev.State == pipeline.StateSpeaking
+				})
+				wcancel()
+				if ctx.Err() != nil {
 					return
 				}
-				seen = idx + 1
-				mu.Lock()
-				if measuring && !ev.BargeIn {
-					results = append(results, turnResult{stages: ev.Stages})
+				if err == nil {
+					seen = idx + 1
 				}
-				mu.Unlock()
-				// Let the reply play out before speaking again.
-				for {
-					_, last, _ := c.Audio()
-					if time.Since(last) > 500*time.Millisecond || ctx.Err() != nil {
-						break
-					}
-					time.Sleep(100 * time.Millisecond)
+				if _, err := c.Drained(ctx); err != nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
 				}
 			}
 		}()
@@ -223,9 +230,6 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 	}
 	fmt.Printf("%d calls connected; warming up %v\n", calls, warmup)
 	time.Sleep(warmup)
-	mu.Lock()
-	measuring = true
-	mu.Unlock()
 	cpu0, err := processCPU(child.Process.Pid)
 	if err != nil {
 		return err
@@ -236,13 +240,23 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 	if err != nil {
 		return err
 	}
-	wall := time.Since(t0)
-	mu.Lock()
-	measuring = false
-	res := slices.Clone(results)
-	mu.Unlock()
+	t1 := time.Now()
+	wall := t1.Sub(t0)
 	cancel()
 	wg.Wait()
+	// Every turn whose latency report arrived in the window and that got
+	// reply audio (barged-in turns included: their stages end at the first
+	// packet).
+	var res []turnResult
+	for _, evs := range callers {
+		for _, ev := range evs {
+			if ev.Type == pipeline.EventTurnLatency && ev.At.After(t0) && ev.At.Before(t1) {
+				if _, ok := ev.Stages[pipeline.StageTurnGap]; ok {
+					res = append(res, turnResult{stages: ev.Stages})
+				}
+			}
+		}
+	}
 
 	cores := (cpu1 - cpu0).Seconds() / wall.Seconds()
 	fmt.Printf("engines=%s calls=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f\n",

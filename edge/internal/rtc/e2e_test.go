@@ -237,10 +237,11 @@ func TestEndToEnd(t *testing.T) {
 	errs3, n3 := stt.WordErrors(second.Text, final3.Text)
 	wer := float64(errs1+errs3) / float64(n1+n3)
 	t.Logf("turn 3: %q; WER %.3f", final3.Text, wer)
-	// Measured: 0 errors on goforward and 1–3 on new-home (pocketsphinx
-	// hears "you must find a new home in the stars"); bound with margin.
-	if wer > 0.35 {
-		t.Errorf("WER %.3f (%q, %q), want <= 0.35", wer, final1.Text, final3.Text)
+	// Measured over repeated runs: 0 errors on goforward and 1 on new-home
+	// (PocketSphinx hears "you must find a new home in the stars"): WER
+	// 0.077 on these 13 words. The bound allows 3 errors.
+	if wer > 0.25 {
+		t.Errorf("WER %.3f (%q, %q), want <= 0.25", wer, final1.Text, final3.Text)
 	}
 
 	if err := c.Hangup(ctx); err != nil {
