@@ -43,13 +43,14 @@ func run() error {
 	weight := flag.Float64("domain-weight", pocketsphinx.DefaultDomainWeight, "interpolation weight of the domain model")
 	domainText := flag.String("domain-text", "", "build the domain model from this text, one sentence a line (default: the embedded F&I corpus)")
 	buildLM := flag.String("build-lm", "", "write the domain model built from -domain-text to this ARPA file and exit")
+	noDomain := flag.Bool("no-domain", false, "score the generic model only")
 	extra := flag.String("ps-args", "", "extra PocketSphinx arguments, space-separated (e.g. \"-maxhmmpf 10000\")")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: avatar-eval-stt [flags] DIR")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if *buildLM != "" || *domainLM == "" {
+	if *buildLM != "" || (*domainLM == "" && !*noDomain) {
 		path, err := buildDomainLM(*domainText, *buildLM)
 		if err != nil {
 			return err
@@ -76,7 +77,7 @@ func run() error {
 	base := pocketsphinx.Config{ExtraArgs: strings.Fields(*extra)}
 
 	var domain *evaluation.Result
-	if *domainLM != "" {
+	if *domainLM != "" && !*noDomain {
 		cfg := base
 		cfg.DomainLM, cfg.DomainWeight = *domainLM, *weight
 		r, err := score(ctx, cfg, clips, *verbose, "domain")
