@@ -51,7 +51,8 @@ if [ -x "$BIN/avatar-edge" ]; then
   i=0
   for region in us-east eu-west; do
     port=$((8090 + i * 100)); udp=$((8091 + i * 100))
-    AVATAR_REGION=$region AVATAR_EDGE_ADDR=":$port" AVATAR_EDGE_UDP_PORT=$udp \
+    AVATAR_REGION=$region AVATAR_EDGE_ID="edge-$region" AVATAR_EDGE_ADDR=":$port" AVATAR_EDGE_UDP_PORT=$udp \
+      AVATAR_EDGE_URL="http://localhost:$port" AVATAR_TOKEN_ISSUER="$AVATAR_PUBLIC_URL" \
       "$BIN/avatar-edge" >"$DATA/edge-$region.log" 2>&1 &
     pids+=($!)
     wait_ready "edge-$region" "http://127.0.0.1:$port"
@@ -60,5 +61,9 @@ if [ -x "$BIN/avatar-edge" ]; then
 fi
 
 echo "Avatar is up: core http://localhost:$core_port  (super admin $AVATAR_BOOTSTRAP_EMAIL / $AVATAR_BOOTSTRAP_PASSWORD)"
+if [ -x "$BIN/avatar-edge" ]; then
+  echo "Edges: us-east http://localhost:8090 (media udp 8091), eu-west http://localhost:8190 (media udp 8191)"
+fi
+echo "Demo users: manager@demo-motors.test / trainee@demo-motors.test, password ${AVATAR_DEMO_PASSWORD:-avatar-demo-password}"
 echo "Logs in $DATA. Ctrl-C stops everything."
 wait -n "${pids[@]}" || true
