@@ -27,8 +27,8 @@ type sttCmd struct {
 }
 
 // partialEvery is how often, in frames, the recogniser publishes a partial
-// transcript (200 ms).
-const partialEvery = 10
+// transcript (100 ms), which also keeps the endpointer's transcript cue fresh.
+const partialEvery = 5
 
 var inFramePool = syncPool(func() *[InFrameSamples]int16 { return new([InFrameSamples]int16) })
 

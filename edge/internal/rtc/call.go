@@ -53,6 +53,7 @@ type call struct {
 
 	endOnce sync.Once
 	jitter  atomic.Int64 // nanoseconds, last seen
+	removed bool         // guarded by srv.mu: the server has forgotten the call
 }
 
 // start sets up the PeerConnection and the pipeline and returns the answer.

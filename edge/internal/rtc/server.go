@@ -33,7 +33,8 @@ type Server struct {
 	mux   ice.UDPMux
 
 	mu       sync.Mutex
-	calls    map[string]*call
+	calls    map[string]*call // calls set up and not yet ended
+	pending  int              // calls being set up
 	draining bool
 	closed   bool
 	wg       sync.WaitGroup // one per live call
@@ -102,11 +103,12 @@ func New(cfg Config) (*Server, error) {
 // LocalAddr returns the media socket's address.
 func (s *Server) LocalAddr() net.Addr { return s.conn.LocalAddr() }
 
-// ActiveCalls returns the number of live calls.
+// ActiveCalls returns the number of live calls, those being set up
+// included.
 func (s *Server) ActiveCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.calls)
+	return len(s.calls) + s.pending
 }
 
 // Capacity returns the call limit.
@@ -149,7 +151,7 @@ func (s *Server) Offer(ctx context.Context, id Identity, sessionID, offer string
 		s.mu.Unlock()
 		s.reject(ErrDraining)
 		return "", "", ErrDraining
-	case len(s.calls) >= s.cfg.MaxCalls:
+	case len(s.calls)+s.pending >= s.cfg.MaxCalls:
 		s.mu.Unlock()
 		s.reject(ErrFull)
 		return "", "", ErrFull
@@ -159,17 +161,28 @@ func (s *Server) Offer(ctx context.Context, id Identity, sessionID, offer string
 		sessionID = newID()
 	}
 	c := &call{srv: s, info: CallInfo{CallID: callID, SessionID: sessionID, Identity: id}}
-	s.calls[callID] = c // reserve the slot
+	s.pending++ // reserve the slot
 	s.wg.Add(1)
 	s.mu.Unlock()
 
 	answer, err = c.start(ctx, offer)
+	s.mu.Lock()
+	s.pending--
+	closed := s.closed
+	if err == nil && !closed && !c.removed {
+		s.calls[callID] = c
+	}
+	s.mu.Unlock()
 	if err != nil {
 		c.end(ErrHangUp)
 		if errors.Is(err, ErrBadOffer) || errors.Is(err, ErrNoOpus) {
 			s.reject(err)
 		}
 		return "", "", err
+	}
+	if closed {
+		c.end(ErrShutdown)
+		return "", "", ErrShutdown
 	}
 	return callID, answer, nil
 }
@@ -217,6 +230,7 @@ func mayHangUp(who, owner Identity) bool {
 // remove forgets a call that has ended.
 func (s *Server) remove(c *call) {
 	s.mu.Lock()
+	c.removed = true
 	if s.calls[c.info.CallID] == c {
 		delete(s.calls, c.info.CallID)
 	}
