@@ -38,7 +38,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +72,8 @@ type options struct {
 	chunks, queries, workers          int
 	ingestDocs                        int
 	efSearch                          int
+	efSweep                           string
+	hnswM, hnswEfConstruction         int
 	seed                              uint64
 	keep                              bool
 }
@@ -87,6 +91,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.workers, "workers", 4, "ingest workers for the ingestion measurement")
 	fs.IntVar(&o.ingestDocs, "ingest-docs", 300, "documents per ingestion measurement")
 	fs.IntVar(&o.efSearch, "ef-search", 0, "hnsw.ef_search (0: the service default)")
+	fs.StringVar(&o.efSweep, "ef-sweep", "200,400,800", "comma-separated hnsw.ef_search values for the recall sweep, after the service's")
+	fs.IntVar(&o.hnswM, "hnsw-m", 0, "rebuild the HNSW index after the bulk load with this m (0: the migration's)")
+	fs.IntVar(&o.hnswEfConstruction, "hnsw-ef-construction", 0, "rebuild the HNSW index after the bulk load with this ef_construction (0: the migration's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic text")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch database (for EXPLAIN); drop it by hand")
 	if err := fs.Parse(args); err != nil {
@@ -196,14 +203,25 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "scratch database %s; synthetic text: NFCorpus sentences shuffled into new documents (seed %d)\n", dbName, o.seed)
 
-	if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, stdout); err != nil {
+	if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
 		return err
 	}
 	if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
 		return err
 	}
 	// The service's ef_search first, then a sweep for tuning.
-	for _, ef := range []int{svc.Ranking().EfSearch, 200, 400, 800} {
+	efs := []int{svc.Ranking().EfSearch}
+	for _, f := range strings.Split(o.efSweep, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		ef, err := strconv.Atoi(f)
+		if err != nil {
+			return fmt.Errorf("-ef-sweep: %w", err)
+		}
+		efs = append(efs, ef)
+	}
+	for _, ef := range efs {
 		if err := measureRecall(ctx, pool, emb, dealership, queries, ef, stdout); err != nil {
 			return err
 		}
@@ -213,11 +231,11 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 // bulkLoad imports synthetic documents of one to six passages until n chunks are
 // stored, with the HNSW and posting-term indexes dropped meanwhile and built afterwards.
-func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n int, stdout io.Writer) error {
+func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n, hnswM, hnswEfC int, stdout io.Writer) error {
 	// Bulk-load like a migration would: drop the HNSW index and the postings' term
 	// index, and build them once the rows are in.
 	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
-		WHERE (tablename = 'knowledge_chunks' AND indexdef LIKE '%USING hnsw%') OR indexname = 'knowledge_postings_term'`)
+		WHERE (tablename = 'knowledge_chunks' AND indexdef LIKE '%USING hnsw%') OR indexname = 'knowledge_postings_impact'`)
 	if err != nil {
 		return fmt.Errorf("find indexes: %w", err)
 	}
@@ -274,9 +292,24 @@ func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, g
 	}
 	stmts := []string{"SET maintenance_work_mem = '1GB'"}
 	for _, x := range idxs {
-		stmts = append(stmts, x.def)
+		def := x.def
+		if strings.Contains(def, "USING hnsw") && (hnswM > 0 || hnswEfC > 0) {
+			m := hnswParam.FindStringSubmatch(def)
+			if m == nil {
+				return fmt.Errorf("no HNSW parameters in %s", def)
+			}
+			if hnswM <= 0 {
+				hnswM, _ = strconv.Atoi(m[1])
+			}
+			if hnswEfC <= 0 {
+				hnswEfC, _ = strconv.Atoi(m[2])
+			}
+			def = hnswParam.ReplaceAllString(def, fmt.Sprintf("WITH (m='%d', ef_construction='%d')", hnswM, hnswEfC))
+		}
+		stmts = append(stmts, def)
+		fmt.Fprintf(stdout, "index: %s\n", def)
 	}
-	stmts = append(stmts, "RESET maintenance_work_mem", "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_postings")
+	stmts = append(stmts, "RESET maintenance_work_mem", "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_terms")
 	for _, stmt := range stmts {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
 			conn.Release()
@@ -292,6 +325,9 @@ func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, g
 		chunks, postings, loaded.Round(time.Millisecond), float64(chunks)/loaded.Seconds(), time.Since(t0).Round(time.Millisecond))
 	return nil
 }
+
+// hnswParam matches the WITH clause of an HNSW index definition as pg_indexes shows it.
+var hnswParam = regexp.MustCompile(`WITH \(m='?(\d+)'?, ef_construction='?(\d+)'?\)`)
 
 func percentiles(lat []time.Duration) string {
 	slices.Sort(lat)

@@ -53,6 +53,7 @@ func main() {
 type options struct {
 	dataset, split, dbURL, redisURL, natsURL string
 	vectorWeights                            []float64
+	termPostings                             []int
 	k1, b                                    float64
 	workers                                  int
 	limitQueries                             int
@@ -62,13 +63,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("avatar-eval-retrieval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var weights string
+	var weights, perTerm string
 	fs.StringVar(&o.dataset, "dataset", "", "BEIR-format folder (required)")
 	fs.StringVar(&o.split, "split", "test", "test (queries.jsonl, qrels.tsv) or dev (queries_dev.jsonl, qrels_dev.tsv)")
 	fs.StringVar(&o.dbURL, "database-url", envOr("AVATAR_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server; a scratch database is created on it")
 	fs.StringVar(&o.redisURL, "redis-url", envOr("AVATAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	fs.StringVar(&o.natsURL, "nats-url", envOr("AVATAR_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL")
 	fs.StringVar(&weights, "vector-weights", "", "comma-separated vector weights to compare (default: the service default only); the last is reported last")
+	fs.StringVar(&perTerm, "term-postings", "", "comma-separated BM25 postings per query term to compare (0: the service default, -1: every posting, exact BM25)")
 	fs.Float64Var(&o.k1, "k1", 0, "BM25 k1 (0: default)")
 	fs.Float64Var(&o.b, "b", 0, "BM25 b (0: default)")
 	fs.IntVar(&o.workers, "workers", 4, "ingest workers")
@@ -90,6 +92,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		o.vectorWeights = append(o.vectorWeights, f)
+	}
+	for _, v := range strings.Split(perTerm, ",") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			fmt.Fprintf(stderr, "avatar-eval-retrieval: -term-postings: %v\n", err)
+			return 2
+		}
+		o.termPostings = append(o.termPostings, n)
+	}
+	if len(o.termPostings) == 0 {
+		o.termPostings = []int{0}
 	}
 	if err := eval(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "avatar-eval-retrieval: %v\n", err)
@@ -328,7 +344,7 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	for _, stmt := range []string{"VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_chunks"} {
+	for _, stmt := range []string{"VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_terms"} {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("vacuum: %w", err)
 		}
@@ -349,39 +365,41 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		weights = []float64{0} // the service default
 	}
 	var last scores
-	for _, w := range weights {
-		rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w}
-		if w == 0 && len(o.vectorWeights) > 0 {
-			rc.VectorWeight = -1 // explicit 0: lexical only
-		}
-		s := svc.WithRanking(rc)
-		var sum scores
-		var lat []time.Duration
-		for _, q := range judged {
-			t0 := time.Now()
-			res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
-			if err != nil {
-				return fmt.Errorf("search %s: %w", q.ID, err)
+	for _, tp := range o.termPostings {
+		for _, w := range weights {
+			rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w, TermPostings: tp}
+			if w == 0 && len(o.vectorWeights) > 0 {
+				rc.VectorWeight = -1 // explicit 0: lexical only
 			}
-			lat = append(lat, time.Since(t0))
-			ranking := make([]string, 0, len(res))
-			for _, r := range res {
-				ranking = append(ranking, docByID[r.DocumentId]...)
+			s := svc.WithRanking(rc)
+			var sum scores
+			var lat []time.Duration
+			for _, q := range judged {
+				t0 := time.Now()
+				res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
+				if err != nil {
+					return fmt.Errorf("search %s: %w", q.ID, err)
+				}
+				lat = append(lat, time.Since(t0))
+				ranking := make([]string, 0, len(res))
+				for _, r := range res {
+					ranking = append(ranking, docByID[r.DocumentId]...)
+				}
+				sc := evaluate(ranking, qrels[q.ID])
+				sum.NDCG10 += sc.NDCG10
+				sum.Recall100 += sc.Recall100
+				sum.MRR10 += sc.MRR10
 			}
-			sc := evaluate(ranking, qrels[q.ID])
-			sum.NDCG10 += sc.NDCG10
-			sum.Recall100 += sc.Recall100
-			sum.MRR10 += sc.MRR10
+			n := float64(len(judged))
+			last = scores{sum.NDCG10 / n, sum.Recall100 / n, sum.MRR10 / n}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			label := "default"
+			if len(o.vectorWeights) > 0 {
+				label = strconv.FormatFloat(w, 'f', -1, 64)
+			}
+			fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s term_postings=%d nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
+				o.split, len(judged), label, s.Ranking().TermPostings, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
 		}
-		n := float64(len(judged))
-		last = scores{sum.NDCG10 / n, sum.Recall100 / n, sum.MRR10 / n}
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		label := "default"
-		if len(o.vectorWeights) > 0 {
-			label = strconv.FormatFloat(w, 'f', -1, 64)
-		}
-		fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
-			o.split, len(judged), label, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
 	}
 	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
 	return nil

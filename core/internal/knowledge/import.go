@@ -67,6 +67,11 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 	var res ImportResult
 	var kb int64
 	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		// The statistics and document frequencies change once for the call, at the
+		// end: the statistics row then stays unlocked while the chunks are written, and
+		// the term rows are not updated once per document (which in one transaction
+		// grows their version chains).
+		var pending statsDelta
 		for i, d := range docs {
 			p := ps[i]
 			fn := d.Filename
@@ -94,7 +99,7 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 				p.sha, len(p.data)).Scan(&id); err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
-			w, err := writeVersion(ctx, tx, dealershipID, id, 1, s.cfg.Embedder.ID(), p.rows)
+			w, err := writeVersion(ctx, tx, dealershipID, id, 1, s.cfg.Embedder.ID(), p.rows, &pending)
 			if errors.Is(err, errSkip) {
 				return fmt.Errorf("import %q: document vanished", d.Title)
 			}
@@ -103,9 +108,10 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 			}
 			res.DocumentIDs = append(res.DocumentIDs, id)
 			res.Chunks += w.Chunks
-			kb = w.KBVersion
 		}
-		return nil
+		var err error
+		kb, err = pending.apply(ctx, tx, dealershipID)
+		return err
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import: %w", err)

@@ -288,7 +288,7 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 	var res writeResult
 	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
 		var err error
-		res, err = writeVersion(ctx, tx, job.DealershipId, job.DocumentId, job.Version, s.cfg.Embedder.ID(), rows)
+		res, err = writeVersion(ctx, tx, job.DealershipId, job.DocumentId, job.Version, s.cfg.Embedder.ID(), rows, nil)
 		return err
 	})
 	if err != nil {

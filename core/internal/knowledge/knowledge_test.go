@@ -114,6 +114,7 @@ func TestUploadReadySearch(t *testing.T) {
 					t.Fatalf("deleted document still found: %v", r)
 				}
 			}
+			checkTermCounts(t, b)
 		})
 	}
 	t.Run("markdown sections and lists", func(t *testing.T) {
@@ -128,6 +129,7 @@ func TestUploadReadySearch(t *testing.T) {
 		if len(res) == 0 || res[0].GetSection() != "Trade-in policy > Paperwork" {
 			t.Fatalf("results %v", res)
 		}
+		checkTermCounts(t, b)
 	})
 	t.Run("trainees cannot upload, anonymous cannot search", func(t *testing.T) {
 		_, err := b.upload(t, b.connect, trainee, md("x", "x.txt"), []byte("hello"))
@@ -181,6 +183,22 @@ func TestTenantIsolation(t *testing.T) {
 		if r.DocumentId != doc.Id {
 			t.Fatalf("A's search returned B's chunk %v", r)
 		}
+	}
+}
+
+// checkTermCounts fails unless every document frequency in knowledge_terms equals the
+// number of postings of its term.
+func checkTermCounts(t *testing.T, b *bundle) {
+	t.Helper()
+	var bad int
+	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM
+		(SELECT dealership_id, term, count(*) AS n FROM knowledge_postings GROUP BY dealership_id, term) p
+		FULL JOIN (SELECT dealership_id, term, df FROM knowledge_terms WHERE df <> 0) k USING (dealership_id, term)
+		WHERE p.n IS DISTINCT FROM k.df`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Fatalf("%d document frequencies disagree with the postings", bad)
 	}
 }
 
@@ -287,6 +305,7 @@ func TestFailedVersionKeepsOldSearchable(t *testing.T) {
 	if res := b.search(t, b.connect, admin, "free oil changes"); len(res) != 1 {
 		t.Fatalf("v3 not searchable: %v", res)
 	}
+	checkTermCounts(t, b)
 }
 
 // TestTransientFailuresRetryThenDeadLetter uses the OpenAI-compatible client against an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,8 +116,12 @@ type writeResult struct {
 // writeVersion replaces the document's searchable chunks with those of version, in one
 // transaction: the old version stays searchable until this commits. It returns errSkip
 // when the version is already active, was superseded by a newer upload, or the document
-// is gone, which makes redelivered jobs idempotent.
-func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, embedderID string, rows []chunkRow) (writeResult, error) {
+// is gone, which makes redelivered jobs idempotent. The corpus statistics and document
+// frequencies change before it returns when pending is nil; otherwise the changes are
+// added to pending, the caller applies them with pending.apply before the transaction
+// commits, and KBVersion is left zero (Import does so once for many documents, so the
+// dealership's statistics row is locked only at the end of its transaction).
+func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, embedderID string, rows []chunkRow, pending *statsDelta) (writeResult, error) {
 	doc, err := getDocument(ctx, tx, dealershipID, documentID, true)
 	if errors.Is(err, ErrNotFound) {
 		return writeResult{}, errSkip
@@ -127,10 +132,17 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 	if doc.ActiveVersion >= version || doc.LatestVersion != version {
 		return writeResult{}, errSkip
 	}
-	var oldChunks, oldTokens int64
-	// The old chunks' postings go with them (trigger knowledge_chunks_drop_postings).
-	if err := tx.QueryRow(ctx, `WITH d AS (DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 RETURNING token_count)
-		SELECT count(*), coalesce(sum(token_count), 0) FROM d`, documentID, dealershipID).Scan(&oldChunks, &oldTokens); err != nil {
+	var (
+		oldChunks, oldTokens int64
+		old                  termCounts
+	)
+	// The old chunks' postings go with them (trigger knowledge_chunks_drop_postings);
+	// their lexemes come back counted, for the document frequencies.
+	if err := tx.QueryRow(ctx, `WITH d AS (DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 RETURNING token_count, tsv),
+			t AS (SELECT x.lexeme AS term, count(*) AS n FROM d, unnest(d.tsv) x GROUP BY x.lexeme)
+		SELECT (SELECT count(*) FROM d), (SELECT coalesce(sum(token_count), 0) FROM d),
+			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
+		documentID, dealershipID).Scan(&oldChunks, &oldTokens, &old.terms, &old.counts); err != nil {
 		return writeResult{}, fmt.Errorf("delete old chunks: %w", err)
 	}
 	ords := make([]int32, len(rows))
@@ -143,10 +155,17 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		vecs[i] = pgvector.NewVector(r.Vector).String()
 	}
 	// One statement writes the chunks and their postings: the posting rows come from the
-	// inserted rows' tsvectors, so the chunks are not read back.
-	var newTokens int64
+	// inserted rows' tsvectors, so the chunks are not read back. A posting's impact (its
+	// BM25 weight without idf, see migration 0012) uses the dealership's average chunk
+	// length as it stands, or the chunk's own length for the first document.
+	var (
+		newTokens int64
+		added     termCounts
+	)
 	err = tx.QueryRow(ctx, `
-		WITH u AS (
+		WITH st AS (
+			SELECT greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats WHERE dealership_id = $1 AND chunk_count > 0
+		), u AS (
 			SELECT u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
 				to_tsvector('english', u.section || ' ' || u.text) AS tsv
 			FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::text[]) AS u(ord, text, page, section, emb)
@@ -157,18 +176,34 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 			FROM u
 			RETURNING id, token_count, tsv
 		), post AS (
-			INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl)
-			SELECT ins.id, x.lexeme, $1, $2, cardinality(x.positions), ins.token_count
+			INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl, impact)
+			SELECT ins.id, x.lexeme, $1, $2, cardinality(x.positions), ins.token_count,
+				cardinality(x.positions) / (cardinality(x.positions) + 0.9 * (0.6 + 0.4 * ins.token_count /
+					coalesce((SELECT avgdl FROM st), greatest(ins.token_count, 1))))
 			FROM ins, unnest(ins.tsv) x
+			RETURNING term
+		), t AS (
+			SELECT term, count(*) AS n FROM post GROUP BY term
 		)
-		SELECT coalesce(sum(token_count), 0) FROM ins`,
-		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID).Scan(&newTokens)
+		SELECT (SELECT coalesce(sum(token_count), 0) FROM ins),
+			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
+		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID).Scan(&newTokens, &added.terms, &added.counts)
 	if err != nil {
 		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
 	}
-	kb, err := bumpStats(ctx, tx, dealershipID, int64(len(rows))-oldChunks, newTokens-oldTokens)
-	if err != nil {
-		return writeResult{}, err
+	var kb int64
+	if pending != nil {
+		pending.chunks += int64(len(rows)) - oldChunks
+		pending.tokens += newTokens - oldTokens
+		if pending.terms == nil {
+			pending.terms = termDelta{}
+		}
+		pending.terms.add(added, old)
+	} else {
+		d := statsDelta{chunks: int64(len(rows)) - oldChunks, tokens: newTokens - oldTokens, terms: newTermDelta(added, old)}
+		if kb, err = d.apply(ctx, tx, dealershipID); err != nil {
+			return writeResult{}, err
+		}
 	}
 	var updated time.Time
 	if err := tx.QueryRow(ctx, `WITH v AS (
@@ -183,6 +218,81 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 	doc.Status, doc.FailureReason, doc.ActiveVersion = knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, "", version
 	doc.ChunkCount, doc.Stage, doc.Percent, doc.UpdatedAt = int32(len(rows)), knowledgev1.IngestStage_INGEST_STAGE_DONE, 100, updated
 	return writeResult{KBVersion: kb, Chunks: len(rows), Doc: doc}, nil
+}
+
+// termCounts is, per lexeme, a number of chunks (parallel slices).
+type termCounts struct {
+	terms  []string
+	counts []int64
+}
+
+// statsDelta is a pending change of a dealership's corpus statistics (knowledge_stats)
+// and document frequencies (knowledge_terms).
+type statsDelta struct {
+	chunks, tokens int64
+	terms          termDelta
+}
+
+// apply bumps the statistics and the knowledge-base version (locking the dealership's
+// knowledge_stats row until the transaction ends), then applies the document
+// frequencies; it returns the new knowledge-base version.
+func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx, dealershipID string) (int64, error) {
+	kb, err := bumpStats(ctx, tx, dealershipID, d.chunks, d.tokens)
+	if err != nil {
+		return 0, err
+	}
+	if err := applyTermDelta(ctx, tx, dealershipID, d.terms); err != nil {
+		return 0, err
+	}
+	return kb, nil
+}
+
+// termDelta is a change of document frequencies: lexeme → chunks added (or removed,
+// when negative).
+type termDelta map[string]int64
+
+func newTermDelta(plus, minus termCounts) termDelta {
+	d := make(termDelta, len(plus.terms)+len(minus.terms))
+	d.add(plus, minus)
+	return d
+}
+
+// add adds the counts of plus and subtracts those of minus.
+func (d termDelta) add(plus, minus termCounts) {
+	for i, t := range plus.terms {
+		d[t] += plus.counts[i]
+	}
+	for i, t := range minus.terms {
+		d[t] -= minus.counts[i]
+	}
+}
+
+// applyTermDelta applies d to the dealership's document frequencies (knowledge_terms).
+// Call it after bumpStats in the same transaction: the dealership's knowledge_stats row
+// is then locked, so concurrent writers of one dealership update the term rows one
+// after another and cannot deadlock; the rows are also written in lexeme order.
+func applyTermDelta(ctx context.Context, tx pgx.Tx, dealershipID string, d termDelta) error {
+	terms := make([]string, 0, len(d))
+	for t, n := range d {
+		if n != 0 {
+			terms = append(terms, t)
+		}
+	}
+	if len(terms) == 0 {
+		return nil
+	}
+	slices.Sort(terms)
+	counts := make([]int64, len(terms))
+	for i, t := range terms {
+		counts[i] = d[t]
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO knowledge_terms (dealership_id, term, df)
+		SELECT $1, u.term, u.n FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(term, n, i) ORDER BY u.i
+		ON CONFLICT (dealership_id, term) DO UPDATE SET df = knowledge_terms.df + excluded.df`,
+		dealershipID, terms, counts); err != nil {
+		return fmt.Errorf("update document frequencies: %w", err)
+	}
+	return nil
 }
 
 // bumpStats adjusts the dealership's corpus statistics and moves its knowledge-base
@@ -251,9 +361,15 @@ func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string) (in
 	if _, err := getDocument(ctx, tx, dealershipID, id, true); err != nil {
 		return 0, err
 	}
-	var n, tokens int64
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(token_count), 0) FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2`,
-		id, dealershipID).Scan(&n, &tokens); err != nil {
+	var (
+		n, tokens int64
+		old       termCounts
+	)
+	if err := tx.QueryRow(ctx, `WITH c AS (SELECT token_count, tsv FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2),
+			t AS (SELECT x.lexeme AS term, count(*) AS n FROM c, unnest(c.tsv) x GROUP BY x.lexeme)
+		SELECT (SELECT count(*) FROM c), (SELECT coalesce(sum(token_count), 0) FROM c),
+			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
+		id, dealershipID).Scan(&n, &tokens, &old.terms, &old.counts); err != nil {
 		return 0, fmt.Errorf("count chunks: %w", err)
 	}
 	rows, err := tx.Query(ctx, `DELETE FROM knowledge_document_versions WHERE document_id = $1 AND dealership_id = $2 RETURNING sha256`, id, dealershipID)
@@ -272,5 +388,6 @@ func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string) (in
 		dealershipID, shas); err != nil {
 		return 0, fmt.Errorf("delete originals: %w", err)
 	}
-	return bumpStats(ctx, tx, dealershipID, -n, -tokens)
+	d := statsDelta{chunks: -n, tokens: -tokens, terms: newTermDelta(termCounts{}, old)}
+	return d.apply(ctx, tx, dealershipID)
 }

@@ -40,6 +40,12 @@ type RankingConfig struct {
 	Candidates int
 	// EfSearch is hnsw.ef_search for the vector side; default 100.
 	EfSearch int
+	// TermPostings is how many postings of each query term, highest impact (BM25 term
+	// weight) first, the lexical side scores; default 1000. A chunk outside every query
+	// term's top TermPostings is not a lexical candidate, which bounds the work for
+	// common terms. Negative scores every posting (exact BM25). Tag-filtered searches
+	// always score every posting of the filtered documents.
+	TermPostings int
 }
 
 func (r RankingConfig) withDefaults() RankingConfig {
@@ -65,6 +71,9 @@ func (r RankingConfig) withDefaults() RankingConfig {
 	}
 	if r.EfSearch <= 0 {
 		r.EfSearch = 100
+	}
+	if r.TermPostings == 0 {
+		r.TermPostings = 1000
 	}
 	return r
 }
@@ -257,13 +266,20 @@ func isZero(v []float32) bool {
 }
 
 // queueBM25 queues the Okapi BM25 query over the posting list on b; its rows land in
-// *out. Document frequencies are counted from the postings of the query's lexemes, the
-// average length comes from knowledge_stats, both maintained in the ingest transaction.
+// *out. Document frequencies come from knowledge_terms and the average length from
+// knowledge_stats, both maintained in the ingest transaction. Each query term
+// contributes its TermPostings highest-impact postings (an index range scan on
+// knowledge_postings_impact), scored exactly with the current statistics.
 func (s *Service) queueBM25(b *pgx.Batch, dealershipID, query string, docFilter []string, limit int, out *[]ranked) {
+	var perTerm *int64
+	if n := s.ranking.TermPostings; n > 0 && docFilter == nil {
+		v := int64(n)
+		perTerm = &v
+	}
 	filter := ""
-	args := []any{dealershipID, query, s.ranking.K1, s.ranking.B, limit}
+	args := []any{dealershipID, query, s.ranking.K1, s.ranking.B, limit, perTerm}
 	if docFilter != nil {
-		filter = "WHERE p.document_id = ANY($6::uuid[])"
+		filter = "AND p.document_id = ANY($7::uuid[])"
 		args = append(args, docFilter)
 	}
 	b.Queue(`
@@ -272,13 +288,21 @@ func (s *Service) queueBM25(b *pgx.Batch, dealershipID, query string, docFilter 
 		), st AS (
 			SELECT greatest(chunk_count, 1)::float8 AS n, greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl
 			FROM knowledge_stats WHERE dealership_id = $1
+		), t AS (
+			SELECT k.term, ln(1 + (st.n - k.df + 0.5) / (k.df::float8 + 0.5)) AS idf
+			FROM q JOIN knowledge_terms k ON k.dealership_id = $1 AND k.term = q.term CROSS JOIN st
+			WHERE k.df > 0
 		), p AS (
-			SELECT p.chunk_id, p.document_id, p.tf, p.dl, count(*) OVER (PARTITION BY p.term) AS df
-			FROM q JOIN knowledge_postings p ON p.dealership_id = $1 AND p.term = q.term
+			SELECT t.idf, p.chunk_id, p.tf, p.dl
+			FROM t CROSS JOIN LATERAL (
+				SELECT p.chunk_id, p.tf, p.dl FROM knowledge_postings p
+				WHERE p.dealership_id = $1 AND p.term = t.term `+filter+`
+				ORDER BY p.impact DESC LIMIT $6::bigint
+			) p
 		)
 		SELECT p.chunk_id::text,
-			sum(ln(1 + (st.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.dl / st.avgdl))) AS score
-		FROM p CROSS JOIN st `+filter+`
+			sum(p.idf * p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * p.dl / st.avgdl))) AS score
+		FROM p CROSS JOIN st
 		GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5`, args...).Query(func(rows pgx.Rows) error {
 		res, err := collectRanked(rows)
 		if err != nil {
