@@ -1,0 +1,5 @@
+package silero_test
+
+import "os"
+
+func getenv(k string) string { return os.Getenv(k) }
