@@ -34,8 +34,9 @@ check-go:
 	@command -v go >/dev/null || { echo "Go 1.26+ is required (https://go.dev/dl); install it at /usr/local/go"; exit 1; }
 
 .PHONY: services
-services: ## install and start PostgreSQL+pgvector, Redis, NATS and the cgo libraries (idempotent)
+services: ## install and start PostgreSQL+pgvector, Redis, NATS, the cgo libraries and the models (idempotent)
 	@bash deploy/dev/services.sh
+	@bash deploy/dev/models.sh
 
 .PHONY: tools
 tools: check-go ## install pinned code generators and linters into .cache/tools
