@@ -239,19 +239,28 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 		data []byte
 		doc  document
 	)
+	if !validUUID(job.DocumentId) {
+		return errSkip
+	}
+	// One round trip reads the document and the original and records the first stage
+	// (PROCESSING); setProgress changes nothing when the job turns out to be stale.
 	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		var err error
-		if doc, err = getDocument(ctx, tx, job.DealershipId, job.DocumentId, false); err != nil {
+		var b pgx.Batch
+		b.Queue(`SELECT `+documentColumns+documentFrom+` WHERE d.id = $1 AND d.dealership_id = $2`, job.DocumentId, job.DealershipId).
+			QueryRow(func(r pgx.Row) error {
+				var err error
+				doc, err = scanDocument(r)
+				return err
+			})
+		queueLoadOriginal(&b, job.DealershipId, job.DocumentId, job.Version, &ct, &data)
+		queueSetProgress(&b, job.DealershipId, job.DocumentId, job.Version, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return err
 		}
 		if doc.ActiveVersion >= job.Version || doc.LatestVersion != job.Version {
 			return errSkip
 		}
-		if ct, data, err = loadOriginal(ctx, tx, job.DealershipId, job.DocumentId, job.Version); err != nil {
-			return err
-		}
-		// Record the first stage (PROCESSING) in the same transaction.
-		return setProgress(ctx, tx, job.DealershipId, job.DocumentId, job.Version, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
+		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return errSkip

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgvector/pgvector-go"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -191,6 +192,18 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 	if err != nil {
 		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
 	}
+	var updated time.Time
+	if err := tx.QueryRow(ctx, `WITH v AS (
+			UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $4
+		)
+		UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
+		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2 RETURNING updated_at`,
+		documentID, dealershipID, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), version, len(rows),
+		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)).Scan(&updated); err != nil {
+		return writeResult{}, fmt.Errorf("mark ready: %w", err)
+	}
+	// The statistics go last: from there to the commit, other writers of the
+	// dealership wait on its knowledge_stats row.
 	var kb int64
 	if pending != nil {
 		pending.chunks += int64(len(rows)) - oldChunks
@@ -204,16 +217,6 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		if kb, err = d.apply(ctx, tx, dealershipID); err != nil {
 			return writeResult{}, err
 		}
-	}
-	var updated time.Time
-	if err := tx.QueryRow(ctx, `WITH v AS (
-			UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $4
-		)
-		UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
-		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2 RETURNING updated_at`,
-		documentID, dealershipID, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), version, len(rows),
-		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)).Scan(&updated); err != nil {
-		return writeResult{}, fmt.Errorf("mark ready: %w", err)
 	}
 	doc.Status, doc.FailureReason, doc.ActiveVersion = knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, "", version
 	doc.ChunkCount, doc.Stage, doc.Percent, doc.UpdatedAt = int32(len(rows)), knowledgev1.IngestStage_INGEST_STAGE_DONE, 100, updated
@@ -237,12 +240,14 @@ type statsDelta struct {
 // knowledge_stats row until the transaction ends), then applies the document
 // frequencies; it returns the new knowledge-base version.
 func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx, dealershipID string) (int64, error) {
-	kb, err := bumpStats(ctx, tx, dealershipID, d.chunks, d.tokens)
-	if err != nil {
-		return 0, err
-	}
-	if err := applyTermDelta(ctx, tx, dealershipID, d.terms); err != nil {
-		return 0, err
+	var (
+		b  pgx.Batch
+		kb int64
+	)
+	queueBumpStats(&b, dealershipID, d.chunks, d.tokens, &kb)
+	queueTermDelta(&b, dealershipID, d.terms)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return 0, fmt.Errorf("update knowledge statistics: %w", err)
 	}
 	return kb, nil
 }
@@ -267,11 +272,12 @@ func (d termDelta) add(plus, minus termCounts) {
 	}
 }
 
-// applyTermDelta applies d to the dealership's document frequencies (knowledge_terms).
-// Call it after bumpStats in the same transaction: the dealership's knowledge_stats row
-// is then locked, so concurrent writers of one dealership update the term rows one
-// after another and cannot deadlock; the rows are also written in lexeme order.
-func applyTermDelta(ctx context.Context, tx pgx.Tx, dealershipID string, d termDelta) error {
+// queueTermDelta queues on b the update of the dealership's document frequencies
+// (knowledge_terms) by d. Run it after bumpStats in the same transaction: the
+// dealership's knowledge_stats row is then locked, so concurrent writers of one
+// dealership update the term rows one after another and cannot deadlock; the rows are
+// also written in lexeme order.
+func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) {
 	terms := make([]string, 0, len(d))
 	for t, n := range d {
 		if n != 0 {
@@ -279,47 +285,55 @@ func applyTermDelta(ctx context.Context, tx pgx.Tx, dealershipID string, d termD
 		}
 	}
 	if len(terms) == 0 {
-		return nil
+		return
 	}
 	slices.Sort(terms)
 	counts := make([]int64, len(terms))
 	for i, t := range terms {
 		counts[i] = d[t]
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO knowledge_terms (dealership_id, term, df)
+	b.Queue(`INSERT INTO knowledge_terms (dealership_id, term, df)
 		SELECT $1, u.term, u.n FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(term, n, i) ORDER BY u.i
 		ON CONFLICT (dealership_id, term) DO UPDATE SET df = knowledge_terms.df + excluded.df`,
-		dealershipID, terms, counts); err != nil {
-		return fmt.Errorf("update document frequencies: %w", err)
-	}
-	return nil
+		dealershipID, terms, counts).Exec(func(pgconn.CommandTag) error { return nil })
 }
 
 // bumpStats adjusts the dealership's corpus statistics and moves its knowledge-base
 // version on by one, returning the new version.
 func bumpStats(ctx context.Context, tx pgx.Tx, dealershipID string, dChunks, dTokens int64) (int64, error) {
-	var kb int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO knowledge_stats (dealership_id, chunk_count, total_tokens, kb_version) VALUES ($1, greatest($2, 0), greatest($3, 0), 1)
-		ON CONFLICT (dealership_id) DO UPDATE SET chunk_count = greatest(knowledge_stats.chunk_count + $2, 0),
-			total_tokens = greatest(knowledge_stats.total_tokens + $3, 0), kb_version = knowledge_stats.kb_version + 1
-		RETURNING kb_version`, dealershipID, dChunks, dTokens).Scan(&kb)
-	if err != nil {
-		return 0, fmt.Errorf("update knowledge stats: %w", err)
+	var (
+		b  pgx.Batch
+		kb int64
+	)
+	queueBumpStats(&b, dealershipID, dChunks, dTokens, &kb)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return 0, err
 	}
 	return kb, nil
 }
 
-// setProgress records a job's stage and percent (and PROCESSING) for GetDocument and
-// WatchDocument, unless a newer version has taken over the document.
-func setProgress(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, stage knowledgev1.IngestStage, pct int) error {
-	_, err := tx.Exec(ctx, `UPDATE knowledge_documents SET status = $4, stage = $5, percent = $6, updated_at = now()
+// queueBumpStats queues bumpStats on b; the new version lands in *kb.
+func queueBumpStats(b *pgx.Batch, dealershipID string, dChunks, dTokens int64, kb *int64) {
+	b.Queue(`
+		INSERT INTO knowledge_stats (dealership_id, chunk_count, total_tokens, kb_version) VALUES ($1, greatest($2, 0), greatest($3, 0), 1)
+		ON CONFLICT (dealership_id) DO UPDATE SET chunk_count = greatest(knowledge_stats.chunk_count + $2, 0),
+			total_tokens = greatest(knowledge_stats.total_tokens + $3, 0), kb_version = knowledge_stats.kb_version + 1
+		RETURNING kb_version`, dealershipID, dChunks, dTokens).QueryRow(func(r pgx.Row) error {
+		if err := r.Scan(kb); err != nil {
+			return fmt.Errorf("update knowledge stats: %w", err)
+		}
+		return nil
+	})
+}
+
+// queueSetProgress queues on b the recording of a job's stage and percent (and
+// PROCESSING) for GetDocument and WatchDocument, unless a newer version has taken over
+// the document.
+func queueSetProgress(b *pgx.Batch, dealershipID, documentID string, version int32, stage knowledgev1.IngestStage, pct int) {
+	b.Queue(`UPDATE knowledge_documents SET status = $4, stage = $5, percent = $6, updated_at = now()
 		WHERE id = $1 AND dealership_id = $2 AND latest_version = $3 AND active_version < $3`,
-		documentID, dealershipID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING), int16(stage), pct)
-	if err != nil {
-		return fmt.Errorf("set progress: %w", err)
-	}
-	return nil
+		documentID, dealershipID, version, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING), int16(stage), pct).
+		Exec(func(pgconn.CommandTag) error { return nil })
 }
 
 // markFailed records a version's failure; the active version, if any, stays searchable.
@@ -339,20 +353,23 @@ func markFailed(ctx context.Context, tx pgx.Tx, dealershipID, documentID string,
 	return tag.RowsAffected() == 1, nil
 }
 
-// loadOriginal returns a version's media type and bytes.
-func loadOriginal(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32) (string, []byte, error) {
-	var ct string
-	var data []byte
-	err := tx.QueryRow(ctx, `SELECT v.content_type, b.content FROM knowledge_document_versions v
+// queueLoadOriginal queues on b the read of a version's original: its media type and
+// bytes land in *ct and *data, and the batch fails with ErrNotFound when the version is
+// gone.
+func queueLoadOriginal(b *pgx.Batch, dealershipID, documentID string, version int32, ct *string, data *[]byte) {
+	b.Queue(`SELECT v.content_type, b.content FROM knowledge_document_versions v
 		JOIN knowledge_blobs b ON b.dealership_id = v.dealership_id AND b.sha256 = v.sha256
-		WHERE v.document_id = $1 AND v.version = $2 AND v.dealership_id = $3`, documentID, version, dealershipID).Scan(&ct, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil, ErrNotFound
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("load original: %w", err)
-	}
-	return ct, data, nil
+		WHERE v.document_id = $1 AND v.version = $2 AND v.dealership_id = $3`, documentID, version, dealershipID).
+		QueryRow(func(r pgx.Row) error {
+			err := r.Scan(ct, data)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("load original: %w", err)
+			}
+			return nil
+		})
 }
 
 // deleteDocument removes a document, its versions, chunks and postings, and the
