@@ -43,6 +43,8 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/media/vad"
+	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
 )
 
@@ -58,6 +60,8 @@ func main() {
 func run() error {
 	serve := flag.Bool("serve", false, "run the edge (child process)")
 	engines := flag.String("engines", "fake", "fake or embedded")
+	vadName := flag.String("vad", "energy", "voice activity detector: energy or silero")
+	modelsDir := flag.String("models", "/var/cache/avatar-dev/models", "directory of silero_vad.onnx and libonnxruntime.so.1 (-vad silero)")
 	calls := flag.Int("calls", 100, "concurrent calls")
 	duration := flag.Duration("duration", 60*time.Second, "measurement window")
 	warmup := flag.Duration("warmup", 10*time.Second, "time after the last call connects before measuring")
@@ -67,13 +71,13 @@ func run() error {
 		return fmt.Errorf("-engines %q, want fake or embedded", *engines)
 	}
 	if *serve {
-		return serveEdge(*engines)
+		return serveEdge(*engines, *vadName, *modelsDir)
 	}
-	return measure(*engines, *calls, *duration, *warmup, *dir)
+	return measure(*engines, *vadName, *modelsDir, *calls, *duration, *warmup, *dir)
 }
 
 // serveEdge runs an edge on loopback and prints "READY <url> <token>".
-func serveEdge(engines string) error {
+func serveEdge(engines, vadName, modelsDir string) error {
 	kid, key, err := accesstoken.GenerateKey()
 	if err != nil {
 		return err
@@ -105,6 +109,14 @@ func serveEdge(engines string) error {
 		}
 		cfg.Transcriber, cfg.Synthesizer = tr, sy
 	}
+	if vadName == "silero" {
+		model, err := silero.New(silero.WithDir(modelsDir))
+		if err != nil {
+			return err
+		}
+		defer model.Close()
+		cfg.NewDetector = func() (vad.Detector, error) { return model.NewStream() }
+	}
 	srv, err := rtc.New(cfg)
 	if err != nil {
 		return err
@@ -129,7 +141,7 @@ type turnResult struct {
 	stages map[string]float64
 }
 
-func measure(engines string, calls int, duration, warmup time.Duration, dir string) error {
+func measure(engines, vadName, modelsDir string, calls int, duration, warmup time.Duration, dir string) error {
 	clips, err := speechset.Load(dir)
 	if err != nil {
 		return err
@@ -138,7 +150,7 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 	if err != nil {
 		return err
 	}
-	child := exec.Command(self, "-serve", "-engines", engines)
+	child := exec.Command(self, "-serve", "-engines", engines, "-vad", vadName, "-models", modelsDir)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -259,8 +271,8 @@ func measure(engines string, calls int, duration, warmup time.Duration, dir stri
 	}
 
 	cores := (cpu1 - cpu0).Seconds() / wall.Seconds()
-	fmt.Printf("engines=%s calls=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f\n",
-		engines, calls, wall.Seconds(), (cpu1 - cpu0).Seconds(), cores, cores/float64(calls))
+	fmt.Printf("engines=%s vad=%s calls=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f\n",
+		engines, vadName, calls, wall.Seconds(), (cpu1 - cpu0).Seconds(), cores, cores/float64(calls))
 	fmt.Printf("turns=%d\n", len(res))
 	for _, st := range pipeline.Stages {
 		var v []float64

@@ -22,6 +22,8 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/media/vad"
+	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 )
@@ -38,6 +40,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("text-to-speech (%s): %w", cfg.TTS, err)
 	}
+	newDetector, closeVAD, err := newVAD(cfg)
+	if err != nil {
+		return fmt.Errorf("voice activity (%s): %w; set AVATAR_VAD=energy to run without the model", cfg.VAD, err)
+	}
+	defer closeVAD()
 	verifier, err := auth.New(cfg.CoreURL, cfg.TokenIssuer)
 	if err != nil {
 		return err
@@ -61,6 +68,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Auth:        verifier,
 		Transcriber: transcriber,
 		Synthesizer: synthesizer,
+		NewDetector: newDetector,
 		// PLACEHOLDER until the coach and customer engines (next issue).
 		Responder: dialogue.Echo{},
 		OnTurn: func(info rtc.CallInfo, rec pipeline.TurnRecord) {
@@ -115,7 +123,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			}
 		})
 	}()
-	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "stt", cfg.STT, "tts", cfg.TTS, "max_calls", cfg.MaxCalls)
+	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "vad", cfg.VAD, "stt", cfg.STT, "tts", cfg.TTS, "max_calls", cfg.MaxCalls)
 
 	select {
 	case err := <-serveErr:
@@ -153,6 +161,20 @@ func newTranscriber(cfg config.Config) (pipeline.Transcriber, func(), error) {
 	default:
 		return newProviderTranscriber(cfg)
 	}
+}
+
+// newVAD returns the calls' detector factory: Silero streams sharing one
+// model (one ONNX Runtime session per process), or nil for the pipeline's
+// energy detector.
+func newVAD(cfg config.Config) (func() (vad.Detector, error), func(), error) {
+	if cfg.VAD != "silero" {
+		return nil, func() {}, nil
+	}
+	model, err := silero.New(silero.WithDir(cfg.ModelsDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() (vad.Detector, error) { return model.NewStream() }, func() { model.Close() }, nil
 }
 
 func newSynthesizer(cfg config.Config) (pipeline.Synthesizer, error) {

@@ -63,6 +63,14 @@ type Config struct {
 	// "info".
 	LogLevel string
 
+	// VAD is the voice activity detector: silero (Silero VAD v5 behind an
+	// energy gate) or energy. AVATAR_VAD, default "silero".
+	VAD string
+	// ModelsDir holds silero_vad.onnx and libonnxruntime.so.1.
+	// AVATAR_MODELS_DIR, default "/var/cache/avatar-dev/models"
+	// (deploy/dev/models.sh puts them there).
+	ModelsDir string
+
 	// STT is pocketsphinx, openai or deepgram. AVATAR_STT, default
 	// "pocketsphinx".
 	STT string
@@ -103,6 +111,8 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxCalls:        l.intRange("AVATAR_EDGE_MAX_CALLS", 100, 1, 100000),
 		ShutdownTimeout: l.duration("AVATAR_SHUTDOWN_TIMEOUT", 30*time.Second),
 		LogLevel:        l.oneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		VAD:             l.oneOf("AVATAR_VAD", "silero", "silero", "energy"),
+		ModelsDir:       l.str("AVATAR_MODELS_DIR", "/var/cache/avatar-dev/models"),
 		STT:             l.oneOf("AVATAR_STT", "pocketsphinx", "pocketsphinx", "openai", "deepgram"),
 		STTLM:           l.file("AVATAR_STT_LM"),
 		STTLMWeight:     l.fraction("AVATAR_STT_LM_WEIGHT", 0.5),

@@ -16,6 +16,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{name: "defaults", env: nil},
 		{name: "bad port", env: map[string]string{"AVATAR_EDGE_UDP_PORT": "70000"}, wantErr: "AVATAR_EDGE_UDP_PORT"},
+		{name: "bad VAD", env: map[string]string{"AVATAR_VAD": "webrtc"}, wantErr: "AVATAR_VAD"},
 		{name: "bad STT", env: map[string]string{"AVATAR_STT": "whisper.cpp"}, wantErr: "AVATAR_STT"},
 		{name: "provider without URL", env: map[string]string{"AVATAR_STT": "openai"}, wantErr: "AVATAR_STT_URL"},
 		{name: "bad public IP", env: map[string]string{"AVATAR_EDGE_PUBLIC_IP": "edge.example"}, wantErr: "AVATAR_EDGE_PUBLIC_IP"},

@@ -90,6 +90,7 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 		Out:         c.out,
 		Events:      c.events,
 		Endpoint:    cfg.Endpoint,
+		NewDetector: cfg.NewDetector,
 		Logger:      c.log,
 		OnTurn: func(rec pipeline.TurnRecord) {
 			for stage, d := range rec.Stages {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/media/endpoint"
+	"github.com/avatar-fi/avatar/media/vad"
 )
 
 // Defaults for Config fields left zero.
@@ -101,6 +102,9 @@ type Config struct {
 	Responder   pipeline.Responder
 	// Endpoint configures end-of-turn detection (zero: pipeline defaults).
 	Endpoint endpoint.Config
+	// NewDetector makes each call's voice activity detector (default: the
+	// pipeline's, an energy detector).
+	NewDetector func() (vad.Detector, error)
 	// OnTurn is called for each completed turn (optional), from a call's
 	// goroutine; it must not block for long.
 	OnTurn func(CallInfo, pipeline.TurnRecord)
