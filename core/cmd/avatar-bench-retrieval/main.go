@@ -19,6 +19,10 @@
 // The scratch database and streams are removed at the end.
 //
 //	avatar-bench-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-chunks 100000]
+//
+// -keep leaves the loaded database; -reuse <database> -steps recall measures it again
+// (for example after rebuilding its HNSW index with other parameters), and -hnsw-m and
+// -hnsw-ef-construction rebuild the index with other parameters after the bulk load.
 package main
 
 import (
@@ -76,6 +80,7 @@ type options struct {
 	hnswM, hnswEfConstruction         int
 	seed                              uint64
 	keep                              bool
+	reuse, steps                      string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -96,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.hnswEfConstruction, "hnsw-ef-construction", 0, "rebuild the HNSW index after the bulk load with this ef_construction (0: the migration's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic text")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch database (for EXPLAIN); drop it by hand")
+	fs.StringVar(&o.reuse, "reuse", "", "measure an existing database left by -keep instead of creating and loading one (kept afterwards)")
+	fs.StringVar(&o.steps, "steps", "search,recall,ingest", "comma-separated measurements to run: search, recall, ingest")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -130,19 +137,23 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	suffix := randHex(4)
 	dbName := "avatar_bench_" + suffix
-	admin, err := pgx.Connect(ctx, o.dbURL)
-	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		return fmt.Errorf("create scratch database: %w", err)
-	}
-	defer func() {
-		if !o.keep {
-			_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+	if o.reuse != "" {
+		dbName = o.reuse
+	} else {
+		admin, err := pgx.Connect(ctx, o.dbURL)
+		if err != nil {
+			return fmt.Errorf("connect to PostgreSQL: %w", err)
 		}
-	}()
+		defer admin.Close(context.WithoutCancel(ctx))
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
+			return fmt.Errorf("create scratch database: %w", err)
+		}
+		defer func() {
+			if !o.keep {
+				_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+			}
+		}()
+	}
 	u, err := url.Parse(o.dbURL)
 	if err != nil {
 		return fmt.Errorf("database url: %w", err)
@@ -162,7 +173,11 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	var dealership string
-	if err := pool.QueryRow(ctx, "INSERT INTO dealerships (name) VALUES ('bench') RETURNING id::text").Scan(&dealership); err != nil {
+	q := "INSERT INTO dealerships (name) VALUES ('bench') RETURNING id::text"
+	if o.reuse != "" {
+		q = "SELECT id::text FROM dealerships WHERE name = 'bench'"
+	}
+	if err := pool.QueryRow(ctx, q).Scan(&dealership); err != nil {
 		return fmt.Errorf("create dealership: %w", err)
 	}
 	ropts, err := redis.ParseURL(o.redisURL)
@@ -203,11 +218,19 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "scratch database %s; synthetic text: NFCorpus sentences shuffled into new documents (seed %d)\n", dbName, o.seed)
 
-	if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
-		return err
+	if o.reuse == "" {
+		if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
+			return err
+		}
 	}
-	if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
-		return err
+	steps := map[string]bool{}
+	for _, st := range strings.Split(o.steps, ",") {
+		steps[strings.TrimSpace(st)] = true
+	}
+	if steps["search"] {
+		if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
+			return err
+		}
 	}
 	// The service's ef_search first, then a sweep for tuning.
 	efs := []int{svc.Ranking().EfSearch}
@@ -221,10 +244,16 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		efs = append(efs, ef)
 	}
+	if !steps["recall"] {
+		efs = nil
+	}
 	for _, ef := range efs {
 		if err := measureRecall(ctx, pool, emb, dealership, queries, ef, stdout); err != nil {
 			return err
 		}
+	}
+	if !steps["ingest"] {
+		return nil
 	}
 	return measureIngest(ctx, pool, svc, gen, dealership, o.ingestDocs, stdout)
 }
@@ -412,7 +441,9 @@ func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, d
 	topk := func(vec string, exact bool) ([]float64, error) {
 		var out []float64
 		err := store.InTenant(ctx, pool, dealership, func(tx pgx.Tx) error {
-			set := fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", efSearch)
+			// As in the service: the planner would pick a sequential scan (exact) at a
+			// large ef_search.
+			set := fmt.Sprintf("SET LOCAL hnsw.ef_search = %d; SET LOCAL enable_seqscan = off", efSearch)
 			if exact {
 				set = "SET LOCAL enable_indexscan = off"
 			}
