@@ -26,3 +26,11 @@ add_user() { # email role name
 }
 add_user manager@demo-motors.test admin "Dana Manager"
 add_user trainee@demo-motors.test trainee "Terry Trainee"
+
+# Knowledge documents, uploaded by the dealership admin (uploads are de-duplicated by
+# content, so re-running is a no-op).
+for doc in deploy/dev/demo/*.md; do
+  status=$(AVATAR_EMAIL=manager@demo-motors.test AVATAR_PASSWORD=${AVATAR_DEMO_PASSWORD:-avatar-demo-password} \
+    ctl upload-document -file "$doc" -tags demo | jq -r '.document.status')
+  echo "seed: document $(basename "$doc"): $status"
+done

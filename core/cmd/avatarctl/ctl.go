@@ -17,6 +17,7 @@ import (
 
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
 )
@@ -30,6 +31,8 @@ commands:
   create-api-key -name NAME -role trainee|admin|super|edge [-dealership ID] [-expires 720h]
   list-users [-dealership ID]
   list-dealerships
+  upload-document -file PATH [-title TITLE] [-tags a,b] [-dealership ID]   (waits until READY or FAILED)
+  list-documents [-dealership ID]
 credentials: AVATAR_API_KEY, or AVATAR_EMAIL and AVATAR_PASSWORD (and AVATAR_TOTP_CODE)
 `
 
@@ -77,6 +80,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	role := fs.String("role", "", "role")
 	pw := fs.String("password", getenv("AVATAR_NEW_PASSWORD"), "new user's password")
 	expires := fs.Duration("expires", 0, "API key lifetime")
+	file := fs.String("file", "", "document to upload")
+	title := fs.String("title", "", "document title")
+	tags := fs.String("tags", "", "comma-separated document tags")
 	if err := fs.Parse(cargs); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -118,6 +124,17 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "list-dealerships":
 		var res *connect.Response[orgv1.ListDealershipsResponse]
 		res, err = c.org().ListDealerships(ctx, authed(c, &orgv1.ListDealershipsRequest{PageSize: 500}))
+		out = msg(res)
+	case "upload-document":
+		if *file == "" {
+			return fmt.Errorf("%w: -file is required", errUsage)
+		}
+		out, err = c.upload(ctx, *file, *title, splitTags(*tags), *dealership)
+	case "list-documents":
+		req := authed(c, &knowledgev1.ListDocumentsRequest{PageSize: 100})
+		forDealership(req.Header(), *dealership)
+		var res *connect.Response[knowledgev1.ListDocumentsResponse]
+		res, err = c.knowledge().ListDocuments(ctx, req)
 		out = msg(res)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
