@@ -211,6 +211,24 @@ func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k in
 			qvec = nil
 		}
 	}
+	// Without a tag filter the vector query runs on a second connection while BM25
+	// runs on the first: the two take about as long as each other at 100,000 chunks.
+	var (
+		vec     []ranked
+		vecErr  error
+		vecDone chan struct{}
+	)
+	if qvec != nil && len(tags) == 0 {
+		vecDone = make(chan struct{})
+		go func() {
+			defer close(vecDone)
+			vecErr = store.InTenant(ctx, s.read, dealershipID, func(tx pgx.Tx) error {
+				var b pgx.Batch
+				s.queueVectorSearch(&b, dealershipID, qvec, nil, rc.Candidates, &vec)
+				return tx.SendBatch(ctx, &b).Close()
+			})
+		}()
+	}
 	var out []*knowledgev1.SearchResult
 	err := store.InTenant(ctx, s.read, dealershipID, func(tx pgx.Tx) error {
 		var docFilter []string
@@ -226,18 +244,24 @@ func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k in
 				return nil
 			}
 		}
-		// BM25 and, when there is a query vector, ef_search and the vector query go to
-		// the server in one round trip (a pipelined batch).
+		// BM25 and, with a tag filter, ef_search and the vector query go to the server
+		// in one round trip (a pipelined batch).
 		var (
-			batch    pgx.Batch
-			lex, vec []ranked
+			batch pgx.Batch
+			lex   []ranked
 		)
 		s.queueBM25(&batch, dealershipID, query, docFilter, rc.Candidates, &lex)
-		if qvec != nil {
+		if qvec != nil && vecDone == nil {
 			s.queueVectorSearch(&batch, dealershipID, qvec, docFilter, rc.Candidates, &vec)
 		}
 		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 			return err
+		}
+		if vecDone != nil {
+			<-vecDone
+			if vecErr != nil {
+				return vecErr
+			}
 		}
 		fused := fuse(lex, vec, rc)
 		if len(fused) > k {
@@ -250,6 +274,9 @@ func (s *Service) retrieve(ctx context.Context, dealershipID, query string, k in
 		out, err = s.loadResults(ctx, tx, dealershipID, fused)
 		return err
 	})
+	if vecDone != nil {
+		<-vecDone // when BM25 failed first
+	}
 	if err != nil {
 		return nil, fmt.Errorf("retrieve: %w", err)
 	}
