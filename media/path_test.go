@@ -5,164 +5,53 @@ import (
 	"runtime"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/avatar-fi/avatar/media"
-	"github.com/avatar-fi/avatar/media/endpoint"
-	"github.com/avatar-fi/avatar/media/internal/speechcorpus"
+	"github.com/avatar-fi/avatar/media/internal/callpath"
 	"github.com/avatar-fi/avatar/media/jitter"
 	"github.com/avatar-fi/avatar/media/opus"
-	"github.com/avatar-fi/avatar/media/resample"
 	"github.com/avatar-fi/avatar/media/vad"
 )
 
-// callPath is the per-call media state of the edge, wired as the edge wires
-// it: inbound RTP payloads through the jitter buffer, Opus decoder,
-// resampler, VAD and endpointer; outbound 16 kHz reply audio through the
-// resampler and Opus encoder. native16k decodes and encodes at 16 kHz in
-// libopus instead of resampling separately.
-type callPath struct {
-	native16k bool
-	jb        *jitter.Buffer
-	dec       *opus.Decoder
-	down, up  *resample.Resampler
-	det       *vad.Energy
-	gate      *vad.Gate
-	ep        *endpoint.Endpointer
-	enc       *opus.Encoder
-
-	payload []byte
-	pcmIn   []int16 // decoded frame (48 or 16 kHz)
-	speech  []int16 // 16 kHz frame for the VAD
-	replyUp []int16 // 48 kHz reply frame
-	packet  []byte  // encoded reply
-	events  int
-}
-
-func newCallPath(tb testing.TB, native16k bool, encOpts ...opus.EncoderOption) *callPath {
+// newCallPath is callpath.New with the energy VAD, failing tb on error.
+func newCallPath(tb testing.TB, native16k bool, encOpts ...opus.EncoderOption) *callpath.Path {
 	tb.Helper()
-	rate := media.RTCRate
-	if native16k {
-		rate = media.SpeechRate
+	det, err := vad.NewEnergy()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	p := &callPath{native16k: native16k}
-	var errs [8]error
-	p.jb, errs[0] = jitter.New()
-	p.dec, errs[1] = opus.NewDecoder(opus.WithSampleRate(rate))
-	p.down, errs[2] = resample.New(media.RTCRate, media.SpeechRate)
-	p.up, errs[3] = resample.New(media.SpeechRate, media.RTCRate)
-	p.det, errs[4] = vad.NewEnergy()
-	p.gate, errs[5] = vad.NewGate(vad.DefaultOnThreshold, vad.DefaultOffThreshold)
-	p.ep, errs[6] = endpoint.New(endpoint.Config{})
-	p.enc, errs[7] = opus.NewEncoder(append([]opus.EncoderOption{opus.WithSampleRate(rate)}, encOpts...)...)
-	for _, err := range errs {
-		if err != nil {
-			tb.Fatal(err)
-		}
+	p, err := callpath.New(det, native16k, encOpts...)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	p.payload = make([]byte, jitter.DefaultMaxPayload)
-	p.pcmIn = make([]int16, media.RTCFrameSamples)
-	p.speech = make([]int16, media.SpeechFrameSamples)
-	p.replyUp = make([]int16, media.RTCFrameSamples)
-	p.packet = make([]byte, opus.MaxPacketBytes)
 	return p
 }
 
-// inbound handles one received RTP payload and one 20 ms playout tick.
-// A nil rtp means the packet was lost: nothing arrives this tick.
-func (p *callPath) inbound(tb testing.TB, seq uint16, rtp []byte) {
-	if rtp != nil {
-		_ = p.jb.Push(seq, rtp)
-	}
-	f, err := p.jb.Pop(p.payload)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var n int
-	switch f.Status {
-	case jitter.Buffering:
-		return
-	case jitter.Ready:
-		n, err = p.dec.Decode(p.payload[:f.N], p.pcmIn)
-	case jitter.Missing:
-		if k, ok, _ := p.jb.Next(p.payload); ok {
-			n, err = p.dec.DecodeFEC(p.payload[:k], p.pcmIn)
-		} else {
-			n, err = p.dec.Decode(nil, p.pcmIn)
-		}
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	frame := p.pcmIn[:n]
-	if !p.native16k {
-		k, err := p.down.Process(p.speech, frame)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		frame = p.speech[:k]
-	}
-	prob, err := p.det.Process(frame)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if ev := p.ep.Push(p.gate.Update(prob)); ev.Type != endpoint.None {
-		p.events++
-	}
-}
-
-// outbound encodes one 20 ms frame of 16 kHz reply audio and returns the
-// packet.
-func (p *callPath) outbound(tb testing.TB, reply []int16) []byte {
-	frame := reply
-	if !p.native16k {
-		k, err := p.up.Process(p.replyUp, reply)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		frame = p.replyUp[:k]
-	}
-	n, err := p.enc.Encode(frame, p.packet)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p.packet[:n]
-}
-
-// fixtures returns inbound packets as a browser sends them (48 kHz full band,
-// 32 kb/s, complexity 10, FEC) made from the real speech clips, and the same
-// speech at 16 kHz as stand-in reply audio, both in 20 ms frames.
 func fixtures(tb testing.TB) (packets [][]byte, reply [][]int16) {
 	tb.Helper()
-	clips, err := speechcorpus.Load()
-	if err != nil {
-		tb.Fatalf("load speech: %v", err)
-	}
-	browser, err := opus.NewEncoder(opus.WithMaxBandwidth(opus.Fullband), opus.WithComplexity(10))
+	packets, reply, err := callpath.Fixtures()
 	if err != nil {
 		tb.Fatal(err)
-	}
-	up, err := resample.New(media.SpeechRate, media.RTCRate)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f48 := make([]int16, media.RTCFrameSamples)
-	buf := make([]byte, opus.MaxPacketBytes)
-	for _, c := range clips {
-		for i := 0; i+media.SpeechFrameSamples <= len(c.Samples); i += media.SpeechFrameSamples {
-			f16 := c.Samples[i : i+media.SpeechFrameSamples]
-			reply = append(reply, f16)
-			if _, err := up.Process(f48, f16); err != nil {
-				tb.Fatal(err)
-			}
-			n, err := browser.Encode(f48, buf)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			packets = append(packets, append([]byte(nil), buf[:n]...))
-		}
 	}
 	return packets, reply
+}
+
+// step runs one full-duplex frame: an inbound packet (nil when lost) and a reply frame.
+func step(tb testing.TB, p *callpath.Path, seq uint16, pkt []byte, reply []int16) {
+	if err := p.Inbound(seq, pkt); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := p.Outbound(reply); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// threadCPU returns the CPU time consumed by the calling OS thread.
+func threadCPU(tb testing.TB) int64 {
+	tb.Helper()
+	ns, err := callpath.ThreadCPU()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ns
 }
 
 // TestMediaPath runs the whole per-call path over all 37 s of real speech
@@ -174,17 +63,15 @@ func TestMediaPath(t *testing.T) {
 		t.Run(fmt.Sprintf("native16k=%v", native), func(t *testing.T) {
 			p := newCallPath(t, native)
 			for i, pkt := range packets {
-				if i%33 != 5 {
-					p.inbound(t, uint16(i), pkt)
-				} else {
-					p.inbound(t, uint16(i), nil) // lost: nothing arrives
+				if i%33 == 5 {
+					pkt = nil // lost: nothing arrives
 				}
-				p.outbound(t, reply[i])
+				step(t, p, uint16(i), pkt, reply[i])
 			}
-			st := p.jb.Stats()
-			t.Logf("%d frames, %d endpoint events, jitter stats %+v", len(packets), p.events, st)
-			if p.events < 2*13 {
-				t.Errorf("%d endpoint events over 13 utterances, want at least 26", p.events)
+			st := p.JB.Stats()
+			t.Logf("%d frames, %d endpoint events, jitter stats %+v", len(packets), p.Events, st)
+			if p.Events < 2*13 {
+				t.Errorf("%d endpoint events over 13 utterances, want at least 26", p.Events)
 			}
 			if st.Missing == 0 {
 				t.Error("no packet was concealed")
@@ -192,8 +79,7 @@ func TestMediaPath(t *testing.T) {
 			i := 0
 			allocs := testing.AllocsPerRun(500, func() {
 				k := i % len(packets)
-				p.inbound(t, uint16(len(packets)+i), packets[k])
-				p.outbound(t, reply[k])
+				step(t, p, uint16(len(packets)+i), packets[k], reply[k])
 				i++
 			})
 			if allocs != 0 {
@@ -230,15 +116,16 @@ func BenchmarkMediaPath(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			p := newCallPath(b, bm.native, bm.opts...)
 			for i := range 10 { // prime the jitter buffer
-				p.inbound(b, uint16(i), packets[i])
+				if err := p.Inbound(uint16(i), packets[i]); err != nil {
+					b.Fatal(err)
+				}
 			}
 			i := 10
 			b.ReportAllocs()
 			cpu0 := threadCPU(b)
 			for b.Loop() {
 				k := i % len(packets)
-				p.inbound(b, uint16(i), packets[k])
-				p.outbound(b, reply[k])
+				step(b, p, uint16(i), packets[k], reply[k])
 				i++
 			}
 			cpu := float64(threadCPU(b)-cpu0) / float64(b.N)
@@ -246,16 +133,6 @@ func BenchmarkMediaPath(b *testing.B) {
 			b.ReportMetric(cpu/20e6, "cores/call")
 		})
 	}
-}
-
-// threadCPU returns the CPU time consumed by the calling OS thread.
-func threadCPU(tb testing.TB) int64 {
-	tb.Helper()
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		tb.Fatalf("thread CPU clock: %v", err)
-	}
-	return ts.Nano()
 }
 
 // TestMediaPathBreakdown logs the thread CPU time of each stage of the
@@ -272,38 +149,38 @@ func TestMediaPathBreakdown(t *testing.T) {
 	var cost [6]int64
 	for i, pkt := range packets {
 		t0 := threadCPU(t)
-		_ = p.jb.Push(uint16(i), pkt)
-		f, err := p.jb.Pop(p.payload)
+		_ = p.JB.Push(uint16(i), pkt)
+		f, err := p.JB.Pop(p.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t1 := threadCPU(t)
 		n := 0
 		if f.Status == jitter.Ready {
-			n, err = p.dec.Decode(p.payload[:f.N], p.pcmIn)
+			n, err = p.Dec.Decode(p.Payload[:f.N], p.PCMIn)
 		} else {
-			n, err = p.dec.Decode(nil, p.pcmIn)
+			n, err = p.Dec.Decode(nil, p.PCMIn)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		t2 := threadCPU(t)
-		k, err := p.down.Process(p.speech, p.pcmIn[:n])
+		k, err := p.Down.Process(p.Speech, p.PCMIn[:n])
 		if err != nil {
 			t.Fatal(err)
 		}
 		t3 := threadCPU(t)
-		prob, err := p.det.Process(p.speech[:k])
+		prob, err := p.Det.Process(p.Speech[:k])
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.ep.Push(p.gate.Update(prob))
+		p.EP.Push(p.Gate.Update(prob))
 		t4 := threadCPU(t)
-		if _, err := p.up.Process(p.replyUp, reply[i]); err != nil {
+		if _, err := p.Up.Process(p.ReplyUp, reply[i]); err != nil {
 			t.Fatal(err)
 		}
 		t5 := threadCPU(t)
-		if _, err := p.enc.Encode(p.replyUp, p.packet); err != nil {
+		if _, err := p.Enc.Encode(p.ReplyUp, p.Packet); err != nil {
 			t.Fatal(err)
 		}
 		t6 := threadCPU(t)

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/avatar-fi/avatar/media/internal/callpath"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 )
@@ -148,11 +147,11 @@ func BenchmarkWindow(b *testing.B) {
 // (its thread pools have size 1), so this is the model's cost too.
 func threadCPU(tb testing.TB) int64 {
 	tb.Helper()
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		tb.Fatalf("thread CPU clock: %v", err)
+	ns, err := callpath.ThreadCPU()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return ts.Nano()
+	return ns
 }
 
 // BenchmarkNew measures creating (and closing) a Model: the cost of a
