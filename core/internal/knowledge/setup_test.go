@@ -3,7 +3,6 @@ package knowledge_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/net/http2"
 
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
@@ -208,11 +206,7 @@ func (b *bundle) serve(t *testing.T) {
 	hs.EnableHTTP2 = true
 	hs.StartTLS()
 	t.Cleanup(hs.Close)
-	client := hs.Client()
-	if tr, ok := client.Transport.(*http.Transport); ok {
-		_ = http2.ConfigureTransport(tr)
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}} //nolint:gosec // test server
-	}
+	client := hs.Client() // HTTP/2 over TLS, trusting the test certificate (EnableHTTP2)
 	b.connect = knowledgev1connect.NewKnowledgeServiceClient(client, hs.URL)
 	b.grpc = knowledgev1connect.NewKnowledgeServiceClient(client, hs.URL, connect.WithGRPC())
 }
