@@ -16,6 +16,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -66,6 +67,7 @@ func run() error {
 	duration := flag.Duration("duration", 60*time.Second, "measurement window")
 	warmup := flag.Duration("warmup", 10*time.Second, "time after the last call connects before measuring")
 	dir := flag.String("speech", speechset.SharedDir(), "speech set (WAV + transcripts.tsv)")
+	verbose := flag.Bool("turns", false, "also list each turn's stages and transcript, slowest first")
 	flag.Parse()
 	if *engines != "fake" && *engines != "embedded" {
 		return fmt.Errorf("-engines %q, want fake or embedded", *engines)
@@ -73,7 +75,7 @@ func run() error {
 	if *serve {
 		return serveEdge(*engines, *vadName, *modelsDir)
 	}
-	return measure(*engines, *vadName, *modelsDir, *calls, *duration, *warmup, *dir)
+	return measure(*engines, *vadName, *modelsDir, *calls, *duration, *warmup, *dir, *verbose)
 }
 
 // serveEdge runs an edge on loopback and prints "READY <url> <token>".
@@ -116,6 +118,7 @@ func serveEdge(engines, vadName, modelsDir string) error {
 		}
 		defer model.Close()
 		cfg.NewDetector = func() (vad.Detector, error) { return model.NewStream() }
+		cfg.DetectorHold = pipeline.SileroHold
 	}
 	srv, err := rtc.New(cfg)
 	if err != nil {
@@ -139,9 +142,10 @@ func serveEdge(engines, vadName, modelsDir string) error {
 // turnResult is one turn seen by a caller.
 type turnResult struct {
 	stages map[string]float64
+	text   string // final transcript
 }
 
-func measure(engines, vadName, modelsDir string, calls int, duration, warmup time.Duration, dir string) error {
+func measure(engines, vadName, modelsDir string, calls int, duration, warmup time.Duration, dir string, verbose bool) error {
 	clips, err := speechset.Load(dir)
 	if err != nil {
 		return err
@@ -261,10 +265,14 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 	// packet).
 	var res []turnResult
 	for _, evs := range callers {
+		final := map[int]string{}
 		for _, ev := range evs {
+			if ev.Type == pipeline.EventFinalTranscript {
+				final[ev.Turn] = ev.Text
+			}
 			if ev.Type == pipeline.EventTurnLatency && ev.At.After(t0) && ev.At.Before(t1) {
 				if _, ok := ev.Stages[pipeline.StageTurnGap]; ok {
-					res = append(res, turnResult{stages: ev.Stages})
+					res = append(res, turnResult{stages: ev.Stages, text: final[ev.Turn]})
 				}
 			}
 		}
@@ -286,6 +294,18 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 		}
 		slices.Sort(v)
 		fmt.Printf("  %-13s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms  (n=%d)\n", st, quantile(v, 0.5), quantile(v, 0.95), v[len(v)-1], len(v))
+	}
+	if verbose {
+		slices.SortFunc(res, func(a, b turnResult) int {
+			return cmp.Compare(b.stages[pipeline.StageTurnGap], a.stages[pipeline.StageTurnGap])
+		})
+		for _, r := range res {
+			fmt.Printf("  turn")
+			for _, st := range pipeline.Stages {
+				fmt.Printf(" %s=%.1f", st, r.stages[st])
+			}
+			fmt.Printf(" text=%q\n", r.text)
+		}
 	}
 	return nil
 }

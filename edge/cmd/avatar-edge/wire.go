@@ -60,15 +60,16 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ice = append(ice, webrtc.ICEServer{URLs: []string{u}, Username: cfg.TURNUsername, Credential: cfg.TURNCredential})
 	}
 	srv, err := rtc.New(rtc.Config{
-		Region:      cfg.Region,
-		UDPPort:     cfg.UDPPort,
-		PublicIPs:   cfg.PublicIPs,
-		ICEServers:  ice,
-		MaxCalls:    cfg.MaxCalls,
-		Auth:        verifier,
-		Transcriber: transcriber,
-		Synthesizer: synthesizer,
-		NewDetector: newDetector,
+		Region:       cfg.Region,
+		UDPPort:      cfg.UDPPort,
+		PublicIPs:    cfg.PublicIPs,
+		ICEServers:   ice,
+		MaxCalls:     cfg.MaxCalls,
+		Auth:         verifier,
+		Transcriber:  transcriber,
+		Synthesizer:  synthesizer,
+		NewDetector:  newDetector,
+		DetectorHold: detectorHold(cfg),
 		// PLACEHOLDER until the coach and customer engines (next issue).
 		Responder: dialogue.Echo{},
 		OnTurn: func(info rtc.CallInfo, rec pipeline.TurnRecord) {
@@ -175,6 +176,15 @@ func newVAD(cfg config.Config) (func() (vad.Detector, error), func(), error) {
 		return nil, nil, err
 	}
 	return func() (vad.Detector, error) { return model.NewStream() }, func() { model.Close() }, nil
+}
+
+// detectorHold returns how long the configured detector keeps reporting
+// speech after the speaker stops.
+func detectorHold(cfg config.Config) time.Duration {
+	if cfg.VAD == "silero" {
+		return pipeline.SileroHold
+	}
+	return 0
 }
 
 func newSynthesizer(cfg config.Config) (pipeline.Synthesizer, error) {

@@ -258,7 +258,8 @@ func (c *Call) speechEnd(now time.Time) {
 		return
 	}
 	t.endpointAt = now
-	t.lastVoiced = c.lastVoiced
+	// The speaker stopped before the detector let go of speech.
+	t.lastVoiced = c.lastVoiced.Add(-c.cfg.DetectorHold)
 	c.setState(StateThinking)
 	idx := t.index
 	c.mu.Unlock()

@@ -30,6 +30,10 @@ type sttCmd struct {
 // transcript (100 ms), which also keeps the endpointer's transcript cue fresh.
 const partialEvery = 5
 
+// maxBatchFrames caps how many queued frames the recogniser decodes in one
+// write (1 s).
+const maxBatchFrames = 50
+
 var inFramePool = syncPool(func() *[InFrameSamples]int16 { return new([InFrameSamples]int16) })
 
 // sendSTT queues cmd for the recogniser without blocking; when the queue is
@@ -94,12 +98,18 @@ func (c *Call) runSTT(ctx context.Context) {
 			}
 		}
 	}()
+	batch := make([]int16, 0, maxBatchFrames*InFrameSamples)
+	var next *sttCmd // a command taken from the queue while batching frames
 	for {
 		var cmd sttCmd
-		select {
-		case <-ctx.Done():
-			return
-		case cmd = <-c.sttCh:
+		if next != nil {
+			cmd, next = *next, nil
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case cmd = <-c.sttCh:
+			}
 		}
 		switch cmd.kind {
 		case cmdOpen:
@@ -111,20 +121,44 @@ func (c *Call) runSTT(ctx context.Context) {
 				s = nil
 			}
 		case cmdFrame:
-			if s != nil {
-				if err := s.Write(cmd.frame[:]); err != nil {
-					c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser write", slog.String("error", err.Error()))
-				}
-				frames++
-				if frames%partialEvery == 0 {
-					if p := s.Partial(); p != partial {
-						partial = p
-						c.partial.Store(&p)
-						c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+			// Take every frame already queued behind this one and decode
+			// them in one write: a recogniser that fell behind (a busy
+			// CPU) catches up sooner, and publishes no partials on the
+			// way, so that the pause's segment and the final are not
+			// queued behind stale work.
+			batch = append(batch[:0], cmd.frame[:]...)
+			inFramePool.Put(cmd.frame)
+			n := 1
+		drain:
+			for n < maxBatchFrames {
+				select {
+				case nc := <-c.sttCh:
+					if nc.kind != cmdFrame {
+						next = &nc
+						break drain
 					}
+					batch = append(batch, nc.frame[:]...)
+					inFramePool.Put(nc.frame)
+					n++
+				default:
+					break drain
 				}
 			}
-			inFramePool.Put(cmd.frame)
+			if s == nil {
+				continue
+			}
+			if err := s.Write(batch); err != nil {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser write", slog.String("error", err.Error()))
+			}
+			due := (frames+n)/partialEvery > frames/partialEvery
+			frames += n
+			if due && next == nil && len(c.sttCh) == 0 {
+				if p := s.Partial(); p != partial {
+					partial = p
+					c.partial.Store(&p)
+					c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+				}
+			}
 		case cmdSegment:
 			if s == nil || cmd.turn != turn {
 				continue

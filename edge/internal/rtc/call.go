@@ -83,15 +83,16 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 
 	info := c.info
 	c.pipe, err = pipeline.New(pipeline.Config{
-		SessionID:   c.info.SessionID,
-		Transcriber: cfg.Transcriber,
-		Synthesizer: cfg.Synthesizer,
-		Responder:   cfg.Responder,
-		Out:         c.out,
-		Events:      c.events,
-		Endpoint:    cfg.Endpoint,
-		NewDetector: cfg.NewDetector,
-		Logger:      c.log,
+		SessionID:    c.info.SessionID,
+		Transcriber:  cfg.Transcriber,
+		Synthesizer:  cfg.Synthesizer,
+		Responder:    cfg.Responder,
+		Out:          c.out,
+		Events:       c.events,
+		Endpoint:     cfg.Endpoint,
+		NewDetector:  cfg.NewDetector,
+		DetectorHold: cfg.DetectorHold,
+		Logger:       c.log,
 		OnTurn: func(rec pipeline.TurnRecord) {
 			for stage, d := range rec.Stages {
 				metrics.TurnStage.WithLabelValues(cfg.Region, stage).Observe(d.Seconds())

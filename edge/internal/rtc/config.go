@@ -105,6 +105,10 @@ type Config struct {
 	// NewDetector makes each call's voice activity detector (default: the
 	// pipeline's, an energy detector).
 	NewDetector func() (vad.Detector, error)
+	// DetectorHold is how long NewDetector's detector keeps reporting
+	// speech after the speaker stops (pipeline.Config.DetectorHold; 0 for
+	// the energy detector, pipeline.SileroHold for Silero).
+	DetectorHold time.Duration
 	// OnTurn is called for each completed turn (optional), from a call's
 	// goroutine; it must not block for long.
 	OnTurn func(CallInfo, pipeline.TurnRecord)
