@@ -126,8 +126,8 @@ edge-density: check-go services ## edge CPU cores per call: CALLS=100 pion calle
 	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),100) -engines $(or $(ENGINES),fake) -duration $(or $(DURATION),60s)
 
 .PHONY: turn-gap
-turn-gap: check-go services ## turn gap p50/p95 and stage breakdown, one call, embedded engines
-	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines embedded -duration $(or $(DURATION),180s) -warmup 3s
+turn-gap: check-go services ## turn gap p50/p95 and stage breakdown, one call, embedded engines (VAD=silero|energy)
+	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines embedded -vad $(or $(VAD),silero) -duration $(or $(DURATION),120s) -warmup 3s
 
 CHUNKS ?= 100000
 .PHONY: bench-retrieval
