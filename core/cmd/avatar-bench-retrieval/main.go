@@ -29,8 +29,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -38,7 +36,6 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,11 +51,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/avatar-fi/avatar/core/internal/events"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/scratch"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/store"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
@@ -135,71 +131,15 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	suffix := randHex(4)
-	dbName := "avatar_bench_" + suffix
-	if o.reuse != "" {
-		dbName = o.reuse
-	} else {
-		admin, err := pgx.Connect(ctx, o.dbURL)
-		if err != nil {
-			return fmt.Errorf("connect to PostgreSQL: %w", err)
-		}
-		defer admin.Close(context.WithoutCancel(ctx))
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-			return fmt.Errorf("create scratch database: %w", err)
-		}
-		defer func() {
-			if !o.keep {
-				_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-			}
-		}()
-	}
-	u, err := url.Parse(o.dbURL)
+	env, err := scratch.New(ctx, scratch.Config{
+		Name: "bench", DatabaseURL: o.dbURL, RedisURL: o.redisURL, NATSURL: o.natsURL,
+		MaxConns: 24, Reuse: o.reuse, Keep: o.keep,
+	}, log)
 	if err != nil {
-		return fmt.Errorf("database url: %w", err)
-	}
-	u.Path = "/" + dbName
-	pc, err := pgxpool.ParseConfig(u.String())
-	if err != nil {
-		return fmt.Errorf("database url: %w", err)
-	}
-	pc.MaxConns = 24
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return fmt.Errorf("connect scratch database: %w", err)
-	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, nil); err != nil {
 		return err
 	}
-	var dealership string
-	q := "INSERT INTO dealerships (name) VALUES ('bench') RETURNING id::text"
-	if o.reuse != "" {
-		q = "SELECT id::text FROM dealerships WHERE name = 'bench'"
-	}
-	if err := pool.QueryRow(ctx, q).Scan(&dealership); err != nil {
-		return fmt.Errorf("create dealership: %w", err)
-	}
-	ropts, err := redis.ParseURL(o.redisURL)
-	if err != nil {
-		return fmt.Errorf("redis url: %w", err)
-	}
-	rdb := redis.NewClient(ropts)
-	defer rdb.Close()
-	keyPrefix := "bench:" + suffix + ":"
-	defer cleanRedis(context.WithoutCancel(ctx), rdb, keyPrefix)
-	tag := strings.ToUpper(suffix)
-	names := events.Names{Prefix: "bench" + suffix, EventsStream: "BENCH" + tag + "_EVENTS", IngestStream: "BENCH" + tag + "_INGEST"}
-	bus, err := events.Connect(ctx, events.Config{URL: o.natsURL, Name: "avatar-bench-retrieval", Names: names}, log)
-	if err != nil {
-		return fmt.Errorf("connect NATS: %w", err)
-	}
-	defer func() {
-		c := context.WithoutCancel(ctx)
-		_ = bus.JS.DeleteStream(c, names.EventsStream)
-		_ = bus.JS.DeleteStream(c, names.IngestStream)
-		bus.Close()
-	}()
+	defer env.Close(ctx)
+	pool, dealership, dbName := env.Pool, env.DealershipID, env.DBName
 	box, err := secrets.New(secrets.DevelopmentKey())
 	if err != nil {
 		return err
@@ -209,8 +149,8 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := knowledge.Config{
-		Primary: pool, Redis: rdb, Bus: bus, Embedder: emb, Sealer: box, Log: log,
-		KeyPrefix: keyPrefix, Workers: o.workers, Ranking: knowledge.RankingConfig{EfSearch: o.efSearch},
+		Primary: pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
+		KeyPrefix: env.KeyPrefix, Workers: o.workers, Ranking: knowledge.RankingConfig{EfSearch: o.efSearch},
 	}
 	svc, err := knowledge.New(ctx, cfg)
 	if err != nil {
@@ -587,25 +527,6 @@ func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Servi
 		}
 	}
 	return nil
-}
-
-func cleanRedis(ctx context.Context, rdb *redis.Client, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	for len(keys) > 0 {
-		n := min(len(keys), 500)
-		_ = rdb.Del(ctx, keys[:n]...).Err()
-		keys = keys[n:]
-	}
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // generator makes synthetic documents from a corpus' sentences.

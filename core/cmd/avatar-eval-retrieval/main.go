@@ -13,14 +13,11 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,15 +28,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/avatar-fi/avatar/core/internal/events"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/scratch"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
-	"github.com/avatar-fi/avatar/core/internal/store"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 )
 
@@ -217,65 +209,19 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	// Scratch database.
-	suffix := randHex(4)
-	dbName := "avatar_eval_" + suffix
-	admin, err := pgx.Connect(ctx, o.dbURL)
+	env, err := scratch.New(ctx, scratch.Config{
+		Name: "eval", DatabaseURL: o.dbURL, RedisURL: o.redisURL, NATSURL: o.natsURL, MaxConns: 16,
+	}, log)
 	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		return fmt.Errorf("create scratch database: %w", err)
-	}
-	defer func() {
-		_, _ = admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-	}()
-	u, err := url.Parse(o.dbURL)
-	if err != nil {
-		return fmt.Errorf("database url: %w", err)
-	}
-	u.Path = "/" + dbName
-	pc, err := pgxpool.ParseConfig(u.String())
-	if err != nil {
-		return fmt.Errorf("database url: %w", err)
-	}
-	pc.MaxConns = 16
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return fmt.Errorf("connect scratch database: %w", err)
-	}
-	defer pool.Close()
-	if _, err := store.Migrate(ctx, pool, nil); err != nil {
 		return err
 	}
-	var dealership string
-	if err := pool.QueryRow(ctx, "INSERT INTO dealerships (name) VALUES ('eval') RETURNING id::text").Scan(&dealership); err != nil {
-		return fmt.Errorf("create dealership: %w", err)
-	}
-	ropts, err := redis.ParseURL(o.redisURL)
-	if err != nil {
-		return fmt.Errorf("redis url: %w", err)
-	}
-	rdb := redis.NewClient(ropts)
-	defer rdb.Close()
-	tag := strings.ToUpper(suffix)
-	names := events.Names{Prefix: "eval" + suffix, EventsStream: "EVAL" + tag + "_EVENTS", IngestStream: "EVAL" + tag + "_INGEST"}
-	bus, err := events.Connect(ctx, events.Config{URL: o.natsURL, Name: "avatar-eval-retrieval", Names: names}, log)
-	if err != nil {
-		return fmt.Errorf("connect NATS: %w", err)
-	}
-	defer func() {
-		c := context.WithoutCancel(ctx)
-		_ = bus.JS.DeleteStream(c, names.EventsStream)
-		_ = bus.JS.DeleteStream(c, names.IngestStream)
-		bus.Close()
-	}()
+	defer env.Close(ctx)
+	pool, dealership := env.Pool, env.DealershipID
 	box, _ := secrets.New(secrets.DevelopmentKey())
 	emb, _ := embed.NewHashed(0)
 	svc, err := knowledge.New(ctx, knowledge.Config{
-		Primary: pool, Redis: rdb, Bus: bus, Embedder: emb, Sealer: box, Log: log,
-		KeyPrefix: "eval:" + suffix + ":", Workers: o.workers, CacheTTL: -1,
+		Primary: pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
+		KeyPrefix: env.KeyPrefix, Workers: o.workers, CacheTTL: -1,
 	})
 	if err != nil {
 		return err
@@ -403,10 +349,4 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
 	return nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
