@@ -149,10 +149,7 @@ func (s *Service) ListApiKeys(ctx context.Context, req *connect.Request[authv1.L
 	var v validate.Errors
 	v.ID("dealershipId", m.GetDealershipId(), false)
 	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	after, afterID, terr := pagetoken.Decode(m.GetPageToken())
-	if terr != nil {
-		v.Add("pageToken", "is not a page token from a previous answer")
-	}
+	after, afterID := v.PageToken("pageToken", m.GetPageToken())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

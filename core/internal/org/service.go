@@ -117,10 +117,7 @@ func (s *Service) ListDealerships(ctx context.Context, req *connect.Request[orgv
 	p, _ := principal.From(ctx)
 	var v validate.Errors
 	size := v.PageSize("pageSize", req.Msg.GetPageSize(), 50, 500)
-	after, afterID, terr := pagetoken.Decode(req.Msg.GetPageToken())
-	if terr != nil {
-		v.Add("pageToken", "is not a page token from a previous answer")
-	}
+	after, afterID := v.PageToken("pageToken", req.Msg.GetPageToken())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -24,10 +24,7 @@ func (s *Service) ListUsers(ctx context.Context, req *connect.Request[orgv1.List
 	var v validate.Errors
 	v.ID("dealershipId", m.GetDealershipId(), false)
 	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	after, afterID, terr := pagetoken.Decode(m.GetPageToken())
-	if terr != nil {
-		v.Add("pageToken", "is not a page token from a previous answer")
-	}
+	after, afterID := v.PageToken("pageToken", m.GetPageToken())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -210,10 +207,7 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *connect.Request[orgv
 	var v validate.Errors
 	v.ID("dealershipId", m.GetDealershipId(), false)
 	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	before, beforeID, terr := pagetoken.Decode(m.GetPageToken())
-	if terr != nil {
-		v.Add("pageToken", "is not a page token from a previous answer")
-	}
+	before, beforeID := v.PageToken("pageToken", m.GetPageToken())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

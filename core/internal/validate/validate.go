@@ -4,13 +4,16 @@ package validate
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/avatar-fi/avatar/core/internal/apierror"
+	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 )
 
 // MaxEmail is the longest email address accepted (RFC 5321 path limit).
@@ -65,7 +68,7 @@ func (e *Errors) Text(field, v string, min, max int) {
 	case n < min:
 		e.Add(field, "is too short")
 	case n > max:
-		e.Add(field, "must be at most "+itoa(max)+" characters")
+		e.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
 	case strings.IndexFunc(v, unicode.IsControl) >= 0:
 		e.Add(field, "must not contain control characters")
 	}
@@ -97,22 +100,18 @@ func (e *Errors) PageSize(field string, v int32, def, max int) int {
 	case v == 0:
 		return def
 	case int(v) > max:
-		e.Add(field, "must be at most "+itoa(max))
+		e.Add(field, "must be at most "+strconv.Itoa(max))
 		return def
 	}
 	return int(v)
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
+// PageToken decodes a keyset page token from a previous answer (zero time and "" for the
+// first page), recording a violation when it is not one.
+func (e *Errors) PageToken(field, token string) (time.Time, string) {
+	t, id, err := pagetoken.Decode(token)
+	if err != nil {
+		e.Add(field, "is not a page token from a previous answer")
 	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return t, id
 }
