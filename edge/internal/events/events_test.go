@@ -54,12 +54,20 @@ func TestPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The publisher uses its own connection: make sure the server has the
+	// subscription before anything is published, or the first event can be missed.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	pub := events.New(natsURL(), region, nil)
 	if err := pub.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Stop()
-	pub.TurnCompleted("s1", "u1", "d1", pipeline.TurnRecord{Index: 2, UserText: "hello", ReplyText: "hi", Stages: map[string]time.Duration{pipeline.StageTurnGap: 250 * time.Millisecond}, Time: time.Now()})
+	// A session id unique to this run: the message id (<session>:<turn>) is
+	// de-duplicated by JetStream across runs within its window.
+	session := "s-" + region
+	pub.TurnCompleted(session, "u1", "d1", pipeline.TurnRecord{Index: 2, UserText: "hello", ReplyText: "hi", Stages: map[string]time.Duration{pipeline.StageTurnGap: 250 * time.Millisecond}, Time: time.Now()})
 	pub.Heartbeat(&eventsv1.EdgeHeartbeat{EdgeId: "e1", ActiveCalls: 3, Capacity: 100})
 	got := map[string][]byte{}
 	for len(got) < 2 {
@@ -73,7 +81,7 @@ func TestPublish(t *testing.T) {
 	if err := proto.Unmarshal(got[events.TurnCompletedSubject+region], &turn); err != nil {
 		t.Fatal(err)
 	}
-	if turn.GetSessionId() != "s1" || turn.GetRegion() != region || turn.GetTurn().GetIndex() != 2 || len(turn.GetTurn().GetLatencies()) != 1 || turn.GetTurn().GetLatencies()[0].GetMilliseconds() != 250 {
+	if turn.GetSessionId() != session || turn.GetRegion() != region || turn.GetTurn().GetIndex() != 2 || len(turn.GetTurn().GetLatencies()) != 1 || turn.GetTurn().GetLatencies()[0].GetMilliseconds() != 250 {
 		t.Errorf("turn event %v", &turn)
 	}
 	var hb eventsv1.EdgeHeartbeat
