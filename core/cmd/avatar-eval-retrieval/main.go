@@ -7,6 +7,9 @@
 // removed afterwards.
 //
 //	avatar-eval-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-split dev] [-vector-weights 0,0.25,0.5]
+//	    [-feedback -1,3,5] [-query-vector-weights 0.3,-1] [-term-postings 500,1000]
+//
+// Each list flag compares its values (every combination) over one ingestion.
 package main
 
 import (
@@ -46,6 +49,8 @@ type options struct {
 	dataset, split, dbURL, redisURL, natsURL string
 	vectorWeights                            []float64
 	termPostings                             []int
+	feedback                                 []int
+	queryVectorWeights                       []float64
 	k1, b                                    float64
 	workers                                  int
 	limitQueries                             int
@@ -55,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("avatar-eval-retrieval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var weights, perTerm string
+	var weights, perTerm, feedback, qWeights string
 	fs.StringVar(&o.dataset, "dataset", "", "BEIR-format folder (required)")
 	fs.StringVar(&o.split, "split", "test", "test (queries.jsonl, qrels.tsv) or dev (queries_dev.jsonl, qrels_dev.tsv)")
 	fs.StringVar(&o.dbURL, "database-url", envOr("AVATAR_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server; a scratch database is created on it")
@@ -63,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.natsURL, "nats-url", envOr("AVATAR_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL")
 	fs.StringVar(&weights, "vector-weights", "", "comma-separated vector weights to compare (default: the service default only); the last is reported last")
 	fs.StringVar(&perTerm, "term-postings", "", "comma-separated BM25 postings per query term to compare (0: the service default, -1: every posting, exact BM25)")
+	fs.StringVar(&feedback, "feedback", "", "comma-separated pseudo-relevance feedback depths to compare (0: the service default, -1: off)")
+	fs.StringVar(&qWeights, "query-vector-weights", "", "comma-separated query-vector shares of the feedback query to compare (0: the service default, -1: none)")
 	fs.Float64Var(&o.k1, "k1", 0, "BM25 k1 (0: default)")
 	fs.Float64Var(&o.b, "b", 0, "BM25 b (0: default)")
 	fs.IntVar(&o.workers, "workers", 4, "ingest workers")
@@ -74,36 +81,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "avatar-eval-retrieval: -dataset is required")
 		return 2
 	}
-	for _, w := range strings.Split(weights, ",") {
-		if strings.TrimSpace(w) == "" {
-			continue
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
-		if err != nil {
-			fmt.Fprintf(stderr, "avatar-eval-retrieval: -vector-weights: %v\n", err)
-			return 2
-		}
-		o.vectorWeights = append(o.vectorWeights, f)
+	var err error
+	if o.vectorWeights, err = parseList(weights, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
+		fmt.Fprintf(stderr, "avatar-eval-retrieval: -vector-weights: %v\n", err)
+		return 2
 	}
-	for _, v := range strings.Split(perTerm, ",") {
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			fmt.Fprintf(stderr, "avatar-eval-retrieval: -term-postings: %v\n", err)
-			return 2
-		}
-		o.termPostings = append(o.termPostings, n)
+	if o.termPostings, err = parseList(perTerm, strconv.Atoi); err != nil {
+		fmt.Fprintf(stderr, "avatar-eval-retrieval: -term-postings: %v\n", err)
+		return 2
+	}
+	if o.feedback, err = parseList(feedback, strconv.Atoi); err != nil {
+		fmt.Fprintf(stderr, "avatar-eval-retrieval: -feedback: %v\n", err)
+		return 2
+	}
+	if o.queryVectorWeights, err = parseList(qWeights, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
+		fmt.Fprintf(stderr, "avatar-eval-retrieval: -query-vector-weights: %v\n", err)
+		return 2
 	}
 	if len(o.termPostings) == 0 {
 		o.termPostings = []int{0}
+	}
+	if len(o.feedback) == 0 {
+		o.feedback = []int{0}
+	}
+	if len(o.queryVectorWeights) == 0 {
+		o.queryVectorWeights = []float64{0}
 	}
 	if err := eval(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "avatar-eval-retrieval: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// parseList parses a comma-separated list, skipping empty items.
+func parseList[T any](list string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		v, err := parse(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func envOr(k, def string) string {
@@ -311,41 +335,55 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		weights = []float64{0} // the service default
 	}
 	var last scores
+	type variant struct {
+		tp, fb int
+		w, qw  float64
+	}
+	var variants []variant
 	for _, tp := range o.termPostings {
-		for _, w := range weights {
-			rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w, TermPostings: tp}
-			if w == 0 && len(o.vectorWeights) > 0 {
-				rc.VectorWeight = -1 // explicit 0: lexical only
-			}
-			s := svc.WithRanking(rc)
-			var sum scores
-			var lat []time.Duration
-			for _, q := range judged {
-				t0 := time.Now()
-				res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
-				if err != nil {
-					return fmt.Errorf("search %s: %w", q.ID, err)
+		for _, fb := range o.feedback {
+			for _, qw := range o.queryVectorWeights {
+				for _, w := range weights {
+					variants = append(variants, variant{tp, fb, w, qw})
 				}
-				lat = append(lat, time.Since(t0))
-				ranking := make([]string, 0, len(res))
-				for _, r := range res {
-					ranking = append(ranking, docByID[r.DocumentId]...)
-				}
-				sc := evaluate(ranking, qrels[q.ID])
-				sum.NDCG10 += sc.NDCG10
-				sum.Recall100 += sc.Recall100
-				sum.MRR10 += sc.MRR10
 			}
-			n := float64(len(judged))
-			last = scores{sum.NDCG10 / n, sum.Recall100 / n, sum.MRR10 / n}
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			label := "default"
-			if len(o.vectorWeights) > 0 {
-				label = strconv.FormatFloat(w, 'f', -1, 64)
-			}
-			fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s term_postings=%d nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
-				o.split, len(judged), label, s.Ranking().TermPostings, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
 		}
+	}
+	for _, v := range variants {
+		w := v.w
+		rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w, TermPostings: v.tp, Feedback: v.fb, QueryVectorWeight: v.qw}
+		if w == 0 && len(o.vectorWeights) > 0 {
+			rc.VectorWeight = -1 // explicit 0: lexical only
+		}
+		s := svc.WithRanking(rc)
+		var sum scores
+		var lat []time.Duration
+		for _, q := range judged {
+			t0 := time.Now()
+			res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
+			if err != nil {
+				return fmt.Errorf("search %s: %w", q.ID, err)
+			}
+			lat = append(lat, time.Since(t0))
+			ranking := make([]string, 0, len(res))
+			for _, r := range res {
+				ranking = append(ranking, docByID[r.DocumentId]...)
+			}
+			sc := evaluate(ranking, qrels[q.ID])
+			sum.NDCG10 += sc.NDCG10
+			sum.Recall100 += sc.Recall100
+			sum.MRR10 += sc.MRR10
+		}
+		n := float64(len(judged))
+		last = scores{sum.NDCG10 / n, sum.Recall100 / n, sum.MRR10 / n}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		label := "default"
+		if len(o.vectorWeights) > 0 {
+			label = strconv.FormatFloat(w, 'f', -1, 64)
+		}
+		rk := s.Ranking()
+		fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s term_postings=%d feedback=%d query_vector_weight=%.2f nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
+			o.split, len(judged), label, rk.TermPostings, rk.Feedback, rk.QueryVectorWeight, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
 	}
 	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
 	return nil

@@ -25,11 +25,9 @@ func InTenant(ctx context.Context, db TxBeginner, dealershipID string, fn func(p
 		return ErrNoTenant
 	}
 	return inTx(ctx, db, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('avatar.dealership_id', $1, true)", dealershipID); err != nil {
+		// One round trip: set_config('role', …, true) is SET LOCAL ROLE.
+		if _, err := tx.Exec(ctx, "SELECT set_config('avatar.dealership_id', $1, true), set_config('role', $2, true)", dealershipID, TenantRole); err != nil {
 			return fmt.Errorf("set tenant: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+TenantRole); err != nil {
-			return fmt.Errorf("set tenant role: %w", err)
 		}
 		return fn(tx)
 	})
