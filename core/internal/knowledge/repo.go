@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgvector/pgvector-go"
@@ -146,19 +147,26 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		documentID, dealershipID).Scan(&oldChunks, &oldTokens, &old.terms, &old.counts); err != nil {
 		return writeResult{}, fmt.Errorf("delete old chunks: %w", err)
 	}
+	ids := make([]uuid.UUID, len(rows))
 	ords := make([]int32, len(rows))
 	texts := make([]string, len(rows))
 	pages := make([]int32, len(rows))
 	sections := make([]string, len(rows))
 	vecs := make([]string, len(rows))
 	for i, r := range rows {
+		if ids[i], err = uuid.NewV7(); err != nil {
+			return writeResult{}, fmt.Errorf("chunk id: %w", err)
+		}
 		ords[i], texts[i], pages[i], sections[i] = int32(r.Ord), r.Text, int32(r.Page), r.Section
 		vecs[i] = pgvector.NewVector(r.Vector).String()
 	}
 	// One statement writes the chunks and their postings: the posting rows come from the
 	// inserted rows' tsvectors, so the chunks are not read back. A posting's impact (its
 	// BM25 weight without idf, see migration 0012) uses the dealership's average chunk
-	// length as it stands, or the chunk's own length for the first document.
+	// length as it stands, or the chunk's own length for the first document. Chunk ids
+	// are time-ordered (UUIDv7) so that the postings' chunk index (migration 0013) grows
+	// at one end; postings go in term order, so that those of one term, across chunks,
+	// land on the same leaf of the search's term index one after the other.
 	var (
 		newTokens int64
 		added     termCounts
@@ -167,12 +175,12 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		WITH st AS (
 			SELECT greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats WHERE dealership_id = $1 AND chunk_count > 0
 		), u AS (
-			SELECT u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
+			SELECT u.id, u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
 				to_tsvector('english', u.section || ' ' || u.text) AS tsv
-			FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::text[]) AS u(ord, text, page, section, emb)
+			FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $10::uuid[]) AS u(ord, text, page, section, emb, id)
 		), ins AS (
-			INSERT INTO knowledge_chunks (dealership_id, document_id, version, ord, text, page, section, token_count, embedder, embedding, tsv)
-			SELECT $1, $2, $3, u.ord, u.text, u.page, u.section,
+			INSERT INTO knowledge_chunks (id, dealership_id, document_id, version, ord, text, page, section, token_count, embedder, embedding, tsv)
+			SELECT u.id, $1, $2, $3, u.ord, u.text, u.page, u.section,
 				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $9, u.emb::vector, u.tsv
 			FROM u
 			RETURNING id, token_count, tsv
@@ -182,13 +190,14 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 				cardinality(x.positions) / (cardinality(x.positions) + 0.9 * (0.6 + 0.4 * ins.token_count /
 					coalesce((SELECT avgdl FROM st), greatest(ins.token_count, 1))))
 			FROM ins, unnest(ins.tsv) x
+			ORDER BY x.lexeme
 			RETURNING term
 		), t AS (
 			SELECT term, count(*) AS n FROM post GROUP BY term
 		)
 		SELECT (SELECT coalesce(sum(token_count), 0) FROM ins),
 			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
-		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID).Scan(&newTokens, &added.terms, &added.counts)
+		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID, ids).Scan(&newTokens, &added.terms, &added.counts)
 	if err != nil {
 		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
 	}
