@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -67,11 +66,7 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 	var res ImportResult
 	var kb int64
 	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-		// The statistics and document frequencies change once for the call, at the
-		// end: the statistics row then stays unlocked while the chunks are written, and
-		// the term rows are not updated once per document (which in one transaction
-		// grows their version chains).
-		var pending statsDelta
+		ws := make([]versionWrite, len(docs))
 		for i, d := range docs {
 			p := ps[i]
 			fn := d.Filename
@@ -99,19 +94,25 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 				p.sha, len(p.data)).Scan(&id); err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
-			w, err := writeVersion(ctx, tx, dealershipID, id, 1, s.cfg.Embedder.ID(), p.rows, &pending)
-			if errors.Is(err, errSkip) {
-				return fmt.Errorf("import %q: document vanished", d.Title)
-			}
-			if err != nil {
-				return err
-			}
-			res.DocumentIDs = append(res.DocumentIDs, id)
-			res.Chunks += w.Chunks
+			ws[i] = versionWrite{DocumentID: id, Version: 1, Rows: p.rows}
 		}
-		var err error
-		kb, err = pending.apply(ctx, tx, dealershipID)
-		return err
+		// One write for the call: the chunks and postings in one statement, the
+		// statistics and document frequencies once, at the end (the statistics row then
+		// stays unlocked while the chunks are written, and the term rows are updated
+		// once, not once per document).
+		written, err := writeVersions(ctx, tx, dealershipID, s.cfg.Embedder.ID(), ws)
+		if err != nil {
+			return err
+		}
+		for i, w := range written {
+			if w.Skipped {
+				return fmt.Errorf("import %q: document vanished", docs[i].Title)
+			}
+			res.DocumentIDs = append(res.DocumentIDs, ws[i].DocumentID)
+			res.Chunks += w.Chunks
+			kb = w.KBVersion
+		}
+		return nil
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import: %w", err)

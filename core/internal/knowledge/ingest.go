@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +39,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, msgs.Stop)
 	defer stop()
+	w := s.startWriter(context.WithoutCancel(ctx))
 	sem := make(chan struct{}, s.cfg.Workers)
 	for {
 		msg, err := msgs.Next()
@@ -48,10 +50,11 @@ func (s *Service) Run(ctx context.Context) error {
 		s.wg.Add(1)
 		go func() {
 			defer func() { <-sem; s.wg.Done() }()
-			s.handle(context.WithoutCancel(ctx), msg)
+			s.handle(context.WithoutCancel(ctx), msg, w)
 		}()
 	}
 	s.wg.Wait()
+	w.stop()
 	s.hooks.wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -79,7 +82,7 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 
 // handle processes one job message: ack on success or skip, retry with backoff on a
 // temporary failure, and dead-letter plus FAILED on a permanent failure or the last try.
-func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
+func (s *Service) handle(ctx context.Context, msg jetstream.Msg, w *writer) {
 	var job eventsv1.IngestJob
 	if err := proto.Unmarshal(msg.Data(), &job); err != nil || job.DealershipId == "" || job.DocumentId == "" {
 		s.log.ErrorContext(ctx, "malformed ingest job", "subject", msg.Subject())
@@ -107,7 +110,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			}
 		}
 	}()
-	err := s.process(hctx, log, &job)
+	err := s.process(hctx, log, &job, w)
 	stopBeat()
 	var perm permanentError
 	switch {
@@ -221,10 +224,10 @@ func (s *Service) publishStage(job *eventsv1.IngestJob, st knowledgev1.IngestSta
 	})
 }
 
-func (s *Service) process(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+func (s *Service) process(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob, w *writer) error {
 	switch job.Kind {
 	case eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST:
-		return s.ingest(ctx, log, job)
+		return s.ingest(ctx, log, job, w)
 	case eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED:
 		return s.reembed(ctx, job)
 	default:
@@ -232,8 +235,9 @@ func (s *Service) process(ctx context.Context, log *slog.Logger, job *eventsv1.I
 	}
 }
 
-// ingest runs extract → chunk → embed → write for one document version.
-func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+// ingest runs extract → chunk → embed → write for one document version; w writes it,
+// with other jobs' versions when they are ready at the same time.
+func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob, w *writer) error {
 	var (
 		ct   string
 		data []byte
@@ -294,21 +298,15 @@ func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.In
 	ingestStage.WithLabelValues("embed").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
 	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
-	var res writeResult
-	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		var err error
-		res, err = writeVersion(ctx, tx, job.DealershipId, job.DocumentId, job.Version, s.cfg.Embedder.ID(), rows, nil)
-		return err
-	})
+	res, err := w.write(ctx, job.DealershipId, versionWrite{DocumentID: job.DocumentId, Version: job.Version, Rows: rows})
 	if err != nil {
 		return err
 	}
 	ingestStage.WithLabelValues("write").Observe(time.Since(t0).Seconds())
 	ingestChunks.Add(float64(res.Chunks))
 	log.InfoContext(ctx, "document ready", "chunks", res.Chunks, "kb_version", res.KBVersion)
-	s.changed(ctx, job.DealershipId, job.DocumentId, res.KBVersion)
-	// The write returned the document as it left it: announce that without reading it
-	// back.
+	// The writer announced the new knowledge-base version, and returned the document
+	// as it left it: announce that without reading it back.
 	s.publishProgress(&knowledgev1.WatchDocumentResponse{Document: res.Doc.proto(), Stage: res.Doc.Stage, Percent: res.Doc.Percent})
 	s.hooks.notify(ctx, job.DealershipId, res.Doc.proto())
 	return nil
@@ -344,6 +342,150 @@ func embedText(section, text string) string {
 		return text
 	}
 	return section + "\n" + text
+}
+
+// writeRequest is an ingest job waiting for its version to be written.
+type writeRequest struct {
+	dealershipID string
+	write        versionWrite
+	res          writeResult
+	err          error
+	done         chan struct{}
+}
+
+// Bounds of one write transaction of the writer: documents, and chunks unless a single
+// document has more.
+const (
+	writeBatchDocs   = 32
+	writeBatchChunks = 512
+)
+
+// writer writes the versions of ingest jobs with at most Config.Writers transactions
+// at once. Each transaction takes every waiting job of the dealership whose job waits
+// longest (up to writeBatchDocs documents and writeBatchChunks chunks), so that under
+// load many documents share one transaction: one statement for their chunks and
+// postings (in term order across documents), one update of the statistics and document
+// frequencies under the dealership's statistics row lock (which serialises the
+// dealership's writers), and one commit. A job that finds a writer idle is written at
+// once, alone, as before. Its methods are safe for concurrent use.
+type writer struct {
+	s      *Service
+	mu     sync.Mutex
+	wake   *sync.Cond
+	queue  []*writeRequest
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// startWriter starts Config.Writers write loops under ctx, which should not be
+// cancelled before stop: jobs in flight wait for their writes.
+func (s *Service) startWriter(ctx context.Context) *writer {
+	w := &writer{s: s}
+	w.wake = sync.NewCond(&w.mu)
+	for range s.cfg.Writers {
+		w.wg.Add(1)
+		go w.loop(ctx)
+	}
+	return w
+}
+
+// stop ends the write loops once the queue is empty and waits for them. Call it after
+// the last write returned.
+func (w *writer) stop() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.wake.Broadcast()
+	w.wg.Wait()
+}
+
+// write queues vw and waits until it is written (or skipped: errSkip).
+func (w *writer) write(ctx context.Context, dealershipID string, vw versionWrite) (writeResult, error) {
+	r := &writeRequest{dealershipID: dealershipID, write: vw, done: make(chan struct{})}
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	w.mu.Unlock()
+	w.wake.Signal()
+	select {
+	case <-r.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		// The write may still happen; a redelivered job then finds it done.
+		return writeResult{}, ctx.Err()
+	}
+}
+
+func (w *writer) loop(ctx context.Context) {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && !w.closed {
+			w.wake.Wait()
+		}
+		if len(w.queue) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		dealership := w.queue[0].dealershipID
+		var (
+			batch  []*writeRequest
+			chunks int
+		)
+		rest := w.queue[:0]
+		for _, r := range w.queue {
+			if r.dealershipID == dealership && len(batch) < writeBatchDocs && (len(batch) == 0 || chunks+len(r.write.Rows) <= writeBatchChunks) {
+				batch = append(batch, r)
+				chunks += len(r.write.Rows)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		clear(w.queue[len(rest):])
+		w.queue = rest
+		w.mu.Unlock()
+		w.flush(ctx, dealership, batch)
+	}
+}
+
+// flush writes batch in one transaction and announces the new knowledge-base version.
+// When the transaction fails, each version is written again alone, so that one
+// document cannot fail the others.
+func (w *writer) flush(ctx context.Context, dealershipID string, batch []*writeRequest) {
+	ws := make([]versionWrite, len(batch))
+	for i, r := range batch {
+		ws[i] = r.write
+	}
+	var res []writeResult
+	err := store.InTenant(ctx, w.s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		var err error
+		res, err = writeVersions(ctx, tx, dealershipID, w.s.cfg.Embedder.ID(), ws)
+		return err
+	})
+	if err != nil && len(batch) > 1 {
+		w.s.log.WarnContext(ctx, "batched write failed; writing each document alone", "error", err.Error(), "documents", len(batch))
+		for _, r := range batch {
+			w.flush(ctx, dealershipID, []*writeRequest{r})
+		}
+		return
+	}
+	last := -1
+	for i, r := range batch {
+		switch {
+		case err != nil:
+			r.err = err
+		case res[i].Skipped:
+			r.err = errSkip
+		default:
+			r.res = res[i]
+			last = i
+		}
+	}
+	if last >= 0 {
+		w.s.changed(ctx, dealershipID, batch[last].write.DocumentID, res[last].KBVersion)
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
 }
 
 // queueReembedding queues a REEMBED job for every document that has chunks embedded by

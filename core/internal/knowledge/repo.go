@@ -107,86 +107,139 @@ type chunkRow struct {
 	Vector  []float32
 }
 
-// writeResult is what a successful write changed.
+// versionWrite is one document version's chunks, ready to replace the document's
+// searchable chunks.
+type versionWrite struct {
+	DocumentID string
+	Version    int32
+	Rows       []chunkRow
+}
+
+// writeResult is what the write of one version changed.
 type writeResult struct {
+	// Skipped is set when the version was not written: it is already active, a newer
+	// upload superseded it, the document is gone, or the same batch writes it already.
+	Skipped   bool
 	KBVersion int64
 	Chunks    int
 	// Doc is the document as the write left it (READY).
 	Doc document
 }
 
-// writeVersion replaces the document's searchable chunks with those of version, in one
-// transaction: the old version stays searchable until this commits. It returns errSkip
-// when the version is already active, was superseded by a newer upload, or the document
-// is gone, which makes redelivered jobs idempotent. The corpus statistics and document
-// frequencies change before it returns when pending is nil; otherwise the changes are
-// added to pending, the caller applies them with pending.apply before the transaction
-// commits, and KBVersion is left zero (Import does so once for many documents, so the
-// dealership's statistics row is locked only at the end of its transaction).
-func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID string, version int32, embedderID string, rows []chunkRow, pending *statsDelta) (writeResult, error) {
-	doc, err := getDocument(ctx, tx, dealershipID, documentID, true)
-	if errors.Is(err, ErrNotFound) {
-		return writeResult{}, errSkip
+// writeVersions replaces, in tx, the searchable chunks of each document in ws with those
+// of its version: the old versions stay searchable until tx commits. A version that is
+// already active, was superseded by a newer upload, or whose document is gone is
+// skipped (its result says so), which makes redelivered jobs idempotent. The corpus
+// statistics and document frequencies change once for the whole batch, last: the
+// documents are locked in id order, then the dealership's statistics row (held by the
+// transaction until it ends), then its term rows in lexeme order, so concurrent writers
+// of a dealership cannot deadlock, and the statistics row stays unlocked while the
+// chunks are written.
+func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID string, ws []versionWrite) ([]writeResult, error) {
+	res := make([]writeResult, len(ws))
+	ids := make([]string, 0, len(ws))
+	for i, w := range ws {
+		if !validUUID(w.DocumentID) {
+			res[i].Skipped = true
+			continue
+		}
+		ids = append(ids, w.DocumentID)
 	}
-	if err != nil {
-		return writeResult{}, err
-	}
-	if doc.ActiveVersion >= version || doc.LatestVersion != version {
-		return writeResult{}, errSkip
+	docs := make(map[string]document, len(ids))
+	if len(ids) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+documentColumns+documentFrom+` WHERE d.id = ANY($1::uuid[]) AND d.dealership_id = $2
+			ORDER BY d.id FOR UPDATE OF d`, ids, dealershipID)
+		if err != nil {
+			return nil, fmt.Errorf("lock documents: %w", err)
+		}
+		for rows.Next() {
+			d, err := scanDocument(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			docs[d.ID] = d
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("lock documents: %w", err)
+		}
 	}
 	var (
-		oldChunks, oldTokens int64
-		old                  termCounts
+		taken                           []int // indexes into ws of the versions written
+		docIDs                          []string
+		chunkIDs                        []uuid.UUID
+		chunkDocs                       []string
+		versions, ords, pages           []int32
+		texts, sections, vecs           []string
+		markIDs                         []string
+		markVersions, markChunks        []int32
+		seen                            = make(map[string]bool, len(ws))
+		oldChunks, oldTokens, newTokens int64
+		old, added                      termCounts
 	)
+	for i, w := range ws {
+		d, ok := docs[w.DocumentID]
+		if res[i].Skipped || !ok || seen[w.DocumentID] || d.ActiveVersion >= w.Version || d.LatestVersion != w.Version {
+			res[i].Skipped = true
+			continue
+		}
+		seen[w.DocumentID] = true
+		taken = append(taken, i)
+		docIDs = append(docIDs, w.DocumentID)
+		markIDs, markVersions, markChunks = append(markIDs, w.DocumentID), append(markVersions, w.Version), append(markChunks, int32(len(w.Rows)))
+		for _, r := range w.Rows {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("chunk id: %w", err)
+			}
+			chunkIDs, chunkDocs, versions = append(chunkIDs, id), append(chunkDocs, w.DocumentID), append(versions, w.Version)
+			ords, pages = append(ords, int32(r.Ord)), append(pages, int32(r.Page))
+			texts, sections = append(texts, r.Text), append(sections, r.Section)
+			vecs = append(vecs, pgvector.NewVector(r.Vector).String())
+		}
+	}
+	if len(taken) == 0 {
+		return res, nil
+	}
+	updated := make(map[string]time.Time, len(taken))
+	var b pgx.Batch
 	// The old chunks' postings go with them (trigger knowledge_chunks_drop_postings);
 	// their lexemes come back counted, for the document frequencies.
-	if err := tx.QueryRow(ctx, `WITH d AS (DELETE FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 RETURNING token_count, tsv),
+	b.Queue(`WITH d AS (DELETE FROM knowledge_chunks WHERE document_id = ANY($1::uuid[]) AND dealership_id = $2 RETURNING token_count, tsv),
 			t AS (SELECT x.lexeme AS term, count(*) AS n FROM d, unnest(d.tsv) x GROUP BY x.lexeme)
 		SELECT (SELECT count(*) FROM d), (SELECT coalesce(sum(token_count), 0) FROM d),
 			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
-		documentID, dealershipID).Scan(&oldChunks, &oldTokens, &old.terms, &old.counts); err != nil {
-		return writeResult{}, fmt.Errorf("delete old chunks: %w", err)
-	}
-	ids := make([]uuid.UUID, len(rows))
-	ords := make([]int32, len(rows))
-	texts := make([]string, len(rows))
-	pages := make([]int32, len(rows))
-	sections := make([]string, len(rows))
-	vecs := make([]string, len(rows))
-	for i, r := range rows {
-		if ids[i], err = uuid.NewV7(); err != nil {
-			return writeResult{}, fmt.Errorf("chunk id: %w", err)
+		docIDs, dealershipID).QueryRow(func(r pgx.Row) error {
+		if err := r.Scan(&oldChunks, &oldTokens, &old.terms, &old.counts); err != nil {
+			return fmt.Errorf("delete old chunks: %w", err)
 		}
-		ords[i], texts[i], pages[i], sections[i] = int32(r.Ord), r.Text, int32(r.Page), r.Section
-		vecs[i] = pgvector.NewVector(r.Vector).String()
-	}
+		return nil
+	})
 	// One statement writes the chunks and their postings: the posting rows come from the
 	// inserted rows' tsvectors, so the chunks are not read back. A posting's impact (its
 	// BM25 weight without idf, see migration 0012) uses the dealership's average chunk
 	// length as it stands, or the chunk's own length for the first document. Chunk ids
 	// are time-ordered (UUIDv7) so that the postings' chunk index (migration 0013) grows
-	// at one end; postings go in term order, so that those of one term, across chunks,
-	// land on the same leaf of the search's term index one after the other.
-	var (
-		newTokens int64
-		added     termCounts
-	)
-	err = tx.QueryRow(ctx, `
+	// at one end; postings go in term order, so that those of one term, across the
+	// batch's chunks, land on the same leaf of the search's term index one after the
+	// other.
+	b.Queue(`
 		WITH st AS (
 			SELECT greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats WHERE dealership_id = $1 AND chunk_count > 0
 		), u AS (
-			SELECT u.id, u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
+			SELECT u.id, u.doc, u.version, u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
 				to_tsvector('english', u.section || ' ' || u.text) AS tsv
-			FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $10::uuid[]) AS u(ord, text, page, section, emb, id)
+			FROM unnest($3::uuid[], $4::uuid[], $5::int[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[])
+				AS u(id, doc, version, ord, text, page, section, emb)
 		), ins AS (
 			INSERT INTO knowledge_chunks (id, dealership_id, document_id, version, ord, text, page, section, token_count, embedder, embedding, tsv)
-			SELECT u.id, $1, $2, $3, u.ord, u.text, u.page, u.section,
-				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $9, u.emb::vector, u.tsv
+			SELECT u.id, $1, u.doc, u.version, u.ord, u.text, u.page, u.section,
+				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $2, u.emb::vector, u.tsv
 			FROM u
-			RETURNING id, token_count, tsv
+			RETURNING id, document_id, token_count, tsv
 		), post AS (
 			INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl, impact)
-			SELECT ins.id, x.lexeme, $1, $2, cardinality(x.positions), ins.token_count,
+			SELECT ins.id, x.lexeme, $1, ins.document_id, cardinality(x.positions), ins.token_count,
 				cardinality(x.positions) / (cardinality(x.positions) + 0.9 * (0.6 + 0.4 * ins.token_count /
 					coalesce((SELECT avgdl FROM st), greatest(ins.token_count, 1))))
 			FROM ins, unnest(ins.tsv) x
@@ -197,39 +250,53 @@ func writeVersion(ctx context.Context, tx pgx.Tx, dealershipID, documentID strin
 		)
 		SELECT (SELECT coalesce(sum(token_count), 0) FROM ins),
 			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
-		dealershipID, documentID, version, ords, texts, pages, sections, vecs, embedderID, ids).Scan(&newTokens, &added.terms, &added.counts)
-	if err != nil {
-		return writeResult{}, fmt.Errorf("insert chunks: %w", err)
-	}
-	var updated time.Time
-	if err := tx.QueryRow(ctx, `WITH v AS (
-			UPDATE knowledge_document_versions SET status = $3, failure_reason = '' WHERE document_id = $1 AND version = $4
+		dealershipID, embedderID, chunkIDs, chunkDocs, versions, ords, texts, pages, sections, vecs).QueryRow(func(r pgx.Row) error {
+		if err := r.Scan(&newTokens, &added.terms, &added.counts); err != nil {
+			return fmt.Errorf("insert chunks: %w", err)
+		}
+		return nil
+	})
+	b.Queue(`WITH u AS (
+			SELECT * FROM unnest($3::uuid[], $4::int[], $5::int[]) AS u(id, version, chunks)
+		), v AS (
+			UPDATE knowledge_document_versions dv SET status = $1, failure_reason = '' FROM u WHERE dv.document_id = u.id AND dv.version = u.version
 		)
-		UPDATE knowledge_documents SET status = $3, failure_reason = '', active_version = $4,
-		chunk_count = $5, stage = $6, percent = 100, updated_at = now() WHERE id = $1 AND dealership_id = $2 RETURNING updated_at`,
-		documentID, dealershipID, int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), version, len(rows),
-		int16(knowledgev1.IngestStage_INGEST_STAGE_DONE)).Scan(&updated); err != nil {
-		return writeResult{}, fmt.Errorf("mark ready: %w", err)
+		UPDATE knowledge_documents d SET status = $1, failure_reason = '', active_version = u.version,
+			chunk_count = u.chunks, stage = $2, percent = 100, updated_at = now()
+		FROM u WHERE d.id = u.id AND d.dealership_id = $6 RETURNING d.id::text, d.updated_at`,
+		int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY), int16(knowledgev1.IngestStage_INGEST_STAGE_DONE),
+		markIDs, markVersions, markChunks, dealershipID).Query(func(rows pgx.Rows) error {
+		var (
+			id string
+			at time.Time
+		)
+		_, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+			updated[id] = at
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("mark ready: %w", err)
+		}
+		return nil
+	})
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
 	}
 	// The statistics go last: from there to the commit, other writers of the
 	// dealership wait on its knowledge_stats row.
-	var kb int64
-	if pending != nil {
-		pending.chunks += int64(len(rows)) - oldChunks
-		pending.tokens += newTokens - oldTokens
-		if pending.terms == nil {
-			pending.terms = termDelta{}
-		}
-		pending.terms.add(added, old)
-	} else {
-		d := statsDelta{chunks: int64(len(rows)) - oldChunks, tokens: newTokens - oldTokens, terms: newTermDelta(added, old)}
-		if kb, err = d.apply(ctx, tx, dealershipID); err != nil {
-			return writeResult{}, err
-		}
+	d := statsDelta{chunks: int64(len(chunkIDs)) - oldChunks, tokens: newTokens - oldTokens, terms: newTermDelta(added, old)}
+	kb, err := d.apply(ctx, tx, dealershipID)
+	if err != nil {
+		return nil, err
 	}
-	doc.Status, doc.FailureReason, doc.ActiveVersion = knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, "", version
-	doc.ChunkCount, doc.Stage, doc.Percent, doc.UpdatedAt = int32(len(rows)), knowledgev1.IngestStage_INGEST_STAGE_DONE, 100, updated
-	return writeResult{KBVersion: kb, Chunks: len(rows), Doc: doc}, nil
+	for _, i := range taken {
+		w := ws[i]
+		doc := docs[w.DocumentID]
+		doc.Status, doc.FailureReason, doc.ActiveVersion = knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY, "", w.Version
+		doc.ChunkCount, doc.Stage, doc.Percent, doc.UpdatedAt = int32(len(w.Rows)), knowledgev1.IngestStage_INGEST_STAGE_DONE, 100, updated[w.DocumentID]
+		res[i] = writeResult{KBVersion: kb, Chunks: len(w.Rows), Doc: doc}
+	}
+	return res, nil
 }
 
 // termCounts is, per lexeme, a number of chunks (parallel slices).

@@ -68,8 +68,14 @@ type Config struct {
 	CacheTTL time.Duration
 	// KeyPrefix starts every Redis key; default "avatar:".
 	KeyPrefix string
-	// Workers is the number of ingest jobs processed at once per process; default 2.
+	// Workers is the number of ingest jobs processed at once per process; default 4.
 	Workers int
+	// Writers is the number of ingest jobs' write transactions at once per process;
+	// default 2 (the write is PostgreSQL work: about two busy backends per process),
+	// at most Workers. Jobs whose chunks are ready while every writer is busy are
+	// written together, in one transaction, by the next free writer: with fewer
+	// writers than workers, the writes batch under load.
+	Writers int
 	// MaxDeliver is how often a job is tried before it goes to the dead-letter subject;
 	// default 5.
 	MaxDeliver int
@@ -125,8 +131,12 @@ func (c *Config) validate() error {
 		c.KeyPrefix = "avatar:"
 	}
 	if c.Workers <= 0 {
-		c.Workers = 2
+		c.Workers = 4
 	}
+	if c.Writers <= 0 {
+		c.Writers = 2
+	}
+	c.Writers = min(c.Writers, c.Workers)
 	if c.MaxDeliver <= 0 {
 		c.MaxDeliver = 5
 	}

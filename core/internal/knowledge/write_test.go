@@ -5,9 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/chunk"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
@@ -55,6 +61,17 @@ func synthetic(n, paras int) string {
 	return b.String()
 }
 
+func (b *bundle) publishJob(t *testing.T, docID string, version int32) {
+	t.Helper()
+	job, err := proto.Marshal(&eventsv1.IngestJob{Kind: eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST, DealershipId: b.dealerA, DocumentId: docID, Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.bus.JS.Publish(context.Background(), b.bus.Names.Subject("ingest", "job", b.dealerA), job, jetstream.WithMsgID("dup-"+randHex(4))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDeleteAndReplaceRemovePostings: the postings have no primary key any more
 // (migration 0013); the delete trigger finds them by chunk through
 // knowledge_postings_chunk, for a deleted document and for a replaced version.
@@ -96,4 +113,122 @@ func TestDeleteAndReplaceRemovePostings(t *testing.T) {
 		t.Fatalf("deleted document's postings %d, replaced version's postings %d, new version's chunks %d", gonePostings, oldPostings, keepChunks)
 	}
 	checkIndexConsistent(t, b)
+}
+
+// TestBatchedWrites: with one writer and many workers, jobs ready together are written
+// in shared transactions (fewer knowledge-base versions than documents), redelivered
+// jobs among them are skipped, and the statistics and document frequencies stay exact.
+func TestBatchedWrites(t *testing.T) {
+	b := setup(t, setupOpts{noWorkers: true, tweak: func(c *knowledge.Config) {
+		c.Workers, c.Writers, c.Chunking = 8, 1, chunk.Options{Target: 40}
+	}})
+	admin := as(b.dealerA, orgv1.Role_ROLE_DEALERSHIP_ADMIN)
+	const n = 16
+	var ids []string
+	for i := 0; i < n; i++ {
+		d, err := b.upload(t, b.connect, admin, md(fmt.Sprintf("Doc %d", i), "d.txt"), []byte(synthetic(i, 1+i%4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.Id)
+	}
+	// Redeliveries of some jobs, queued before any worker runs.
+	for _, id := range ids[:4] {
+		b.publishJob(t, id, 1)
+	}
+	b.startWorkers(t)
+	total := 0
+	for _, id := range ids {
+		d := b.waitFinal(t, admin, id, 1)
+		if d.Status != knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY {
+			t.Fatalf("document %s ended %v", id, d)
+		}
+		chunks, dups, _ := chunkCounts(t, b, id)
+		if chunks != int(d.ChunkCount) || dups != 0 {
+			t.Fatalf("document %s: %d chunks (document says %d), %d duplicate postings", id, chunks, d.ChunkCount, dups)
+		}
+		total += chunks
+	}
+	b.drain(t)
+	var kb, statChunks int
+	if err := b.pool.QueryRow(context.Background(), `SELECT kb_version, chunk_count FROM knowledge_stats WHERE dealership_id = $1`, b.dealerA).Scan(&kb, &statChunks); err != nil {
+		t.Fatal(err)
+	}
+	if statChunks != total {
+		t.Fatalf("statistics count %d chunks, documents %d", statChunks, total)
+	}
+	if kb >= n {
+		t.Fatalf("%d knowledge-base versions for %d documents: the writes were not batched", kb, n)
+	}
+	checkIndexConsistent(t, b)
+}
+
+// poisonEmbedder gives texts containing POISON a vector one dimension short, which the
+// vector index refuses: the transaction that writes such a chunk fails.
+type poisonEmbedder struct{ *embed.Hashed }
+
+func (p poisonEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vecs, err := p.Hashed.Embed(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range texts {
+		if strings.Contains(t, "POISON") {
+			vecs[i] = vecs[i][:len(vecs[i])-1]
+		}
+	}
+	return vecs, nil
+}
+
+// TestBatchedWriteIsolatesAFailingDocument: a document whose write fails does not take
+// the documents batched with it down: they are written again one by one and become
+// READY, while it retries and ends FAILED.
+func TestBatchedWriteIsolatesAFailingDocument(t *testing.T) {
+	h, err := embed.NewHashed(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := setup(t, setupOpts{noWorkers: true, embedder: poisonEmbedder{h}, tweak: func(c *knowledge.Config) {
+		c.Workers, c.Writers = 8, 1
+	}})
+	admin := as(b.dealerA, orgv1.Role_ROLE_DEALERSHIP_ADMIN)
+	var good []string
+	for i := 0; i < 6; i++ {
+		d, err := b.upload(t, b.connect, admin, md(fmt.Sprintf("Good %d", i), "g.txt"), []byte(synthetic(i, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		good = append(good, d.Id)
+	}
+	bad, err := b.upload(t, b.connect, admin, md("Bad", "b.txt"), []byte("POISON "+synthetic(99, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.startWorkers(t)
+	for _, id := range good {
+		if d := b.waitFinal(t, admin, id, 1); d.Status != knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY {
+			t.Fatalf("good document ended %v", d)
+		}
+	}
+	if d := b.waitFinal(t, admin, bad.Id, 1); d.Status != knowledgev1.DocumentStatus_DOCUMENT_STATUS_FAILED {
+		t.Fatalf("poisoned document ended %v", d)
+	}
+	checkIndexConsistent(t, b)
+}
+
+// drain waits until the ingest stream holds no message (redeliveries included).
+func (b *bundle) drain(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s, err := b.bus.JS.Stream(context.Background(), b.bus.Names.IngestStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, _ := s.Info(context.Background()); info != nil && info.State.Msgs == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("ingest stream did not drain")
 }
