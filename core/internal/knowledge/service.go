@@ -443,3 +443,7 @@ func (s *Service) changed(ctx context.Context, dealershipID, documentID string, 
 
 // Workers is the number of ingest jobs processed at once (Config.Workers, defaulted).
 func (s *Service) Workers() int { return s.cfg.Workers }
+
+// Writers is the number of ingest write transactions at once (Config.Writers,
+// defaulted).
+func (s *Service) Writers() int { return s.cfg.Writers }
