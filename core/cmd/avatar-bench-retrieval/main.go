@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.natsURL, "nats-url", envOr("AVATAR_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL")
 	fs.IntVar(&o.chunks, "chunks", 100000, "chunks to load before measuring")
 	fs.IntVar(&o.queries, "queries", 300, "distinct queries (at least 200 for recall)")
-	fs.IntVar(&o.workers, "workers", 4, "ingest workers for the ingestion measurement")
+	fs.IntVar(&o.workers, "workers", 8, "ingest workers (jobs in flight) for the ingestion measurement; the service's two writers batch the jobs waiting for them")
 	fs.IntVar(&o.ingestDocs, "ingest-docs", 300, "documents per ingestion measurement")
 	fs.IntVar(&o.efSearch, "ef-search", 0, "hnsw.ef_search (0: the service default)")
 	fs.StringVar(&o.efSweep, "ef-sweep", "200,400,800", "comma-separated hnsw.ef_search values for the recall sweep, after the service's")
