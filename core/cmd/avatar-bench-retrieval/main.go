@@ -5,17 +5,24 @@
 //   - Search latency p50/p95/p99 at concurrency 1 and 16, with the Redis cache off
 //     (NoCache) and on (after one priming pass);
 //   - HNSW recall@10 of the vector side against exact search (a sequential scan, index
-//     scans off) over -queries queries;
+//     scans off) over -queries queries, for the vectors the service searches with
+//     (Service.QueryVector: the query blended with its best lexical results' vectors)
+//     and, for comparison, for the queries' own embeddings;
 //   - ingestion throughput in chunks/s through the real path (Upload → JetStream job →
 //     extract → chunk → embed → write), for multi-chunk and for one-chunk documents.
 //
-// The synthetic text is NFCorpus (-dataset, BEIR layout) cut into runs of 8 to 20 words
-// and shuffled: each document is a few passages, each passage a series of random runs
-// as long as a random corpus document, so vocabulary and term frequencies are those of
-// real medical prose while no two chunks are equal. The bulk load goes through
-// Service.Import, which runs the ingest worker's own chunk/embed/write SQL batched many
-// documents per transaction, with the HNSW and posting-term indexes dropped meanwhile
-// and built after. Queries are NFCorpus test and dev queries.
+// The synthetic text is NFCorpus (-dataset, BEIR layout) cut into runs of 8 to 20 words,
+// so vocabulary and term frequencies are those of real medical prose while no two
+// chunks are equal. With -text topical (the default) each synthetic document is about
+// one corpus document: its runs come from that document and its ten nearest corpus
+// documents, so the knowledge base has topics as a real one does. -text shuffled draws
+// every run from the whole corpus: documents without a topic, whose chunk vectors are
+// all about equally far from any query, the worst case for an approximate index. Each
+// document is a few passages, each passage as long as a random corpus document. The
+// bulk load goes through Service.Import, which runs the ingest worker's own
+// chunk/embed/write SQL batched many documents per transaction, with the HNSW and
+// posting-term indexes dropped meanwhile and built after. Queries are NFCorpus test and
+// dev queries.
 // The scratch database and streams are removed at the end.
 //
 //	avatar-bench-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-chunks 100000]
@@ -27,6 +34,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -35,6 +43,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"os"
 	"os/signal"
@@ -69,6 +78,7 @@ func main() {
 
 type options struct {
 	dataset, dbURL, redisURL, natsURL string
+	text                              string
 	chunks, queries, workers          int
 	ingestDocs                        int
 	efSearch                          int
@@ -96,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.hnswM, "hnsw-m", 0, "rebuild the HNSW index after the bulk load with this m (0: the migration's)")
 	fs.IntVar(&o.hnswEfConstruction, "hnsw-ef-construction", 0, "rebuild the HNSW index after the bulk load with this ef_construction (0: the migration's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic text")
+	fs.StringVar(&o.text, "text", "topical", "synthetic text: topical (documents about one corpus document and its neighbours) or shuffled (runs from the whole corpus)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch database (for EXPLAIN); drop it by hand")
 	fs.StringVar(&o.reuse, "reuse", "", "measure an existing database left by -keep instead of creating and loading one (kept afterwards)")
 	fs.StringVar(&o.steps, "steps", "search,recall,ingest", "comma-separated measurements to run: search, recall, ingest")
@@ -121,7 +132,7 @@ func envOr(k, def string) string {
 }
 
 func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	gen, err := newGenerator(o.dataset, o.seed)
+	gen, err := newGenerator(o.dataset, o.text, o.seed)
 	if err != nil {
 		return err
 	}
@@ -156,7 +167,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "scratch database %s; synthetic text: NFCorpus sentences shuffled into new documents (seed %d)\n", dbName, o.seed)
+	fmt.Fprintf(stdout, "scratch database %s; synthetic text: %s, from NFCorpus (seed %d)\n", dbName, o.text, o.seed)
 
 	if o.reuse == "" {
 		if err := bulkLoad(ctx, pool, svc, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
@@ -187,9 +198,34 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if !steps["recall"] {
 		efs = nil
 	}
-	for _, ef := range efs {
-		if err := measureRecall(ctx, pool, emb, dealership, queries, ef, stdout); err != nil {
-			return err
+	if len(efs) > 0 {
+		// The vectors the service searches with (the lexical results' feedback blended
+		// in), and for comparison each query's own embedding.
+		var service, raw [][]float32
+		for _, q := range queries {
+			v, err := svc.QueryVector(ctx, dealership, q)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				service = append(service, v)
+			}
+			if v := emb.Vector(q); !isZero(v) {
+				raw = append(raw, v)
+			}
+		}
+		for _, set := range []struct {
+			name string
+			vecs [][]float32
+		}{
+			{fmt.Sprintf("service query vectors, feedback %d", svc.Ranking().Feedback), service},
+			{"raw query embeddings", raw},
+		} {
+			for _, ef := range efs {
+				if err := measureRecall(ctx, pool, emb, dealership, set.name, set.vecs, ef, stdout); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if !steps["ingest"] {
@@ -371,10 +407,10 @@ func measureSearch(ctx context.Context, svc *knowledge.Service, dealership strin
 	return nil
 }
 
-// measureRecall compares the HNSW top 10 (the service's vector query, at its
-// ef_search) with the exact top 10 by cosine distance. A hit is an HNSW result no
+// measureRecall compares, for each of vecs, the HNSW top 10 (the service's vector query
+// at efSearch) with the exact top 10 by cosine distance. A hit is an HNSW result no
 // farther than the exact tenth, so ties between equal vectors do not count as misses.
-func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, dealership string, queries []string, efSearch int, stdout io.Writer) error {
+func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, dealership, name string, vecs [][]float32, efSearch int, stdout io.Writer) error {
 	cast := fmt.Sprintf("vector(%d)", emb.Dims())
 	q := `SELECT embedding::` + cast + ` <=> $2::` + cast + ` FROM knowledge_chunks
 		WHERE dealership_id = $1 AND embedder = '` + emb.ID() + `' ORDER BY embedding::` + cast + ` <=> $2::` + cast + ` LIMIT 10`
@@ -402,11 +438,7 @@ func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, d
 	var hits, want int
 	var tIdx, tExact time.Duration
 	n := 0
-	for _, text := range queries {
-		v := emb.Vector(text)
-		if isZero(v) {
-			continue
-		}
+	for _, v := range vecs {
 		vec := pgvector.NewVector(v).String()
 		t0 := time.Now()
 		approx, err := topk(vec, false)
@@ -435,8 +467,8 @@ func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, d
 	if n == 0 {
 		return errors.New("recall: no query has a vector")
 	}
-	fmt.Fprintf(stdout, "vector recall@10=%.4f over %d queries (ef_search=%d; mean HNSW %s, exact %s)\n",
-		float64(hits)/float64(want), n, efSearch, (tIdx / time.Duration(n)).Round(10*time.Microsecond), (tExact / time.Duration(n)).Round(10*time.Microsecond))
+	fmt.Fprintf(stdout, "vector recall@10=%.4f over %d queries (%s; ef_search=%d; mean HNSW %s, exact %s)\n",
+		float64(hits)/float64(want), n, name, efSearch, (tIdx / time.Duration(n)).Round(10*time.Microsecond), (tExact / time.Duration(n)).Round(10*time.Microsecond))
 	return nil
 }
 
@@ -540,12 +572,182 @@ func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Servi
 	return nil
 }
 
-// generator makes synthetic documents from a corpus' sentences.
+// generator makes synthetic documents from a corpus' text. In "topical" mode (the
+// default) each document is about one corpus document: its passages are runs of 8 to
+// 20 consecutive words drawn from that document and from its ten nearest corpus
+// documents by shared rare words, so a knowledge base of many documents has topics, as
+// a real one does. In "shuffled" mode every passage is runs drawn from the whole
+// corpus: no document has a topic, the worst case for an approximate vector index (the
+// nearest chunks of a query are then set by noise).
 type generator struct {
-	rng       *mrand.Rand
-	sentences []string
-	lengths   []int // word counts of the corpus documents
-	titles    []string
+	rng        *mrand.Rand
+	topical    bool
+	docs       [][]string // words of each corpus document
+	titles     []string   // the first words of each corpus document
+	lengths    []int      // word counts of the corpus documents
+	neighbours [][]int    // topical: each document's ten nearest documents
+	sentences  []string   // shuffled: runs of 8 to 20 words of the whole corpus
+	seed       int        // topical: the document the current synthetic document is about
+}
+
+func newGenerator(dir, text string, seed uint64) (*generator, error) {
+	if text != "topical" && text != "shuffled" {
+		return nil, fmt.Errorf("-text %q: want topical or shuffled", text)
+	}
+	g := &generator{rng: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), topical: text == "topical"}
+	err := eachJSONL(dir, "corpus.jsonl", func(d map[string]string) {
+		words := strings.Fields(d["text"])
+		if len(words) == 0 {
+			return
+		}
+		g.docs = append(g.docs, words)
+		g.lengths = append(g.lengths, len(words))
+		// The corpus is preprocessed (lower case, no punctuation), so "sentences" are
+		// runs of 8 to 20 consecutive words; a title is a document's first words.
+		g.titles = append(g.titles, strings.Join(words[:min(len(words), 4+g.rng.IntN(5))], " "))
+		if !g.topical {
+			for i := 0; i < len(words); {
+				n := min(len(words)-i, 8+g.rng.IntN(13))
+				g.sentences = append(g.sentences, strings.Join(words[i:i+n], " ")+".")
+				i += n
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(g.docs) == 0 {
+		return nil, fmt.Errorf("corpus in %s has no text", dir)
+	}
+	if g.topical {
+		g.neighbours = nearestDocuments(g.docs, 10)
+	}
+	return g, nil
+}
+
+// nearestDocuments returns, for each document, the k others sharing the most rare
+// words (document frequency at most 200), each shared word weighted by its idf.
+func nearestDocuments(docs [][]string, k int) [][]int {
+	sets := make([][]string, len(docs))
+	df := map[string]int{}
+	for i, d := range docs {
+		seen := map[string]bool{}
+		for _, w := range embed.Words(strings.Join(d, " ")) {
+			if !seen[w] {
+				seen[w] = true
+				sets[i] = append(sets[i], w)
+				df[w]++
+			}
+		}
+	}
+	postings := map[string][]int{}
+	for i, ws := range sets {
+		for _, w := range ws {
+			if df[w] <= 200 {
+				postings[w] = append(postings[w], i)
+			}
+		}
+	}
+	n := float64(len(docs))
+	out := make([][]int, len(docs))
+	score := make([]float64, len(docs))
+	var touched []int
+	for i, ws := range sets {
+		touched = touched[:0]
+		for _, w := range ws {
+			idf := math.Log(n / float64(df[w]))
+			for _, j := range postings[w] {
+				if j == i {
+					continue
+				}
+				if score[j] == 0 {
+					touched = append(touched, j)
+				}
+				score[j] += idf
+			}
+		}
+		slices.SortFunc(touched, func(a, b int) int {
+			if c := cmp.Compare(score[b], score[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		out[i] = slices.Clone(touched[:min(k, len(touched))])
+		for _, j := range touched {
+			score[j] = 0
+		}
+		if len(out[i]) == 0 {
+			out[i] = []int{i}
+		}
+	}
+	return out
+}
+
+func (g *generator) intN(n int) int { return g.rng.IntN(n) }
+
+// title is a corpus title: in topical mode the current topic's or a neighbour's.
+func (g *generator) title() string {
+	if g.topical {
+		return g.titles[g.topicDoc()]
+	}
+	return g.titles[g.rng.IntN(len(g.titles))]
+}
+
+// topicDoc is the current topic document or, half the time, one of its neighbours.
+func (g *generator) topicDoc() int {
+	if g.rng.IntN(2) == 0 {
+		return g.seed
+	}
+	nb := g.neighbours[g.seed]
+	return nb[g.rng.IntN(len(nb))]
+}
+
+// passage is runs of 8 to 20 words up to about words words: of the whole corpus
+// (shuffled) or of a new topic (topical).
+func (g *generator) passage(words int) string {
+	if g.topical {
+		g.seed = g.rng.IntN(len(g.docs))
+	}
+	return g.runs(words)
+}
+
+func (g *generator) runs(words int) string {
+	var b strings.Builder
+	n := 0
+	for n < words {
+		var s string
+		if g.topical {
+			d := g.docs[g.topicDoc()]
+			i := g.rng.IntN(len(d))
+			s = strings.Join(d[i:min(len(d), i+8+g.rng.IntN(13))], " ") + "."
+		} else {
+			s = g.sentences[g.rng.IntN(len(g.sentences))]
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s)
+		n += strings.Count(s, " ") + 1
+	}
+	return b.String()
+}
+
+// document is p passages, each under a title line, each as long as a random corpus
+// document; in topical mode all about one topic.
+func (g *generator) document(p int) string {
+	if g.topical {
+		g.seed = g.rng.IntN(len(g.docs))
+	}
+	var b strings.Builder
+	for i := 0; i < p; i++ {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(g.title())
+		b.WriteString("\n\n")
+		b.WriteString(g.runs(max(40, g.lengths[g.rng.IntN(len(g.lengths))])))
+	}
+	return b.String()
 }
 
 func openMaybeGz(dir, name string) (io.ReadCloser, error) {
@@ -589,66 +791,6 @@ func eachJSONL(dir, name string, fn func(map[string]string)) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
-}
-
-func newGenerator(dir string, seed uint64) (*generator, error) {
-	g := &generator{rng: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	err := eachJSONL(dir, "corpus.jsonl", func(d map[string]string) {
-		words := strings.Fields(d["text"])
-		if len(words) == 0 {
-			return
-		}
-		g.lengths = append(g.lengths, len(words))
-		// The corpus is preprocessed (lower case, no punctuation), so "sentences" are
-		// runs of 8 to 20 consecutive words; a title is a document's first words.
-		g.titles = append(g.titles, strings.Join(words[:min(len(words), 4+g.rng.IntN(5))], " "))
-		for i := 0; i < len(words); {
-			n := min(len(words)-i, 8+g.rng.IntN(13))
-			g.sentences = append(g.sentences, strings.Join(words[i:i+n], " ")+".")
-			i += n
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(g.sentences) == 0 || len(g.titles) == 0 {
-		return nil, fmt.Errorf("corpus in %s has no text", dir)
-	}
-	return g, nil
-}
-
-func (g *generator) intN(n int) int { return g.rng.IntN(n) }
-
-func (g *generator) title() string { return g.titles[g.rng.IntN(len(g.titles))] }
-
-// passage is random sentences up to about words words.
-func (g *generator) passage(words int) string {
-	var b strings.Builder
-	n := 0
-	for n < words {
-		s := g.sentences[g.rng.IntN(len(g.sentences))]
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s)
-		n += strings.Count(s, " ") + 1
-	}
-	return b.String()
-}
-
-// document is p passages, each under a title line, each as long as a random corpus
-// document.
-func (g *generator) document(p int) string {
-	var b strings.Builder
-	for i := 0; i < p; i++ {
-		if i > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString(g.title())
-		b.WriteString("\n\n")
-		b.WriteString(g.passage(max(40, g.lengths[g.rng.IntN(len(g.lengths))])))
-	}
-	return b.String()
 }
 
 func readQueries(dir string, n int) ([]string, error) {
