@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.workers, "workers", 8, "ingest workers (jobs in flight) for the ingestion measurement; the service's two writers batch the jobs waiting for them")
 	fs.IntVar(&o.ingestDocs, "ingest-docs", 300, "documents per ingestion measurement")
 	fs.IntVar(&o.efSearch, "ef-search", 0, "hnsw.ef_search (0: the service default)")
-	fs.StringVar(&o.efSweep, "ef-sweep", "200,400,800", "comma-separated hnsw.ef_search values for the recall sweep, after the service's")
+	fs.StringVar(&o.efSweep, "ef-sweep", "40,200", "comma-separated hnsw.ef_search values for the recall sweep, after the service's")
 	fs.IntVar(&o.hnswM, "hnsw-m", 0, "rebuild the HNSW index after the bulk load with this m (0: the migration's)")
 	fs.IntVar(&o.hnswEfConstruction, "hnsw-ef-construction", 0, "rebuild the HNSW index after the bulk load with this ef_construction (0: the migration's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic text")
@@ -421,7 +421,7 @@ func measureRecall(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, d
 			// large ef_search.
 			set := fmt.Sprintf("SET LOCAL hnsw.ef_search = %d; SET LOCAL enable_seqscan = off", efSearch)
 			if exact {
-				set = "SET LOCAL enable_indexscan = off"
+				set = "SET LOCAL enable_indexscan = off; SET LOCAL jit = off"
 			}
 			if _, err := tx.Exec(ctx, set); err != nil {
 				return err

@@ -42,7 +42,9 @@ type RankingConfig struct {
 	// EfSearch is hnsw.ef_search for the vector side; default 100.
 	EfSearch int
 	// TermPostings is how many postings of each query term, highest impact (BM25 term
-	// weight) first, the lexical side scores; default 1000. A chunk outside every query
+	// weight) first, the lexical side scores; default 500. On NFCorpus (dev / test)
+	// nDCG@10 is 0.3042 / 0.3347 at 500, 0.3057 / 0.3342 at 1000 and 0.3047 (dev) exact,
+	// while at 100,000 chunks 500 takes a third off the lexical side's time. A chunk outside every query
 	// term's top TermPostings is not a lexical candidate, which bounds the work for
 	// common terms. Negative scores every posting (exact BM25). Tag-filtered searches
 	// always score every posting of the filtered documents.
@@ -87,7 +89,7 @@ func (r RankingConfig) withDefaults() RankingConfig {
 		r.EfSearch = 100
 	}
 	if r.TermPostings == 0 {
-		r.TermPostings = 1000
+		r.TermPostings = 500
 	}
 	if r.Feedback == 0 {
 		r.Feedback = 5
