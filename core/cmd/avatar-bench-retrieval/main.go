@@ -33,11 +33,8 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,7 +44,6 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -61,6 +57,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
 
+	"github.com/avatar-fi/avatar/core/internal/beir"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
 	"github.com/avatar-fi/avatar/core/internal/scratch"
@@ -595,10 +592,14 @@ func newGenerator(dir, text string, seed uint64) (*generator, error) {
 		return nil, fmt.Errorf("-text %q: want topical or shuffled", text)
 	}
 	g := &generator{rng: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), topical: text == "topical"}
-	err := eachJSONL(dir, "corpus.jsonl", func(d map[string]string) {
-		words := strings.Fields(d["text"])
+	corpus, err := beir.ReadCorpus(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range corpus {
+		words := strings.Fields(d.Text)
 		if len(words) == 0 {
-			return
+			continue
 		}
 		g.docs = append(g.docs, words)
 		g.lengths = append(g.lengths, len(words))
@@ -612,9 +613,6 @@ func newGenerator(dir, text string, seed uint64) (*generator, error) {
 				i += n
 			}
 		}
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(g.docs) == 0 {
 		return nil, fmt.Errorf("corpus in %s has no text", dir)
@@ -750,59 +748,17 @@ func (g *generator) document(p int) string {
 	return b.String()
 }
 
-func openMaybeGz(dir, name string) (io.ReadCloser, error) {
-	if f, err := os.Open(filepath.Join(dir, name)); err == nil {
-		return f, nil
-	}
-	f, err := os.Open(filepath.Join(dir, name+".gz"))
-	if err != nil {
-		return nil, fmt.Errorf("open %s(.gz): %w", name, err)
-	}
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("gunzip %s: %w", name, err)
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{gz, f}, nil
-}
-
-func eachJSONL(dir, name string, fn func(map[string]string)) error {
-	r, err := openMaybeGz(dir, name)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		var v map[string]string
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		fn(v)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
 func readQueries(dir string, n int) ([]string, error) {
 	var out []string
 	for _, name := range []string{"queries.jsonl", "queries_dev.jsonl"} {
-		err := eachJSONL(dir, name, func(q map[string]string) {
-			if len(out) < n && strings.TrimSpace(q["text"]) != "" {
-				out = append(out, q["text"])
-			}
-		})
+		qs, err := beir.ReadQueries(dir, name)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
+		}
+		for _, q := range qs {
+			if len(out) < n && strings.TrimSpace(q.Text) != "" {
+				out = append(out, q.Text)
+			}
 		}
 	}
 	if len(out) == 0 {

@@ -13,17 +13,13 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/avatar-fi/avatar/core/internal/beir"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
 	"github.com/avatar-fi/avatar/core/internal/scratch"
@@ -137,97 +134,20 @@ func envOr(k, def string) string {
 	return def
 }
 
-type corpusDoc struct {
-	ID    string `json:"_id"`
-	Title string `json:"title"`
-	Text  string `json:"text"`
-}
-
-type query struct {
-	ID   string `json:"_id"`
-	Text string `json:"text"`
-}
-
-func openMaybeGz(dir, name string) (io.ReadCloser, error) {
-	if f, err := os.Open(filepath.Join(dir, name)); err == nil {
-		return f, nil
-	}
-	f, err := os.Open(filepath.Join(dir, name+".gz"))
-	if err != nil {
-		return nil, fmt.Errorf("open %s(.gz): %w", name, err)
-	}
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("gunzip %s: %w", name, err)
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{gz, f}, nil
-}
-
-func readJSONL[T any](dir, name string) ([]T, error) {
-	r, err := openMaybeGz(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	var out []T
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		out = append(out, v)
-	}
-	return out, sc.Err()
-}
-
-func readQrels(dir, name string) (map[string]map[string]int, error) {
-	r, err := openMaybeGz(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	out := map[string]map[string]int{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) < 3 || f[0] == "query-id" {
-			continue
-		}
-		g, err := strconv.Atoi(strings.TrimSpace(f[2]))
-		if err != nil {
-			continue
-		}
-		if out[f[0]] == nil {
-			out[f[0]] = map[string]int{}
-		}
-		out[f[0]][f[1]] = g
-	}
-	return out, sc.Err()
-}
-
 func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	qname, rname := "queries.jsonl", "qrels.tsv"
 	if o.split == "dev" {
 		qname, rname = "queries_dev.jsonl", "qrels_dev.tsv"
 	}
-	docs, err := readJSONL[corpusDoc](o.dataset, "corpus.jsonl")
+	docs, err := beir.ReadCorpus(o.dataset)
 	if err != nil {
 		return err
 	}
-	queries, err := readJSONL[query](o.dataset, qname)
+	queries, err := beir.ReadQueries(o.dataset, qname)
 	if err != nil {
 		return err
 	}
-	qrels, err := readQrels(o.dataset, rname)
+	qrels, err := beir.ReadQrels(o.dataset, rname)
 	if err != nil {
 		return err
 	}
@@ -259,7 +179,7 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	start := time.Now()
 	docByID := map[string][]string{} // document id → corpus ids (identical texts share a document)
 	var mu sync.Mutex
-	jobs := make(chan corpusDoc)
+	jobs := make(chan beir.Doc)
 	errc := make(chan error, 1)
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
@@ -321,7 +241,7 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	// Queries.
-	var judged []query
+	var judged []beir.Query
 	for _, q := range queries {
 		if len(qrels[q.ID]) > 0 {
 			judged = append(judged, q)
