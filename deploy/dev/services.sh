@@ -11,7 +11,7 @@
 #   * Databases `avatar` and `avatar_test`, each with the `vector` extension.
 #
 # Output: exactly one line per thing on stdout, `services: <thing>: <action>` with action
-# one of ok | installed | built | started | created. A failure prints
+# one of ok | installed | built | started | created | configured. A failure prints
 # `services: <thing>: FAILED: <reason>` on stderr and exits non-zero. Details of slow
 # steps (apt, make) go to $AVATAR_DEV_STATE/services.log.
 #
@@ -228,6 +228,75 @@ fi
 # Connectivity check, and the database list for step 6 in the same round trip.
 if ! existing=" $(psql_ postgres "SELECT string_agg(datname, ' ') FROM pg_database" 2>>"$LOG") "; then
   fail "$THING" "cannot connect as $PGUSER_ via $PGHOST_:$PGPORT_ (trust auth expected); see $LOG"
+fi
+
+# ---------------------------------------------------------------------------------------
+# 2b. PostgreSQL memory and WAL settings for the knowledge write path (local servers only;
+#     AVATAR_PG_TUNE=0 leaves the server as it is).
+#
+# The server's defaults (128 MB shared_buffers, 1 GB max_wal_size, 5 min checkpoints) suit
+# a small shared machine. With them a 100,000-chunk dealership's search indexes (about
+# 4 GB) do not stay in PostgreSQL's buffers, and the checkpoints that 1 GB of WAL forces
+# every few seconds make each first touch of an index page after them log the whole page:
+# make bench-retrieval measured ~1 MB of WAL and ~125 full-page images per ingested chunk,
+# and ingestion at 124-138 chunks/s; with the settings below 186-198 chunks/s
+# (core/internal/knowledge/README.md). Values follow PostgreSQL's own guidance for a
+# dedicated server: shared_buffers a quarter of RAM (at most 8 GB), max_wal_size an eighth
+# of the data directory's free disk (1-8 GB), checkpoints every 15 min, lz4 compression of
+# full-page images. A setting is only ever raised, never lowered. shared_buffers needs a
+# restart: done here when the server is a local cluster of ours (pg_ctlcluster), else
+# left pending (and logged).
+# ---------------------------------------------------------------------------------------
+THING="postgresql settings"
+if [[ ${AVATAR_PG_TUNE:-1} != 0 ]] && is_loopback "$PGHOST_"; then
+  mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+  sb_mb=$((mem_kb / 4 / 1024))
+  if ((sb_mb > 8192)); then sb_mb=8192; fi
+  if ((sb_mb < 128)); then sb_mb=128; fi
+  datadir=$(psql_ postgres 'SHOW data_directory' 2>>"$LOG") || datadir=""
+  free_gb=$(df -P -k "${datadir:-/}" 2>/dev/null | awk 'NR == 2 {print int($4 / 1048576)}')
+  wal_gb=$((${free_gb:-8} / 8))
+  if ((wal_gb > 8)); then wal_gb=8; fi
+  if ((wal_gb < 1)); then wal_gb=1; fi
+  # The settings below what we want, as name=value (sizes compared in bytes, times in s).
+  lower=$(psql_ postgres "WITH w(name, val, want) AS (VALUES
+      ('shared_buffers', '${sb_mb}MB', ${sb_mb}::numeric * 1048576),
+      ('max_wal_size', '${wal_gb}GB', ${wal_gb}::numeric * 1073741824),
+      ('checkpoint_timeout', '15min', 900),
+      ('wal_compression', 'lz4', NULL))
+    SELECT string_agg(w.name || '=' || w.val, ' ' ORDER BY w.name) FROM w JOIN pg_settings s USING (name)
+    WHERE s.pending_restart OR CASE
+      WHEN s.unit IS NULL THEN s.setting IN ('off', 'pglz')
+      WHEN s.unit = 's' THEN s.setting::numeric < w.want
+      ELSE s.setting::numeric * pg_size_bytes(CASE WHEN s.unit ~ '^[0-9]' THEN s.unit ELSE '1' || s.unit END) < w.want
+    END" 2>>"$LOG") || fail "$THING" "cannot read pg_settings; see $LOG"
+  if [[ -z $lower ]]; then
+    say "$THING" ok
+  else
+    for kv in $lower; do
+      psql_ postgres "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >>"$LOG" 2>&1 ||
+        fail "$THING" "ALTER SYSTEM SET $kv failed (superuser needed; AVATAR_PG_TUNE=0 skips this); see $LOG"
+    done
+    psql_ postgres 'SELECT pg_reload_conf()' >>"$LOG" 2>&1 || fail "$THING" "pg_reload_conf failed; see $LOG"
+    sleep 0.2
+    if [[ -n $(psql_ postgres "SELECT string_agg(name, ' ') FROM pg_settings WHERE pending_restart" 2>>"$LOG") ]]; then
+      cluster=""
+      while read -r ver name port _; do
+        if [[ $ver == "$PGVER" && $port == "$PGPORT_" ]]; then cluster=$name; break; fi
+      done < <(pg_lsclusters -h 2>/dev/null || true)
+      if [[ -n $cluster ]]; then
+        log_run pg_ctlcluster --skip-systemctl-redirect "$PGVER" "$cluster" restart ||
+          fail "$THING" "pg_ctlcluster $PGVER $cluster restart failed; see $LOG and /var/log/postgresql/"
+        wait_for "$THING" pg_ready
+      else
+        printf 'services.sh: %s set; a restart of the server on port %s applies shared_buffers\n' "$lower" "$PGPORT_" >>"$LOG"
+      fi
+    fi
+    printf 'services.sh: postgresql settings raised: %s\n' "$lower" >>"$LOG"
+    say "$THING" configured
+  fi
+else
+  say "$THING" ok
 fi
 
 # ---------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ run() { # n -> files $tmp/out.n, err.n, rc.n, secs.n
 run 1
 run 2
 
-line_re='^services: .+: (ok|installed|built|started|created)$'
+line_re='^services: .+: (ok|installed|built|started|created|configured)$'
 well_formed() { [[ -s $1 ]] && ! grep -qvE "$line_re" "$1"; }
 only_ok() { [[ -s $1 ]] && ! grep -qv ': ok$' "$1"; }
 no_failed() { ! grep -q 'FAILED' "$1"; }
