@@ -100,7 +100,7 @@ func (s *Service) Import(ctx context.Context, dealershipID string, docs []Import
 		// statistics and document frequencies once, at the end (the statistics row then
 		// stays unlocked while the chunks are written, and the term rows are updated
 		// once, not once per document).
-		written, err := writeVersions(ctx, tx, dealershipID, s.cfg.Embedder.ID(), ws)
+		written, err := writeVersions(ctx, tx, dealershipID, s.cfg.Embedder.ID(), s.cfg.KeepPostings, ws)
 		if err != nil {
 			return err
 		}

@@ -458,7 +458,7 @@ func (w *writer) flush(ctx context.Context, dealershipID string, batch []*writeR
 	var res []writeResult
 	err := store.InTenant(ctx, w.s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
 		var err error
-		res, err = writeVersions(ctx, tx, dealershipID, w.s.cfg.Embedder.ID(), ws)
+		res, err = writeVersions(ctx, tx, dealershipID, w.s.cfg.Embedder.ID(), w.s.cfg.KeepPostings, ws)
 		return err
 	})
 	if err != nil && len(batch) > 1 {

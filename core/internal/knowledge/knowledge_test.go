@@ -190,15 +190,29 @@ func TestTenantIsolation(t *testing.T) {
 // number of postings of its term.
 func checkTermCounts(t *testing.T, b *bundle) {
 	t.Helper()
-	var bad int
-	if err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM
-		(SELECT dealership_id, term, count(*) AS n FROM knowledge_postings GROUP BY dealership_id, term) p
-		FULL JOIN (SELECT dealership_id, term, df FROM knowledge_terms WHERE df <> 0) k USING (dealership_id, term)
-		WHERE p.n IS DISTINCT FROM k.df`).Scan(&bad); err != nil {
+	// Each document frequency counts the chunks whose tsvector holds the lexeme. A
+	// lexeme that never had a floor (floor_df 0) has a posting in every such chunk; one
+	// with a floor has at least KeepPostings of them (the pruned ones were at or below
+	// the floor); one whose floor went (deletes) has at most one per chunk.
+	var badDF, badPostings int
+	if err := b.pool.QueryRow(context.Background(), `WITH c AS (
+			SELECT c.dealership_id, x.lexeme AS term, count(*) AS n FROM knowledge_chunks c, unnest(c.tsv) x GROUP BY 1, 2
+		), p AS (
+			SELECT dealership_id, term, count(*) AS n FROM knowledge_postings GROUP BY 1, 2
+		), k AS (
+			SELECT dealership_id, term, df, floor, floor_df FROM knowledge_terms WHERE df <> 0
+		)
+		SELECT (SELECT count(*) FROM c FULL JOIN k USING (dealership_id, term) WHERE c.n IS DISTINCT FROM k.df),
+			(SELECT count(*) FROM k LEFT JOIN p USING (dealership_id, term)
+				WHERE CASE WHEN k.floor_df = 0 THEN coalesce(p.n, 0) <> k.df
+					WHEN k.floor > 0 THEN coalesce(p.n, 0) NOT BETWEEN least($1, k.df) AND k.df
+					ELSE coalesce(p.n, 0) > k.df END)
+			+ (SELECT count(*) FROM p LEFT JOIN k USING (dealership_id, term) WHERE k.term IS NULL)`,
+		b.svc.KeepPostings()).Scan(&badDF, &badPostings); err != nil {
 		t.Fatal(err)
 	}
-	if bad != 0 {
-		t.Fatalf("%d document frequencies disagree with the postings", bad)
+	if badDF != 0 || badPostings != 0 {
+		t.Fatalf("%d document frequencies disagree with the chunks, %d with the postings", badDF, badPostings)
 	}
 }
 

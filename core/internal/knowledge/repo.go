@@ -135,7 +135,10 @@ type writeResult struct {
 // transaction until it ends), then its term rows in lexeme order, so concurrent writers
 // of a dealership cannot deadlock, and the statistics row stays unlocked while the
 // chunks are written.
-func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID string, ws []versionWrite) ([]writeResult, error) {
+//
+// keep is Config.KeepPostings: above 0, postings of a lexeme that already has keep of
+// them are written only above the lexeme's floor, and floors are kept up to date.
+func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID string, keep int, ws []versionWrite) ([]writeResult, error) {
 	res := make([]writeResult, len(ws))
 	ids := make([]string, 0, len(ws))
 	for i, w := range ws {
@@ -218,15 +221,21 @@ func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID stri
 	// One statement writes the chunks and their postings: the posting rows come from the
 	// inserted rows' tsvectors, so the chunks are not read back. A posting's impact (its
 	// BM25 weight without idf, see migration 0012) uses the dealership's average chunk
-	// length as it stands, or the chunk's own length for the first document. Chunk ids
+	// length as it stands, or the chunk's own length for the first document. With
+	// pruning on (keep > 0), a posting at or below its term's floor is not written
+	// (migration 0014); the document frequencies count every chunk all the same. The
+	// floors are read once per statement, all of the dealership's at once (a partial
+	// index holds the few thousand lexemes that have one) and hash-joined: a lookup per
+	// posting cost as much as the pruning saved. Chunk ids
 	// are time-ordered (UUIDv7) so that the postings' chunk index (migration 0013) grows
 	// at one end; postings go in term order, so that those of one term, across the
 	// batch's chunks, land on the same leaf of the search's term index one after the
-	// other.
+	// other. u is MATERIALIZED: inlined, its to_tsvector ran twice per chunk (once for
+	// the stored tsvector, once for the token count), the statement's costliest call.
 	b.Queue(`
 		WITH st AS (
 			SELECT greatest(total_tokens::float8 / greatest(chunk_count, 1), 1) AS avgdl FROM knowledge_stats WHERE dealership_id = $1 AND chunk_count > 0
-		), u AS (
+		), u AS MATERIALIZED (
 			SELECT u.id, u.doc, u.version, u.ord, u.text, NULLIF(u.page, 0) AS page, NULLIF(u.section, '') AS section, u.emb,
 				to_tsvector('english', u.section || ' ' || u.text) AS tsv
 			FROM unnest($3::uuid[], $4::uuid[], $5::int[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[])
@@ -237,20 +246,25 @@ func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID stri
 				(SELECT coalesce(sum(cardinality(x.positions)), 0) FROM unnest(u.tsv) x), $2, u.emb::vector, u.tsv
 			FROM u
 			RETURNING id, document_id, token_count, tsv
+		), p AS (
+			SELECT ins.id, x.lexeme, ins.document_id, cardinality(x.positions) AS tf, ins.token_count AS dl,
+				(cardinality(x.positions) / (cardinality(x.positions) + 0.9 * (0.6 + 0.4 * ins.token_count /
+					coalesce((SELECT avgdl FROM st), greatest(ins.token_count, 1)))))::real AS impact
+			FROM ins, unnest(ins.tsv) x
+		), f AS MATERIALIZED (
+			SELECT term, floor FROM knowledge_terms WHERE dealership_id = $1 AND floor > 0 AND $11::int > 0
 		), post AS (
 			INSERT INTO knowledge_postings (chunk_id, term, dealership_id, document_id, tf, dl, impact)
-			SELECT ins.id, x.lexeme, $1, ins.document_id, cardinality(x.positions), ins.token_count,
-				cardinality(x.positions) / (cardinality(x.positions) + 0.9 * (0.6 + 0.4 * ins.token_count /
-					coalesce((SELECT avgdl FROM st), greatest(ins.token_count, 1))))
-			FROM ins, unnest(ins.tsv) x
-			ORDER BY x.lexeme
-			RETURNING term
+			SELECT p.id, p.lexeme, $1, p.document_id, p.tf, p.dl, p.impact
+			FROM p LEFT JOIN f ON f.term = p.lexeme
+			WHERE f.floor IS NULL OR p.impact > f.floor
+			ORDER BY p.lexeme
 		), t AS (
-			SELECT term, count(*) AS n FROM post GROUP BY term
+			SELECT lexeme AS term, count(*) AS n FROM p GROUP BY lexeme
 		)
 		SELECT (SELECT coalesce(sum(token_count), 0) FROM ins),
 			(SELECT coalesce(array_agg(term), '{}') FROM t), (SELECT coalesce(array_agg(n), '{}') FROM t)`,
-		dealershipID, embedderID, chunkIDs, chunkDocs, versions, ords, texts, pages, sections, vecs).QueryRow(func(r pgx.Row) error {
+		dealershipID, embedderID, chunkIDs, chunkDocs, versions, ords, texts, pages, sections, vecs, keep).QueryRow(func(r pgx.Row) error {
 		if err := r.Scan(&newTokens, &added.terms, &added.counts); err != nil {
 			return fmt.Errorf("insert chunks: %w", err)
 		}
@@ -284,7 +298,7 @@ func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID stri
 	}
 	// The statistics go last: from there to the commit, other writers of the
 	// dealership wait on its knowledge_stats row.
-	d := statsDelta{chunks: int64(len(chunkIDs)) - oldChunks, tokens: newTokens - oldTokens, terms: newTermDelta(added, old)}
+	d := statsDelta{chunks: int64(len(chunkIDs)) - oldChunks, tokens: newTokens - oldTokens, terms: newTermDelta(added, old), keep: keep}
 	kb, err := d.apply(ctx, tx, dealershipID)
 	if err != nil {
 		return nil, err
@@ -310,6 +324,9 @@ type termCounts struct {
 type statsDelta struct {
 	chunks, tokens int64
 	terms          termDelta
+	// keep is Config.KeepPostings; above 0 the floors of the changed terms are
+	// refreshed (queueRefreshFloors).
+	keep int
 }
 
 // apply bumps the statistics and the knowledge-base version (locking the dealership's
@@ -321,7 +338,10 @@ func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx, dealershipID string) 
 		kb int64
 	)
 	queueBumpStats(&b, dealershipID, d.chunks, d.tokens, &kb)
-	queueTermDelta(&b, dealershipID, d.terms)
+	terms := queueTermDelta(&b, dealershipID, d.terms)
+	if d.keep > 0 && len(terms) > 0 {
+		queueRefreshFloors(&b, dealershipID, terms, d.keep, nil)
+	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return 0, fmt.Errorf("update knowledge statistics: %w", err)
 	}
@@ -353,7 +373,9 @@ func (d termDelta) add(plus, minus termCounts) {
 // dealership's knowledge_stats row is then locked, so concurrent writers of one
 // dealership update the term rows one after another and cannot deadlock; the rows are
 // also written in lexeme order.
-func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) {
+//
+// It returns the lexemes whose frequency changes, in order.
+func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) []string {
 	terms := make([]string, 0, len(d))
 	for t, n := range d {
 		if n != 0 {
@@ -361,7 +383,7 @@ func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) {
 		}
 	}
 	if len(terms) == 0 {
-		return
+		return nil
 	}
 	slices.Sort(terms)
 	counts := make([]int64, len(terms))
@@ -372,6 +394,40 @@ func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) {
 		SELECT $1, u.term, u.n FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(term, n, i) ORDER BY u.i
 		ON CONFLICT (dealership_id, term) DO UPDATE SET df = knowledge_terms.df + excluded.df`,
 		dealershipID, terms, counts).Exec(func(pgconn.CommandTag) error { return nil })
+	return terms
+}
+
+// queueRefreshFloors queues on b the refresh of the posting floors (migration 0014) of
+// the dealership's lexemes in terms (all of them when terms is nil), keeping the keep
+// highest-impact postings of each: a lexeme's floor becomes the impact of its keep-th
+// best posting once it is in keep chunks, again each time its document frequency has
+// grown by a quarter (new postings above the floor push the keep-th best up), and
+// again when the frequency has fallen by a quarter (the floor may then drop, or go
+// back to 0 if fewer than keep postings are left). Run it after queueTermDelta, with the
+// term rows locked in lexeme order. The number of floors set lands in *n when n is not
+// nil.
+//
+// Reading keep index entries costs well under a millisecond per lexeme, and a lexeme
+// pays it only when its frequency moves by a quarter, so the refresh adds little to the
+// writes that prune about half of the postings at 100,000 chunks.
+func queueRefreshFloors(b *pgx.Batch, dealershipID string, terms []string, keep int, n *int64) {
+	filter := "AND k.term = ANY($3::text[])"
+	args := []any{dealershipID, keep, terms}
+	if terms == nil {
+		filter, args = "", args[:2]
+	}
+	q := b.Queue(`UPDATE knowledge_terms k SET floor = coalesce((
+			SELECT p.impact FROM knowledge_postings p WHERE p.dealership_id = k.dealership_id AND p.term = k.term
+			ORDER BY p.impact DESC OFFSET $2::int - 1 LIMIT 1), 0), floor_df = k.df
+		WHERE k.dealership_id = $1 `+filter+` AND (
+			(k.df >= $2::int AND (k.floor_df = 0 OR k.df * 4 >= k.floor_df * 5))
+			OR (k.floor > 0 AND k.df * 4 <= k.floor_df * 3))`, args...)
+	q.Exec(func(tag pgconn.CommandTag) error {
+		if n != nil {
+			*n = tag.RowsAffected()
+		}
+		return nil
+	})
 }
 
 // bumpStats adjusts the dealership's corpus statistics and moves its knowledge-base
@@ -450,7 +506,8 @@ func queueLoadOriginal(b *pgx.Batch, dealershipID, documentID string, version in
 
 // deleteDocument removes a document, its versions, chunks and postings, and the
 // originals no other version references; it returns the new knowledge-base version.
-func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string) (int64, error) {
+// keep is Config.KeepPostings (the floors of its lexemes are refreshed).
+func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string, keep int) (int64, error) {
 	if _, err := getDocument(ctx, tx, dealershipID, id, true); err != nil {
 		return 0, err
 	}
@@ -481,6 +538,6 @@ func deleteDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string) (in
 		dealershipID, shas); err != nil {
 		return 0, fmt.Errorf("delete originals: %w", err)
 	}
-	d := statsDelta{chunks: -n, tokens: -tokens, terms: newTermDelta(termCounts{}, old)}
+	d := statsDelta{chunks: -n, tokens: -tokens, terms: newTermDelta(termCounts{}, old), keep: keep}
 	return d.apply(ctx, tx, dealershipID)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
@@ -82,6 +83,21 @@ type Config struct {
 	// Backoff is the delay before each retry (the last one repeats); default 2s, 10s,
 	// 30s, 2m.
 	Backoff []time.Duration
+	// KeepPostings is how many postings of each lexeme the posting list keeps at least:
+	// the highest-impact ones (term-centric static pruning). Once a lexeme is in that
+	// many chunks, a new posting of it is written only if its impact beats the lexeme's
+	// floor, the impact of its KeepPostings-th best posting (migration 0014). The search
+	// reads only a query term's Ranking.TermPostings best postings, so unfiltered
+	// results are the same as with every posting kept, as long as fewer than
+	// KeepPostings - TermPostings of a lexeme's best chunks are deleted (a pruned
+	// posting is not written later when deletes lower or clear the floor); at 100,000
+	// chunks about 58 % of the postings go, the biggest share of the ingest
+	// transaction's cost. Tag-filtered searches, which score every posting of the
+	// filtered documents, miss the pruned ones: a chunk in a filtered document whose
+	// posting of a very common word was pruned does not match that word. Default 2000
+	// (four times the default TermPostings); at least Ranking.TermPostings; negative
+	// keeps every posting.
+	KeepPostings int
 	// EmbedBatch is the number of chunks embedded per call; default 64.
 	EmbedBatch int
 	// ConsumerName is the durable JetStream consumer of the ingest workers; default
@@ -142,6 +158,15 @@ func (c *Config) validate() error {
 	}
 	if len(c.Backoff) == 0 {
 		c.Backoff = []time.Duration{2 * time.Second, 10 * time.Second, 30 * time.Second, 2 * time.Minute}
+	}
+	switch tp := c.Ranking.withDefaults().TermPostings; {
+	case c.KeepPostings == 0 && tp < 0: // exact BM25 reads every posting
+	case c.KeepPostings == 0:
+		c.KeepPostings = max(2000, 4*tp)
+	case c.KeepPostings < 0:
+		c.KeepPostings = 0
+	case tp > 0 && c.KeepPostings < tp:
+		return fmt.Errorf("%w: KeepPostings %d is below Ranking.TermPostings %d", ErrInvalidConfig, c.KeepPostings, tp)
 	}
 	if c.EmbedBatch <= 0 {
 		c.EmbedBatch = 64
@@ -405,12 +430,38 @@ func (s *Service) List(ctx context.Context, dealershipID string, pageSize int, p
 	return out, next, err
 }
 
+// KeepPostings is Config.KeepPostings after defaults (0: every posting is kept).
+func (s *Service) KeepPostings() int { return s.cfg.KeepPostings }
+
+// RefreshPostingFloors sets the posting floor (Config.KeepPostings) of each of the
+// dealership's lexemes that is in at least KeepPostings chunks, and returns how many it
+// set. Writes keep the floors up to date themselves, a quarter of document frequency at
+// a time; run this after loading a dealership with pruning off (a bulk Import with
+// KeepPostings negative), so that the writes that follow prune from the first one.
+func (s *Service) RefreshPostingFloors(ctx context.Context, dealershipID string) (int64, error) {
+	if s.cfg.KeepPostings <= 0 {
+		return 0, nil
+	}
+	var n int64
+	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		// The statistics row first, as the writers take it: they wait meanwhile.
+		var b pgx.Batch
+		b.Queue(`SELECT 1 FROM knowledge_stats WHERE dealership_id = $1 FOR UPDATE`, dealershipID).Exec(func(pgconn.CommandTag) error { return nil })
+		queueRefreshFloors(&b, dealershipID, nil, s.cfg.KeepPostings, &n)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("refresh posting floors: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // Delete removes a document and its chunks, then announces the change.
 func (s *Service) Delete(ctx context.Context, dealershipID, id string) error {
 	var kb int64
 	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
 		var err error
-		kb, err = deleteDocument(ctx, tx, dealershipID, id)
+		kb, err = deleteDocument(ctx, tx, dealershipID, id, s.cfg.KeepPostings)
 		return err
 	})
 	if err != nil {
