@@ -51,6 +51,7 @@ type options struct {
 	k1, b                                    float64
 	workers                                  int
 	limitQueries                             int
+	keepPostings                             int
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.k1, "k1", 0, "BM25 k1 (0: default)")
 	fs.Float64Var(&o.b, "b", 0, "BM25 b (0: default)")
 	fs.IntVar(&o.workers, "workers", 4, "ingest workers")
+	fs.IntVar(&o.keepPostings, "keep-postings", 0, "postings kept per lexeme (knowledge.Config.KeepPostings; 0: the service default, -1: every posting)")
 	fs.IntVar(&o.limitQueries, "limit-queries", 0, "evaluate only the first n queries (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -165,7 +167,7 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	emb, _ := embed.NewHashed(0)
 	svc, err := knowledge.New(ctx, knowledge.Config{
 		Primary: pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
-		KeyPrefix: env.KeyPrefix, Workers: o.workers, CacheTTL: -1,
+		KeyPrefix: env.KeyPrefix, Workers: o.workers, CacheTTL: -1, KeepPostings: o.keepPostings,
 	})
 	if err != nil {
 		return err
@@ -234,6 +236,13 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	var floors, postings, maxDF int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM knowledge_terms WHERE floor > 0), (SELECT count(*) FROM knowledge_postings),
+		(SELECT coalesce(max(df), 0) FROM knowledge_terms)`).Scan(&floors, &postings, &maxDF); err != nil {
+		return fmt.Errorf("count postings: %w", err)
+	}
+	fmt.Fprintf(stdout, "posting list: %d postings; %d lexemes pruned to their best %d (keep_postings; largest document frequency %d)\n",
+		postings, floors, svc.KeepPostings(), maxDF)
 	for _, stmt := range []string{"VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_terms"} {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("vacuum: %w", err)
