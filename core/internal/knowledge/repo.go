@@ -338,12 +338,20 @@ func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx, dealershipID string) 
 		kb int64
 	)
 	queueBumpStats(&b, dealershipID, d.chunks, d.tokens, &kb)
-	terms := queueTermDelta(&b, dealershipID, d.terms)
-	if d.keep > 0 && len(terms) > 0 {
-		queueRefreshFloors(&b, dealershipID, terms, d.keep, nil)
-	}
+	var stale []string
+	queueTermDelta(&b, dealershipID, d.terms, d.keep, &stale)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return 0, fmt.Errorf("update knowledge statistics: %w", err)
+	}
+	// Floors are computed again only for the few lexemes whose frequency moved enough
+	// (usually none): a refresh statement over every changed lexeme cost more than the
+	// pruning saved in a small dealership.
+	if len(stale) > 0 {
+		var b pgx.Batch
+		queueRefreshFloors(&b, dealershipID, stale, d.keep, nil)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return 0, fmt.Errorf("refresh posting floors: %w", err)
+		}
 	}
 	return kb, nil
 }
@@ -374,8 +382,9 @@ func (d termDelta) add(plus, minus termCounts) {
 // dealership update the term rows one after another and cannot deadlock; the rows are
 // also written in lexeme order.
 //
-// It returns the lexemes whose frequency changes, in order.
-func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) []string {
+// With keep above 0, the lexemes whose posting floor is due for a refresh (see
+// queueRefreshFloors) land in *stale, in order.
+func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta, keep int, stale *[]string) {
 	terms := make([]string, 0, len(d))
 	for t, n := range d {
 		if n != 0 {
@@ -383,18 +392,37 @@ func queueTermDelta(b *pgx.Batch, dealershipID string, d termDelta) []string {
 		}
 	}
 	if len(terms) == 0 {
-		return nil
+		return
 	}
 	slices.Sort(terms)
 	counts := make([]int64, len(terms))
 	for i, t := range terms {
 		counts[i] = d[t]
 	}
-	b.Queue(`INSERT INTO knowledge_terms (dealership_id, term, df)
-		SELECT $1, u.term, u.n FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(term, n, i) ORDER BY u.i
-		ON CONFLICT (dealership_id, term) DO UPDATE SET df = knowledge_terms.df + excluded.df`,
-		dealershipID, terms, counts).Exec(func(pgconn.CommandTag) error { return nil })
-	return terms
+	b.Queue(`WITH up AS (
+			INSERT INTO knowledge_terms (dealership_id, term, df)
+			SELECT $1, u.term, u.n FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(term, n, i) ORDER BY u.i
+			ON CONFLICT (dealership_id, term) DO UPDATE SET df = knowledge_terms.df + excluded.df
+			RETURNING term, df, floor, floor_df
+		)
+		SELECT coalesce(array_agg(term ORDER BY term), '{}') FROM up WHERE $4::int > 0 AND `+floorStale("$4"),
+		dealershipID, terms, counts, keep).QueryRow(func(r pgx.Row) error {
+		var st []string
+		if err := r.Scan(&st); err != nil {
+			return fmt.Errorf("update document frequencies: %w", err)
+		}
+		if stale != nil {
+			*stale = st
+		}
+		return nil
+	})
+}
+
+// floorStale is the condition, on a knowledge_terms row's df, floor and floor_df, that
+// its posting floor is due for a refresh (see queueRefreshFloors), keep being the
+// query parameter keepParam.
+func floorStale(keepParam string) string {
+	return `((df >= ` + keepParam + `::int AND (floor_df = 0 OR df * 4 >= floor_df * 5)) OR (floor > 0 AND df * 4 <= floor_df * 3))`
 }
 
 // queueRefreshFloors queues on b the refresh of the posting floors (migration 0014) of
@@ -419,9 +447,7 @@ func queueRefreshFloors(b *pgx.Batch, dealershipID string, terms []string, keep 
 	q := b.Queue(`UPDATE knowledge_terms k SET floor = coalesce((
 			SELECT p.impact FROM knowledge_postings p WHERE p.dealership_id = k.dealership_id AND p.term = k.term
 			ORDER BY p.impact DESC OFFSET $2::int - 1 LIMIT 1), 0), floor_df = k.df
-		WHERE k.dealership_id = $1 `+filter+` AND (
-			(k.df >= $2::int AND (k.floor_df = 0 OR k.df * 4 >= k.floor_df * 5))
-			OR (k.floor > 0 AND k.df * 4 <= k.floor_df * 3))`, args...)
+		WHERE k.dealership_id = $1 `+filter+` AND `+floorStale("$2"), args...)
 	q.Exec(func(tag pgconn.CommandTag) error {
 		if n != nil {
 			*n = tag.RowsAffected()
