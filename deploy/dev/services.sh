@@ -174,6 +174,14 @@ fi
 THING="postgresql $PGVER ($PGHOST_:$PGPORT_)"
 pg_ready() { pg_isready -q -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_"; }
 
+# The name of the local cluster of version $PGVER configured for $PGPORT_ (empty if none).
+pg_cluster() {
+  local ver name port _
+  while read -r ver name port _; do
+    if [[ $ver == "$PGVER" && $port == "$PGPORT_" ]]; then echo "$name"; return; fi
+  done < <(pg_lsclusters -h 2>/dev/null || true)
+}
+
 # Loopback trust auth, dev only: first-match lines prepended to pg_hba.conf.
 configure_trust() { # conf dir
   local hba="$1/pg_hba.conf"
@@ -197,11 +205,7 @@ if port_open "$PGHOST_" "$PGPORT_"; then
   say "$THING" ok
 else
   is_loopback "$PGHOST_" || fail "$THING" "nothing listens on $PGHOST_:$PGPORT_ and it is not a local address"
-  # Find the cluster of version $PGVER configured for this port.
-  cluster=""
-  while read -r ver name port _; do
-    if [[ $ver == "$PGVER" && $port == "$PGPORT_" ]]; then cluster=$name; break; fi
-  done < <(pg_lsclusters -h 2>/dev/null || true)
+  cluster=$(pg_cluster)
   if [[ -z $cluster ]]; then
     if [[ -d /etc/postgresql/$PGVER/main ]]; then
       fail "$THING" "cluster $PGVER/main exists but is not configured for port $PGPORT_"
@@ -280,10 +284,7 @@ if [[ ${AVATAR_PG_TUNE:-1} != 0 ]] && is_loopback "$PGHOST_"; then
     psql_ postgres 'SELECT pg_reload_conf()' >>"$LOG" 2>&1 || fail "$THING" "pg_reload_conf failed; see $LOG"
     sleep 0.2
     if [[ -n $(psql_ postgres "SELECT string_agg(name, ' ') FROM pg_settings WHERE pending_restart" 2>>"$LOG") ]]; then
-      cluster=""
-      while read -r ver name port _; do
-        if [[ $ver == "$PGVER" && $port == "$PGPORT_" ]]; then cluster=$name; break; fi
-      done < <(pg_lsclusters -h 2>/dev/null || true)
+      cluster=$(pg_cluster)
       if [[ -n $cluster ]]; then
         log_run pg_ctlcluster --skip-systemctl-redirect "$PGVER" "$cluster" restart ||
           fail "$THING" "pg_ctlcluster $PGVER $cluster restart failed; see $LOG and /var/log/postgresql/"

@@ -38,6 +38,16 @@ func termState(t *testing.T, b *bundle, docID string) (df int64, floor float32, 
 	return
 }
 
+// setupPruning is a bundle without workers whose service keeps the keep best postings
+// of each lexeme and scores the 2 best of each query term.
+func setupPruning(t *testing.T, keep int) *bundle {
+	t.Helper()
+	return setup(t, setupOpts{noWorkers: true, tweak: func(c *knowledge.Config) {
+		c.KeepPostings = keep
+		c.Ranking.TermPostings = 2
+	}})
+}
+
 func importOne(t *testing.T, svc *knowledge.Service, dealership string, d knowledge.ImportDocument) string {
 	t.Helper()
 	res, err := svc.Import(context.Background(), dealership, []knowledge.ImportDocument{d})
@@ -49,10 +59,7 @@ func importOne(t *testing.T, svc *knowledge.Service, dealership string, d knowle
 
 func TestPostingPruning(t *testing.T) {
 	const keep = 4
-	b := setup(t, setupOpts{noWorkers: true, tweak: func(c *knowledge.Config) {
-		c.KeepPostings = keep
-		c.Ranking.TermPostings = 2
-	}})
+	b := setupPruning(t, keep)
 	ctx := context.Background()
 	// Four postings of middling impact: the lexeme reaches KeepPostings and gets a floor,
 	// the fourth best impact.
@@ -106,10 +113,7 @@ func TestPostingPruning(t *testing.T) {
 
 func TestRefreshPostingFloors(t *testing.T) {
 	const keep = 3
-	b := setup(t, setupOpts{noWorkers: true, tweak: func(c *knowledge.Config) {
-		c.KeepPostings = keep
-		c.Ranking.TermPostings = 2
-	}})
+	b := setupPruning(t, keep)
 	ctx := context.Background()
 	// A bulk load with pruning off writes every posting and sets no floor.
 	cfg := b.cfg

@@ -324,8 +324,8 @@ type termCounts struct {
 type statsDelta struct {
 	chunks, tokens int64
 	terms          termDelta
-	// keep is Config.KeepPostings; above 0 the floors of the changed terms are
-	// refreshed (queueRefreshFloors).
+	// keep is Config.KeepPostings; above 0 the floors of the changed terms that are
+	// due are refreshed (floorStale, queueRefreshFloors).
 	keep int
 }
 
