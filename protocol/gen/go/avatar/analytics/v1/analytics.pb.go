@@ -198,13 +198,23 @@ func (x *StageLatency) GetMilliseconds() float64 {
 
 // Turn is one exchange of a session.
 type Turn struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	UserText      string                 `protobuf:"bytes,2,opt,name=user_text,json=userText,proto3" json:"user_text,omitempty"`
-	ReplyText     string                 `protobuf:"bytes,3,opt,name=reply_text,json=replyText,proto3" json:"reply_text,omitempty"`
-	BargeIn       bool                   `protobuf:"varint,4,opt,name=barge_in,json=bargeIn,proto3" json:"barge_in,omitempty"`
-	Latencies     []*StageLatency        `protobuf:"bytes,5,rep,name=latencies,proto3" json:"latencies,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Index     int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	UserText  string                 `protobuf:"bytes,2,opt,name=user_text,json=userText,proto3" json:"user_text,omitempty"`
+	ReplyText string                 `protobuf:"bytes,3,opt,name=reply_text,json=replyText,proto3" json:"reply_text,omitempty"`
+	BargeIn   bool                   `protobuf:"varint,4,opt,name=barge_in,json=bargeIn,proto3" json:"barge_in,omitempty"`
+	Latencies []*StageLatency        `protobuf:"bytes,5,rep,name=latencies,proto3" json:"latencies,omitempty"`
+	Time      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	// Techniques are those detected in the trainee's words (role-play).
+	Techniques []v11.Technique `protobuf:"varint,7,rep,packed,name=techniques,proto3,enum=avatar.scenario.v1.Technique" json:"techniques,omitempty"`
+	Channel    v1.Channel      `protobuf:"varint,8,opt,name=channel,proto3,enum=avatar.conversation.v1.Channel" json:"channel,omitempty"`
+	// Citations are the passages the coach's reply came from.
+	Citations []*v1.Citation `protobuf:"bytes,9,rep,name=citations,proto3" json:"citations,omitempty"`
+	// Unanswered is set when the coach found nothing relevant in the knowledge base.
+	Unanswered bool `protobuf:"varint,10,opt,name=unanswered,proto3" json:"unanswered,omitempty"`
+	// Speaker says who opened the turn: empty for a trainee turn, "customer" for the
+	// customer's opening line (user_text empty).
+	Speaker       string `protobuf:"bytes,11,opt,name=speaker,proto3" json:"speaker,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -279,6 +289,41 @@ func (x *Turn) GetTime() *timestamppb.Timestamp {
 		return x.Time
 	}
 	return nil
+}
+
+func (x *Turn) GetTechniques() []v11.Technique {
+	if x != nil {
+		return x.Techniques
+	}
+	return nil
+}
+
+func (x *Turn) GetChannel() v1.Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return v1.Channel(0)
+}
+
+func (x *Turn) GetCitations() []*v1.Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
+func (x *Turn) GetUnanswered() bool {
+	if x != nil {
+		return x.Unanswered
+	}
+	return false
+}
+
+func (x *Turn) GetSpeaker() string {
+	if x != nil {
+		return x.Speaker
+	}
+	return ""
 }
 
 type GetUserAnalyticsRequest struct {
@@ -971,7 +1016,7 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"\x0e_overall_score\"H\n" +
 	"\fStageLatency\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x12\"\n" +
-	"\fmilliseconds\x18\x02 \x01(\x01R\fmilliseconds\"\xe4\x01\n" +
+	"\fmilliseconds\x18\x02 \x01(\x01R\fmilliseconds\"\xd8\x03\n" +
 	"\x04Turn\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x1b\n" +
 	"\tuser_text\x18\x02 \x01(\tR\buserText\x12\x1d\n" +
@@ -979,7 +1024,17 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"reply_text\x18\x03 \x01(\tR\treplyText\x12\x19\n" +
 	"\bbarge_in\x18\x04 \x01(\bR\abargeIn\x12?\n" +
 	"\tlatencies\x18\x05 \x03(\v2!.avatar.analytics.v1.StageLatencyR\tlatencies\x12.\n" +
-	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"2\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12=\n" +
+	"\n" +
+	"techniques\x18\a \x03(\x0e2\x1d.avatar.scenario.v1.TechniqueR\n" +
+	"techniques\x129\n" +
+	"\achannel\x18\b \x01(\x0e2\x1f.avatar.conversation.v1.ChannelR\achannel\x12>\n" +
+	"\tcitations\x18\t \x03(\v2 .avatar.conversation.v1.CitationR\tcitations\x12\x1e\n" +
+	"\n" +
+	"unanswered\x18\n" +
+	" \x01(\bR\n" +
+	"unanswered\x12\x18\n" +
+	"\aspeaker\x18\v \x01(\tR\aspeaker\"2\n" +
 	"\x17GetUserAnalyticsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"\xef\x01\n" +
 	"\x18GetUserAnalyticsResponse\x12\x17\n" +
@@ -1062,7 +1117,10 @@ var file_avatar_analytics_v1_analytics_proto_goTypes = []any{
 	(*GetRegionLatencyResponse)(nil),       // 14: avatar.analytics.v1.GetRegionLatencyResponse
 	(v1.Mode)(0),                           // 15: avatar.conversation.v1.Mode
 	(*timestamppb.Timestamp)(nil),          // 16: google.protobuf.Timestamp
-	(*v11.Scorecard)(nil),                  // 17: avatar.scenario.v1.Scorecard
+	(v11.Technique)(0),                     // 17: avatar.scenario.v1.Technique
+	(v1.Channel)(0),                        // 18: avatar.conversation.v1.Channel
+	(*v1.Citation)(nil),                    // 19: avatar.conversation.v1.Citation
+	(*v11.Scorecard)(nil),                  // 20: avatar.scenario.v1.Scorecard
 }
 var file_avatar_analytics_v1_analytics_proto_depIdxs = []int32{
 	15, // 0: avatar.analytics.v1.Session.mode:type_name -> avatar.conversation.v1.Mode
@@ -1070,29 +1128,32 @@ var file_avatar_analytics_v1_analytics_proto_depIdxs = []int32{
 	16, // 2: avatar.analytics.v1.Session.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: avatar.analytics.v1.Turn.latencies:type_name -> avatar.analytics.v1.StageLatency
 	16, // 4: avatar.analytics.v1.Turn.time:type_name -> google.protobuf.Timestamp
-	0,  // 5: avatar.analytics.v1.GetUserAnalyticsResponse.recent_sessions:type_name -> avatar.analytics.v1.Session
-	0,  // 6: avatar.analytics.v1.ListSessionsResponse.sessions:type_name -> avatar.analytics.v1.Session
-	0,  // 7: avatar.analytics.v1.GetSessionResponse.session:type_name -> avatar.analytics.v1.Session
-	2,  // 8: avatar.analytics.v1.GetSessionResponse.turns:type_name -> avatar.analytics.v1.Turn
-	17, // 9: avatar.analytics.v1.GetSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
-	11, // 10: avatar.analytics.v1.RegionLatency.stages:type_name -> avatar.analytics.v1.StagePercentiles
-	16, // 11: avatar.analytics.v1.GetRegionLatencyRequest.since:type_name -> google.protobuf.Timestamp
-	12, // 12: avatar.analytics.v1.GetRegionLatencyResponse.regions:type_name -> avatar.analytics.v1.RegionLatency
-	3,  // 13: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:input_type -> avatar.analytics.v1.GetUserAnalyticsRequest
-	5,  // 14: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:input_type -> avatar.analytics.v1.GetDealershipAnalyticsRequest
-	7,  // 15: avatar.analytics.v1.AnalyticsService.ListSessions:input_type -> avatar.analytics.v1.ListSessionsRequest
-	9,  // 16: avatar.analytics.v1.AnalyticsService.GetSession:input_type -> avatar.analytics.v1.GetSessionRequest
-	13, // 17: avatar.analytics.v1.AnalyticsService.GetRegionLatency:input_type -> avatar.analytics.v1.GetRegionLatencyRequest
-	4,  // 18: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:output_type -> avatar.analytics.v1.GetUserAnalyticsResponse
-	6,  // 19: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:output_type -> avatar.analytics.v1.GetDealershipAnalyticsResponse
-	8,  // 20: avatar.analytics.v1.AnalyticsService.ListSessions:output_type -> avatar.analytics.v1.ListSessionsResponse
-	10, // 21: avatar.analytics.v1.AnalyticsService.GetSession:output_type -> avatar.analytics.v1.GetSessionResponse
-	14, // 22: avatar.analytics.v1.AnalyticsService.GetRegionLatency:output_type -> avatar.analytics.v1.GetRegionLatencyResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	17, // 5: avatar.analytics.v1.Turn.techniques:type_name -> avatar.scenario.v1.Technique
+	18, // 6: avatar.analytics.v1.Turn.channel:type_name -> avatar.conversation.v1.Channel
+	19, // 7: avatar.analytics.v1.Turn.citations:type_name -> avatar.conversation.v1.Citation
+	0,  // 8: avatar.analytics.v1.GetUserAnalyticsResponse.recent_sessions:type_name -> avatar.analytics.v1.Session
+	0,  // 9: avatar.analytics.v1.ListSessionsResponse.sessions:type_name -> avatar.analytics.v1.Session
+	0,  // 10: avatar.analytics.v1.GetSessionResponse.session:type_name -> avatar.analytics.v1.Session
+	2,  // 11: avatar.analytics.v1.GetSessionResponse.turns:type_name -> avatar.analytics.v1.Turn
+	20, // 12: avatar.analytics.v1.GetSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
+	11, // 13: avatar.analytics.v1.RegionLatency.stages:type_name -> avatar.analytics.v1.StagePercentiles
+	16, // 14: avatar.analytics.v1.GetRegionLatencyRequest.since:type_name -> google.protobuf.Timestamp
+	12, // 15: avatar.analytics.v1.GetRegionLatencyResponse.regions:type_name -> avatar.analytics.v1.RegionLatency
+	3,  // 16: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:input_type -> avatar.analytics.v1.GetUserAnalyticsRequest
+	5,  // 17: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:input_type -> avatar.analytics.v1.GetDealershipAnalyticsRequest
+	7,  // 18: avatar.analytics.v1.AnalyticsService.ListSessions:input_type -> avatar.analytics.v1.ListSessionsRequest
+	9,  // 19: avatar.analytics.v1.AnalyticsService.GetSession:input_type -> avatar.analytics.v1.GetSessionRequest
+	13, // 20: avatar.analytics.v1.AnalyticsService.GetRegionLatency:input_type -> avatar.analytics.v1.GetRegionLatencyRequest
+	4,  // 21: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:output_type -> avatar.analytics.v1.GetUserAnalyticsResponse
+	6,  // 22: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:output_type -> avatar.analytics.v1.GetDealershipAnalyticsResponse
+	8,  // 23: avatar.analytics.v1.AnalyticsService.ListSessions:output_type -> avatar.analytics.v1.ListSessionsResponse
+	10, // 24: avatar.analytics.v1.AnalyticsService.GetSession:output_type -> avatar.analytics.v1.GetSessionResponse
+	14, // 25: avatar.analytics.v1.AnalyticsService.GetRegionLatency:output_type -> avatar.analytics.v1.GetRegionLatencyResponse
+	21, // [21:26] is the sub-list for method output_type
+	16, // [16:21] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_avatar_analytics_v1_analytics_proto_init() }

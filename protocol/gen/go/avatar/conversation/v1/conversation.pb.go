@@ -74,6 +74,58 @@ func (Mode) EnumDescriptor() ([]byte, []int) {
 	return file_avatar_conversation_v1_conversation_proto_rawDescGZIP(), []int{0}
 }
 
+// Channel is how a turn was held.
+type Channel int32
+
+const (
+	Channel_CHANNEL_UNSPECIFIED Channel = 0
+	// CHANNEL_TEXT is text chat (SendMessage).
+	Channel_CHANNEL_TEXT Channel = 1
+	// CHANNEL_VOICE is a voice call.
+	Channel_CHANNEL_VOICE Channel = 2
+)
+
+// Enum value maps for Channel.
+var (
+	Channel_name = map[int32]string{
+		0: "CHANNEL_UNSPECIFIED",
+		1: "CHANNEL_TEXT",
+		2: "CHANNEL_VOICE",
+	}
+	Channel_value = map[string]int32{
+		"CHANNEL_UNSPECIFIED": 0,
+		"CHANNEL_TEXT":        1,
+		"CHANNEL_VOICE":       2,
+	}
+)
+
+func (x Channel) Enum() *Channel {
+	p := new(Channel)
+	*p = x
+	return p
+}
+
+func (x Channel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Channel) Descriptor() protoreflect.EnumDescriptor {
+	return file_avatar_conversation_v1_conversation_proto_enumTypes[1].Descriptor()
+}
+
+func (Channel) Type() protoreflect.EnumType {
+	return &file_avatar_conversation_v1_conversation_proto_enumTypes[1]
+}
+
+func (x Channel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Channel.Descriptor instead.
+func (Channel) EnumDescriptor() ([]byte, []int) {
+	return file_avatar_conversation_v1_conversation_proto_rawDescGZIP(), []int{1}
+}
+
 // Citation points a reply at the passage it came from.
 type Citation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -207,7 +259,11 @@ type StartSessionResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// Opening is the first line of the other party, when it speaks first.
-	Opening       *string `protobuf:"bytes,2,opt,name=opening,proto3,oneof" json:"opening,omitempty"`
+	Opening *string `protobuf:"bytes,2,opt,name=opening,proto3,oneof" json:"opening,omitempty"`
+	// ScenarioVersion is the version of the scenario the session plays (role-play).
+	ScenarioVersion int32 `protobuf:"varint,3,opt,name=scenario_version,json=scenarioVersion,proto3" json:"scenario_version,omitempty"`
+	// Persona is the customer the trainee talks to (role-play).
+	Persona       *v1.Persona `protobuf:"bytes,4,opt,name=persona,proto3" json:"persona,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,6 +310,20 @@ func (x *StartSessionResponse) GetOpening() string {
 		return *x.Opening
 	}
 	return ""
+}
+
+func (x *StartSessionResponse) GetScenarioVersion() int32 {
+	if x != nil {
+		return x.ScenarioVersion
+	}
+	return 0
+}
+
+func (x *StartSessionResponse) GetPersona() *v1.Persona {
+	if x != nil {
+		return x.Persona
+	}
+	return nil
 }
 
 type SendMessageRequest struct {
@@ -308,11 +378,18 @@ func (x *SendMessageRequest) GetText() string {
 	return ""
 }
 
+// SendMessageResponse is one message of a reply stream: deltas of the reply text, then
+// the citations (coach), then one message with done set, which also carries what the
+// engine made of the trainee's line.
 type SendMessageResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Delta         *string                `protobuf:"bytes,1,opt,name=delta,proto3,oneof" json:"delta,omitempty"`
-	Citations     []*Citation            `protobuf:"bytes,2,rep,name=citations,proto3" json:"citations,omitempty"`
-	Done          *bool                  `protobuf:"varint,3,opt,name=done,proto3,oneof" json:"done,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Delta     *string                `protobuf:"bytes,1,opt,name=delta,proto3,oneof" json:"delta,omitempty"`
+	Citations []*Citation            `protobuf:"bytes,2,rep,name=citations,proto3" json:"citations,omitempty"`
+	Done      *bool                  `protobuf:"varint,3,opt,name=done,proto3,oneof" json:"done,omitempty"`
+	// Techniques are those detected in the trainee's message (role-play; with done).
+	Techniques []v1.Technique `protobuf:"varint,4,rep,packed,name=techniques,proto3,enum=avatar.scenario.v1.Technique" json:"techniques,omitempty"`
+	// Outcome is set (with done) once the customer has decided.
+	Outcome       v1.Outcome `protobuf:"varint,5,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -366,6 +443,20 @@ func (x *SendMessageResponse) GetDone() bool {
 		return *x.Done
 	}
 	return false
+}
+
+func (x *SendMessageResponse) GetTechniques() []v1.Technique {
+	if x != nil {
+		return x.Techniques
+	}
+	return nil
+}
+
+func (x *SendMessageResponse) GetOutcome() v1.Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return v1.Outcome(0)
 }
 
 type StartCallRequest struct {
@@ -597,8 +688,10 @@ func (x *EndSessionRequest) GetSessionId() string {
 }
 
 type EndSessionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Scorecard     *v1.Scorecard          `protobuf:"bytes,1,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scorecard grades a role-play; a coach session has none.
+	Scorecard     *v1.Scorecard `protobuf:"bytes,1,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
+	TurnCount     int32         `protobuf:"varint,2,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -640,6 +733,131 @@ func (x *EndSessionResponse) GetScorecard() *v1.Scorecard {
 	return nil
 }
 
+func (x *EndSessionResponse) GetTurnCount() int32 {
+	if x != nil {
+		return x.TurnCount
+	}
+	return 0
+}
+
+// CallEvent is one message on a voice call's `events` data channel, encoded as proto3
+// JSON (lowerCamelCase names, enums by their full names, unset fields left out). Type
+// says which fields are set:
+//
+//	"partial_transcript", "final_transcript": turn, text (the trainee's words);
+//	"reply_text": turn, text (a reply sentence as it starts playing);
+//	"turn_latency": turn, stages (stage name -> milliseconds), barge_in;
+//	"state": state (LISTENING, USER_SPEAKING, THINKING, SPEAKING);
+//	"turn_result": turn, techniques, citations, outcome (what the engine made of the turn).
+type CallEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Type  string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// Turn is the turn's index in the call, from 1; the customer's opening is turn 0.
+	Turn          int32              `protobuf:"varint,2,opt,name=turn,proto3" json:"turn,omitempty"`
+	Text          string             `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	State         string             `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Stages        map[string]float64 `protobuf:"bytes,5,rep,name=stages,proto3" json:"stages,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	BargeIn       bool               `protobuf:"varint,6,opt,name=barge_in,json=bargeIn,proto3" json:"barge_in,omitempty"`
+	Citations     []*Citation        `protobuf:"bytes,7,rep,name=citations,proto3" json:"citations,omitempty"`
+	Techniques    []v1.Technique     `protobuf:"varint,8,rep,packed,name=techniques,proto3,enum=avatar.scenario.v1.Technique" json:"techniques,omitempty"`
+	Outcome       v1.Outcome         `protobuf:"varint,9,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallEvent) Reset() {
+	*x = CallEvent{}
+	mi := &file_avatar_conversation_v1_conversation_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallEvent) ProtoMessage() {}
+
+func (x *CallEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_conversation_v1_conversation_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallEvent.ProtoReflect.Descriptor instead.
+func (*CallEvent) Descriptor() ([]byte, []int) {
+	return file_avatar_conversation_v1_conversation_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CallEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *CallEvent) GetTurn() int32 {
+	if x != nil {
+		return x.Turn
+	}
+	return 0
+}
+
+func (x *CallEvent) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CallEvent) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *CallEvent) GetStages() map[string]float64 {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+func (x *CallEvent) GetBargeIn() bool {
+	if x != nil {
+		return x.BargeIn
+	}
+	return false
+}
+
+func (x *CallEvent) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
+func (x *CallEvent) GetTechniques() []v1.Technique {
+	if x != nil {
+		return x.Techniques
+	}
+	return nil
+}
+
+func (x *CallEvent) GetOutcome() v1.Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return v1.Outcome(0)
+}
+
 var File_avatar_conversation_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
@@ -658,21 +876,27 @@ const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
 	"\x13StartSessionRequest\x120\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x1c.avatar.conversation.v1.ModeR\x04mode\x12\x1f\n" +
 	"\vscenario_id\x18\x02 \x01(\tR\n" +
-	"scenarioId\"`\n" +
+	"scenarioId\"\xc2\x01\n" +
 	"\x14StartSessionResponse\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
-	"\aopening\x18\x02 \x01(\tH\x00R\aopening\x88\x01\x01B\n" +
+	"\aopening\x18\x02 \x01(\tH\x00R\aopening\x88\x01\x01\x12)\n" +
+	"\x10scenario_version\x18\x03 \x01(\x05R\x0fscenarioVersion\x125\n" +
+	"\apersona\x18\x04 \x01(\v2\x1b.avatar.scenario.v1.PersonaR\apersonaB\n" +
 	"\n" +
 	"\b_opening\"G\n" +
 	"\x12SendMessageRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x12\n" +
-	"\x04text\x18\x02 \x01(\tR\x04text\"\x9c\x01\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"\x92\x02\n" +
 	"\x13SendMessageResponse\x12\x19\n" +
 	"\x05delta\x18\x01 \x01(\tH\x00R\x05delta\x88\x01\x01\x12>\n" +
 	"\tcitations\x18\x02 \x03(\v2 .avatar.conversation.v1.CitationR\tcitations\x12\x17\n" +
-	"\x04done\x18\x03 \x01(\bH\x01R\x04done\x88\x01\x01B\b\n" +
+	"\x04done\x18\x03 \x01(\bH\x01R\x04done\x88\x01\x01\x12=\n" +
+	"\n" +
+	"techniques\x18\x04 \x03(\x0e2\x1d.avatar.scenario.v1.TechniqueR\n" +
+	"techniques\x125\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcomeB\b\n" +
 	"\x06_deltaB\a\n" +
 	"\x05_done\"N\n" +
 	"\x10StartCallRequest\x12\x1d\n" +
@@ -688,13 +912,34 @@ const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
 	"\x0fEndCallResponse\"2\n" +
 	"\x11EndSessionRequest\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tR\tsessionId\"Q\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\"p\n" +
 	"\x12EndSessionResponse\x12;\n" +
-	"\tscorecard\x18\x01 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard*C\n" +
+	"\tscorecard\x18\x01 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard\x12\x1d\n" +
+	"\n" +
+	"turn_count\x18\x02 \x01(\x05R\tturnCount\"\xb0\x03\n" +
+	"\tCallEvent\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
+	"\x04turn\x18\x02 \x01(\x05R\x04turn\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12E\n" +
+	"\x06stages\x18\x05 \x03(\v2-.avatar.conversation.v1.CallEvent.StagesEntryR\x06stages\x12\x19\n" +
+	"\bbarge_in\x18\x06 \x01(\bR\abargeIn\x12>\n" +
+	"\tcitations\x18\a \x03(\v2 .avatar.conversation.v1.CitationR\tcitations\x12=\n" +
+	"\n" +
+	"techniques\x18\b \x03(\x0e2\x1d.avatar.scenario.v1.TechniqueR\n" +
+	"techniques\x125\n" +
+	"\aoutcome\x18\t \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcome\x1a9\n" +
+	"\vStagesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01*C\n" +
 	"\x04Mode\x12\x14\n" +
 	"\x10MODE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rMODE_TRAINING\x10\x01\x12\x12\n" +
-	"\x0eMODE_ROLE_PLAY\x10\x022\x8d\x04\n" +
+	"\x0eMODE_ROLE_PLAY\x10\x02*G\n" +
+	"\aChannel\x12\x17\n" +
+	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fCHANNEL_TEXT\x10\x01\x12\x11\n" +
+	"\rCHANNEL_VOICE\x10\x022\x8d\x04\n" +
 	"\x13ConversationService\x12i\n" +
 	"\fStartSession\x12+.avatar.conversation.v1.StartSessionRequest\x1a,.avatar.conversation.v1.StartSessionResponse\x12h\n" +
 	"\vSendMessage\x12*.avatar.conversation.v1.SendMessageRequest\x1a+.avatar.conversation.v1.SendMessageResponse0\x01\x12`\n" +
@@ -716,42 +961,55 @@ func file_avatar_conversation_v1_conversation_proto_rawDescGZIP() []byte {
 	return file_avatar_conversation_v1_conversation_proto_rawDescData
 }
 
-var file_avatar_conversation_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_avatar_conversation_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_avatar_conversation_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_avatar_conversation_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_avatar_conversation_v1_conversation_proto_goTypes = []any{
 	(Mode)(0),                    // 0: avatar.conversation.v1.Mode
-	(*Citation)(nil),             // 1: avatar.conversation.v1.Citation
-	(*StartSessionRequest)(nil),  // 2: avatar.conversation.v1.StartSessionRequest
-	(*StartSessionResponse)(nil), // 3: avatar.conversation.v1.StartSessionResponse
-	(*SendMessageRequest)(nil),   // 4: avatar.conversation.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),  // 5: avatar.conversation.v1.SendMessageResponse
-	(*StartCallRequest)(nil),     // 6: avatar.conversation.v1.StartCallRequest
-	(*StartCallResponse)(nil),    // 7: avatar.conversation.v1.StartCallResponse
-	(*EndCallRequest)(nil),       // 8: avatar.conversation.v1.EndCallRequest
-	(*EndCallResponse)(nil),      // 9: avatar.conversation.v1.EndCallResponse
-	(*EndSessionRequest)(nil),    // 10: avatar.conversation.v1.EndSessionRequest
-	(*EndSessionResponse)(nil),   // 11: avatar.conversation.v1.EndSessionResponse
-	(*v1.Scorecard)(nil),         // 12: avatar.scenario.v1.Scorecard
+	(Channel)(0),                 // 1: avatar.conversation.v1.Channel
+	(*Citation)(nil),             // 2: avatar.conversation.v1.Citation
+	(*StartSessionRequest)(nil),  // 3: avatar.conversation.v1.StartSessionRequest
+	(*StartSessionResponse)(nil), // 4: avatar.conversation.v1.StartSessionResponse
+	(*SendMessageRequest)(nil),   // 5: avatar.conversation.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),  // 6: avatar.conversation.v1.SendMessageResponse
+	(*StartCallRequest)(nil),     // 7: avatar.conversation.v1.StartCallRequest
+	(*StartCallResponse)(nil),    // 8: avatar.conversation.v1.StartCallResponse
+	(*EndCallRequest)(nil),       // 9: avatar.conversation.v1.EndCallRequest
+	(*EndCallResponse)(nil),      // 10: avatar.conversation.v1.EndCallResponse
+	(*EndSessionRequest)(nil),    // 11: avatar.conversation.v1.EndSessionRequest
+	(*EndSessionResponse)(nil),   // 12: avatar.conversation.v1.EndSessionResponse
+	(*CallEvent)(nil),            // 13: avatar.conversation.v1.CallEvent
+	nil,                          // 14: avatar.conversation.v1.CallEvent.StagesEntry
+	(*v1.Persona)(nil),           // 15: avatar.scenario.v1.Persona
+	(v1.Technique)(0),            // 16: avatar.scenario.v1.Technique
+	(v1.Outcome)(0),              // 17: avatar.scenario.v1.Outcome
+	(*v1.Scorecard)(nil),         // 18: avatar.scenario.v1.Scorecard
 }
 var file_avatar_conversation_v1_conversation_proto_depIdxs = []int32{
 	0,  // 0: avatar.conversation.v1.StartSessionRequest.mode:type_name -> avatar.conversation.v1.Mode
-	1,  // 1: avatar.conversation.v1.SendMessageResponse.citations:type_name -> avatar.conversation.v1.Citation
-	12, // 2: avatar.conversation.v1.EndSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
-	2,  // 3: avatar.conversation.v1.ConversationService.StartSession:input_type -> avatar.conversation.v1.StartSessionRequest
-	4,  // 4: avatar.conversation.v1.ConversationService.SendMessage:input_type -> avatar.conversation.v1.SendMessageRequest
-	6,  // 5: avatar.conversation.v1.ConversationService.StartCall:input_type -> avatar.conversation.v1.StartCallRequest
-	8,  // 6: avatar.conversation.v1.ConversationService.EndCall:input_type -> avatar.conversation.v1.EndCallRequest
-	10, // 7: avatar.conversation.v1.ConversationService.EndSession:input_type -> avatar.conversation.v1.EndSessionRequest
-	3,  // 8: avatar.conversation.v1.ConversationService.StartSession:output_type -> avatar.conversation.v1.StartSessionResponse
-	5,  // 9: avatar.conversation.v1.ConversationService.SendMessage:output_type -> avatar.conversation.v1.SendMessageResponse
-	7,  // 10: avatar.conversation.v1.ConversationService.StartCall:output_type -> avatar.conversation.v1.StartCallResponse
-	9,  // 11: avatar.conversation.v1.ConversationService.EndCall:output_type -> avatar.conversation.v1.EndCallResponse
-	11, // 12: avatar.conversation.v1.ConversationService.EndSession:output_type -> avatar.conversation.v1.EndSessionResponse
-	8,  // [8:13] is the sub-list for method output_type
-	3,  // [3:8] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	15, // 1: avatar.conversation.v1.StartSessionResponse.persona:type_name -> avatar.scenario.v1.Persona
+	2,  // 2: avatar.conversation.v1.SendMessageResponse.citations:type_name -> avatar.conversation.v1.Citation
+	16, // 3: avatar.conversation.v1.SendMessageResponse.techniques:type_name -> avatar.scenario.v1.Technique
+	17, // 4: avatar.conversation.v1.SendMessageResponse.outcome:type_name -> avatar.scenario.v1.Outcome
+	18, // 5: avatar.conversation.v1.EndSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
+	14, // 6: avatar.conversation.v1.CallEvent.stages:type_name -> avatar.conversation.v1.CallEvent.StagesEntry
+	2,  // 7: avatar.conversation.v1.CallEvent.citations:type_name -> avatar.conversation.v1.Citation
+	16, // 8: avatar.conversation.v1.CallEvent.techniques:type_name -> avatar.scenario.v1.Technique
+	17, // 9: avatar.conversation.v1.CallEvent.outcome:type_name -> avatar.scenario.v1.Outcome
+	3,  // 10: avatar.conversation.v1.ConversationService.StartSession:input_type -> avatar.conversation.v1.StartSessionRequest
+	5,  // 11: avatar.conversation.v1.ConversationService.SendMessage:input_type -> avatar.conversation.v1.SendMessageRequest
+	7,  // 12: avatar.conversation.v1.ConversationService.StartCall:input_type -> avatar.conversation.v1.StartCallRequest
+	9,  // 13: avatar.conversation.v1.ConversationService.EndCall:input_type -> avatar.conversation.v1.EndCallRequest
+	11, // 14: avatar.conversation.v1.ConversationService.EndSession:input_type -> avatar.conversation.v1.EndSessionRequest
+	4,  // 15: avatar.conversation.v1.ConversationService.StartSession:output_type -> avatar.conversation.v1.StartSessionResponse
+	6,  // 16: avatar.conversation.v1.ConversationService.SendMessage:output_type -> avatar.conversation.v1.SendMessageResponse
+	8,  // 17: avatar.conversation.v1.ConversationService.StartCall:output_type -> avatar.conversation.v1.StartCallResponse
+	10, // 18: avatar.conversation.v1.ConversationService.EndCall:output_type -> avatar.conversation.v1.EndCallResponse
+	12, // 19: avatar.conversation.v1.ConversationService.EndSession:output_type -> avatar.conversation.v1.EndSessionResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_avatar_conversation_v1_conversation_proto_init() }
@@ -767,8 +1025,8 @@ func file_avatar_conversation_v1_conversation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_avatar_conversation_v1_conversation_proto_rawDesc), len(file_avatar_conversation_v1_conversation_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

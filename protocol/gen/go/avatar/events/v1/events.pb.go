@@ -80,15 +80,18 @@ func (IngestJobKind) EnumDescriptor() ([]byte, []int) {
 
 // SessionStarted is published on avatar.session.started.<region>.
 type SessionStarted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DealershipId  string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
-	Mode          v1.Mode                `protobuf:"varint,4,opt,name=mode,proto3,enum=avatar.conversation.v1.Mode" json:"mode,omitempty"`
-	ScenarioId    string                 `protobuf:"bytes,5,opt,name=scenario_id,json=scenarioId,proto3" json:"scenario_id,omitempty"`
-	Region        string                 `protobuf:"bytes,6,opt,name=region,proto3" json:"region,omitempty"`
-	EdgeId        string                 `protobuf:"bytes,7,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SessionId       string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	UserId          string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DealershipId    string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	Mode            v1.Mode                `protobuf:"varint,4,opt,name=mode,proto3,enum=avatar.conversation.v1.Mode" json:"mode,omitempty"`
+	ScenarioId      string                 `protobuf:"bytes,5,opt,name=scenario_id,json=scenarioId,proto3" json:"scenario_id,omitempty"`
+	Region          string                 `protobuf:"bytes,6,opt,name=region,proto3" json:"region,omitempty"`
+	EdgeId          string                 `protobuf:"bytes,7,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
+	Time            *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
+	ScenarioVersion int32                  `protobuf:"varint,9,opt,name=scenario_version,json=scenarioVersion,proto3" json:"scenario_version,omitempty"`
+	// EventId is unique per event (the Nats-Msg-Id); consumers write each id once.
+	EventId       string `protobuf:"bytes,10,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,16 +182,39 @@ func (x *SessionStarted) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SessionStarted) GetScenarioVersion() int32 {
+	if x != nil {
+		return x.ScenarioVersion
+	}
+	return 0
+}
+
+func (x *SessionStarted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
 // SessionEnded is published on avatar.session.ended.<region>.
 type SessionEnded struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DealershipId  string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
-	Region        string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
-	TurnCount     int32                  `protobuf:"varint,5,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
-	Scorecard     *v11.Scorecard         `protobuf:"bytes,6,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SessionId    string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	UserId       string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DealershipId string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	Region       string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	TurnCount    int32                  `protobuf:"varint,5,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
+	Scorecard    *v11.Scorecard         `protobuf:"bytes,6,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
+	Time         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	// EventId is unique per event (the Nats-Msg-Id).
+	EventId         string  `protobuf:"bytes,8,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Mode            v1.Mode `protobuf:"varint,9,opt,name=mode,proto3,enum=avatar.conversation.v1.Mode" json:"mode,omitempty"`
+	ScenarioId      string  `protobuf:"bytes,10,opt,name=scenario_id,json=scenarioId,proto3" json:"scenario_id,omitempty"`
+	ScenarioVersion int32   `protobuf:"varint,11,opt,name=scenario_version,json=scenarioVersion,proto3" json:"scenario_version,omitempty"`
+	EdgeId          string  `protobuf:"bytes,12,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
+	// Reason is why it ended: "ended" (EndSession), "idle" (expired), "shutdown" (edge
+	// stopped).
+	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,14 +298,62 @@ func (x *SessionEnded) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SessionEnded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SessionEnded) GetMode() v1.Mode {
+	if x != nil {
+		return x.Mode
+	}
+	return v1.Mode(0)
+}
+
+func (x *SessionEnded) GetScenarioId() string {
+	if x != nil {
+		return x.ScenarioId
+	}
+	return ""
+}
+
+func (x *SessionEnded) GetScenarioVersion() int32 {
+	if x != nil {
+		return x.ScenarioVersion
+	}
+	return 0
+}
+
+func (x *SessionEnded) GetEdgeId() string {
+	if x != nil {
+		return x.EdgeId
+	}
+	return ""
+}
+
+func (x *SessionEnded) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // TurnCompleted is published on avatar.turn.completed.<region>.
 type TurnCompleted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	DealershipId  string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
-	Region        string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
-	Turn          *v12.Turn              `protobuf:"bytes,5,opt,name=turn,proto3" json:"turn,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SessionId    string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	UserId       string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DealershipId string                 `protobuf:"bytes,3,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	Region       string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	Turn         *v12.Turn              `protobuf:"bytes,5,opt,name=turn,proto3" json:"turn,omitempty"`
+	// EventId is unique per turn (the Nats-Msg-Id): turn indexes are per session, across
+	// its calls and text messages.
+	EventId string `protobuf:"bytes,6,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EdgeId  string `protobuf:"bytes,7,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
+	// CallId is the voice call the turn was held in; empty for text.
+	CallId        string `protobuf:"bytes,8,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -347,6 +421,27 @@ func (x *TurnCompleted) GetTurn() *v12.Turn {
 		return x.Turn
 	}
 	return nil
+}
+
+func (x *TurnCompleted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TurnCompleted) GetEdgeId() string {
+	if x != nil {
+		return x.EdgeId
+	}
+	return ""
+}
+
+func (x *TurnCompleted) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
 }
 
 // EdgeHeartbeat is published on avatar.edge.heartbeat.<region> every few seconds.
@@ -593,7 +688,7 @@ var File_avatar_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_avatar_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1davatar/events/v1/events.proto\x12\x10avatar.events.v1\x1a#avatar/analytics/v1/analytics.proto\x1a)avatar/conversation/v1/conversation.proto\x1a!avatar/scenario/v1/scenario.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x02\n" +
+	"\x1davatar/events/v1/events.proto\x12\x10avatar.events.v1\x1a#avatar/analytics/v1/analytics.proto\x1a)avatar/conversation/v1/conversation.proto\x1a!avatar/scenario/v1/scenario.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x02\n" +
 	"\x0eSessionStarted\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n" +
@@ -604,7 +699,10 @@ const file_avatar_events_v1_events_proto_rawDesc = "" +
 	"scenarioId\x12\x16\n" +
 	"\x06region\x18\x06 \x01(\tR\x06region\x12\x17\n" +
 	"\aedge_id\x18\a \x01(\tR\x06edgeId\x12.\n" +
-	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8f\x02\n" +
+	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12)\n" +
+	"\x10scenario_version\x18\t \x01(\x05R\x0fscenarioVersion\x12\x19\n" +
+	"\bevent_id\x18\n" +
+	" \x01(\tR\aeventId\"\xd9\x03\n" +
 	"\fSessionEnded\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n" +
@@ -614,14 +712,25 @@ const file_avatar_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"turn_count\x18\x05 \x01(\x05R\tturnCount\x12;\n" +
 	"\tscorecard\x18\x06 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard\x12.\n" +
-	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xb3\x01\n" +
+	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
+	"\bevent_id\x18\b \x01(\tR\aeventId\x120\n" +
+	"\x04mode\x18\t \x01(\x0e2\x1c.avatar.conversation.v1.ModeR\x04mode\x12\x1f\n" +
+	"\vscenario_id\x18\n" +
+	" \x01(\tR\n" +
+	"scenarioId\x12)\n" +
+	"\x10scenario_version\x18\v \x01(\x05R\x0fscenarioVersion\x12\x17\n" +
+	"\aedge_id\x18\f \x01(\tR\x06edgeId\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\"\x80\x02\n" +
 	"\rTurnCompleted\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12#\n" +
 	"\rdealership_id\x18\x03 \x01(\tR\fdealershipId\x12\x16\n" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x12-\n" +
-	"\x04turn\x18\x05 \x01(\v2\x19.avatar.analytics.v1.TurnR\x04turn\"\xf8\x01\n" +
+	"\x04turn\x18\x05 \x01(\v2\x19.avatar.analytics.v1.TurnR\x04turn\x12\x19\n" +
+	"\bevent_id\x18\x06 \x01(\tR\aeventId\x12\x17\n" +
+	"\aedge_id\x18\a \x01(\tR\x06edgeId\x12\x17\n" +
+	"\acall_id\x18\b \x01(\tR\x06callId\"\xf8\x01\n" +
 	"\rEdgeHeartbeat\x12\x17\n" +
 	"\aedge_id\x18\x01 \x01(\tR\x06edgeId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x10\n" +
@@ -682,14 +791,15 @@ var file_avatar_events_v1_events_proto_depIdxs = []int32{
 	8,  // 1: avatar.events.v1.SessionStarted.time:type_name -> google.protobuf.Timestamp
 	9,  // 2: avatar.events.v1.SessionEnded.scorecard:type_name -> avatar.scenario.v1.Scorecard
 	8,  // 3: avatar.events.v1.SessionEnded.time:type_name -> google.protobuf.Timestamp
-	10, // 4: avatar.events.v1.TurnCompleted.turn:type_name -> avatar.analytics.v1.Turn
-	8,  // 5: avatar.events.v1.EdgeHeartbeat.time:type_name -> google.protobuf.Timestamp
-	0,  // 6: avatar.events.v1.IngestJob.kind:type_name -> avatar.events.v1.IngestJobKind
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	7,  // 4: avatar.events.v1.SessionEnded.mode:type_name -> avatar.conversation.v1.Mode
+	10, // 5: avatar.events.v1.TurnCompleted.turn:type_name -> avatar.analytics.v1.Turn
+	8,  // 6: avatar.events.v1.EdgeHeartbeat.time:type_name -> google.protobuf.Timestamp
+	0,  // 7: avatar.events.v1.IngestJob.kind:type_name -> avatar.events.v1.IngestJobKind
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_avatar_events_v1_events_proto_init() }

@@ -22,13 +22,176 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Technique is what a trainee does in a turn: the techniques F&I trainers teach, the
+// behaviours they forbid, and price statements. The edge's classifier labels every
+// trainee line with zero or more of them; rubrics score them.
+type Technique int32
+
+const (
+	Technique_TECHNIQUE_UNSPECIFIED Technique = 0
+	// TECHNIQUE_RAPPORT builds rapport: a warm greeting, the customer's name,
+	// congratulations, thanks, empathy.
+	Technique_TECHNIQUE_RAPPORT Technique = 1
+	// TECHNIQUE_OPEN_QUESTION is an open discovery question (not yes/no).
+	Technique_TECHNIQUE_OPEN_QUESTION Technique = 2
+	// TECHNIQUE_FULL_MENU presents the whole menu of products side by side before pricing
+	// single products.
+	Technique_TECHNIQUE_FULL_MENU Technique = 3
+	// TECHNIQUE_VALUE_BEFORE_PRICE explains what a product does for the customer.
+	Technique_TECHNIQUE_VALUE_BEFORE_PRICE Technique = 4
+	// TECHNIQUE_ACKNOWLEDGE_OBJECTION acknowledges the customer's concern without arguing.
+	Technique_TECHNIQUE_ACKNOWLEDGE_OBJECTION Technique = 5
+	// TECHNIQUE_ISOLATE_OBJECTION checks whether the concern is the only thing in the way.
+	Technique_TECHNIQUE_ISOLATE_OBJECTION Technique = 6
+	// TECHNIQUE_OFFER_ALTERNATIVE offers another option instead of pushing the same one.
+	Technique_TECHNIQUE_OFFER_ALTERNATIVE Technique = 7
+	// TECHNIQUE_DISCLOSURE says products are optional, not required for approval, cancellable.
+	Technique_TECHNIQUE_DISCLOSURE Technique = 8
+	// TECHNIQUE_ASK_FOR_BUSINESS asks for the decision.
+	Technique_TECHNIQUE_ASK_FOR_BUSINESS Technique = 9
+	// TECHNIQUE_PRESSURE is a pressure tactic: false urgency, refusing no, guilt.
+	Technique_TECHNIQUE_PRESSURE Technique = 10
+	// TECHNIQUE_MISLEADING is a misleading or false claim ("the bank requires it").
+	Technique_TECHNIQUE_MISLEADING Technique = 11
+	// TECHNIQUE_ARGUE argues with or dismisses the customer.
+	Technique_TECHNIQUE_ARGUE Technique = 12
+	// TECHNIQUE_PRICE_STATEMENT states a price or payment figure.
+	Technique_TECHNIQUE_PRICE_STATEMENT Technique = 13
+)
+
+// Enum value maps for Technique.
+var (
+	Technique_name = map[int32]string{
+		0:  "TECHNIQUE_UNSPECIFIED",
+		1:  "TECHNIQUE_RAPPORT",
+		2:  "TECHNIQUE_OPEN_QUESTION",
+		3:  "TECHNIQUE_FULL_MENU",
+		4:  "TECHNIQUE_VALUE_BEFORE_PRICE",
+		5:  "TECHNIQUE_ACKNOWLEDGE_OBJECTION",
+		6:  "TECHNIQUE_ISOLATE_OBJECTION",
+		7:  "TECHNIQUE_OFFER_ALTERNATIVE",
+		8:  "TECHNIQUE_DISCLOSURE",
+		9:  "TECHNIQUE_ASK_FOR_BUSINESS",
+		10: "TECHNIQUE_PRESSURE",
+		11: "TECHNIQUE_MISLEADING",
+		12: "TECHNIQUE_ARGUE",
+		13: "TECHNIQUE_PRICE_STATEMENT",
+	}
+	Technique_value = map[string]int32{
+		"TECHNIQUE_UNSPECIFIED":           0,
+		"TECHNIQUE_RAPPORT":               1,
+		"TECHNIQUE_OPEN_QUESTION":         2,
+		"TECHNIQUE_FULL_MENU":             3,
+		"TECHNIQUE_VALUE_BEFORE_PRICE":    4,
+		"TECHNIQUE_ACKNOWLEDGE_OBJECTION": 5,
+		"TECHNIQUE_ISOLATE_OBJECTION":     6,
+		"TECHNIQUE_OFFER_ALTERNATIVE":     7,
+		"TECHNIQUE_DISCLOSURE":            8,
+		"TECHNIQUE_ASK_FOR_BUSINESS":      9,
+		"TECHNIQUE_PRESSURE":              10,
+		"TECHNIQUE_MISLEADING":            11,
+		"TECHNIQUE_ARGUE":                 12,
+		"TECHNIQUE_PRICE_STATEMENT":       13,
+	}
+)
+
+func (x Technique) Enum() *Technique {
+	p := new(Technique)
+	*p = x
+	return p
+}
+
+func (x Technique) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Technique) Descriptor() protoreflect.EnumDescriptor {
+	return file_avatar_scenario_v1_scenario_proto_enumTypes[0].Descriptor()
+}
+
+func (Technique) Type() protoreflect.EnumType {
+	return &file_avatar_scenario_v1_scenario_proto_enumTypes[0]
+}
+
+func (x Technique) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Technique.Descriptor instead.
+func (Technique) EnumDescriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{0}
+}
+
+// Outcome is how a role-play ended.
+type Outcome int32
+
+const (
+	Outcome_OUTCOME_UNSPECIFIED Outcome = 0
+	// OUTCOME_OPEN: the session ended before the customer decided.
+	Outcome_OUTCOME_OPEN Outcome = 1
+	// OUTCOME_BOUGHT: the customer bought (some of) the products.
+	Outcome_OUTCOME_BOUGHT Outcome = 2
+	// OUTCOME_DEFERRED: the customer wants to think it over.
+	Outcome_OUTCOME_DEFERRED Outcome = 3
+	// OUTCOME_WALKED: the customer declined everything or left.
+	Outcome_OUTCOME_WALKED Outcome = 4
+)
+
+// Enum value maps for Outcome.
+var (
+	Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "OUTCOME_OPEN",
+		2: "OUTCOME_BOUGHT",
+		3: "OUTCOME_DEFERRED",
+		4: "OUTCOME_WALKED",
+	}
+	Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED": 0,
+		"OUTCOME_OPEN":        1,
+		"OUTCOME_BOUGHT":      2,
+		"OUTCOME_DEFERRED":    3,
+		"OUTCOME_WALKED":      4,
+	}
+)
+
+func (x Outcome) Enum() *Outcome {
+	p := new(Outcome)
+	*p = x
+	return p
+}
+
+func (x Outcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Outcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_avatar_scenario_v1_scenario_proto_enumTypes[1].Descriptor()
+}
+
+func (Outcome) Type() protoreflect.EnumType {
+	return &file_avatar_scenario_v1_scenario_proto_enumTypes[1]
+}
+
+func (x Outcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Outcome.Descriptor instead.
+func (Outcome) EnumDescriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{1}
+}
+
 // Persona is the AI customer the trainee talks to.
 type Persona struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Background string                 `protobuf:"bytes,2,opt,name=background,proto3" json:"background,omitempty"`
 	// Temperament, e.g. "skeptical", "friendly", "rushed".
-	Temperament   string `protobuf:"bytes,3,opt,name=temperament,proto3" json:"temperament,omitempty"`
+	Temperament string `protobuf:"bytes,3,opt,name=temperament,proto3" json:"temperament,omitempty"`
+	// Voice is the persona's voice: an embedded Flite voice ("slt", "rms", "awb", "kal");
+	// speech providers map it to one of theirs. Empty takes the edge's default.
+	Voice         string `protobuf:"bytes,4,opt,name=voice,proto3" json:"voice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -84,19 +247,540 @@ func (x *Persona) GetTemperament() string {
 	return ""
 }
 
+func (x *Persona) GetVoice() string {
+	if x != nil {
+		return x.Voice
+	}
+	return ""
+}
+
+// Product is one item on the F&I menu.
+type Product struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id is a short slug unique in the scenario ("vsc", "gap").
+	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Aliases are other words people use for it ("extended warranty"); with the name they
+	// tell the engine the trainee is talking about this product.
+	Aliases []string `protobuf:"bytes,3,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// Price is the cash price in dollars.
+	Price float64 `protobuf:"fixed64,4,opt,name=price,proto3" json:"price,omitempty"`
+	// Monthly is what it adds to the monthly payment, in dollars.
+	Monthly float64 `protobuf:"fixed64,5,opt,name=monthly,proto3" json:"monthly,omitempty"`
+	// Value is what the product does for this customer, in a sentence or two.
+	Value         string `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Product) Reset() {
+	*x = Product{}
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Product) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Product) ProtoMessage() {}
+
+func (x *Product) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Product.ProtoReflect.Descriptor instead.
+func (*Product) Descriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Product) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Product) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Product) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Product) GetPrice() float64 {
+	if x != nil {
+		return x.Price
+	}
+	return 0
+}
+
+func (x *Product) GetMonthly() float64 {
+	if x != nil {
+		return x.Monthly
+	}
+	return 0
+}
+
+func (x *Product) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// Deal is the vehicle purchase the F&I conversation is about.
+type Deal struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Vehicle string                 `protobuf:"bytes,1,opt,name=vehicle,proto3" json:"vehicle,omitempty"`
+	// Price is the vehicle's selling price in dollars.
+	Price          float64 `protobuf:"fixed64,2,opt,name=price,proto3" json:"price,omitempty"`
+	DownPayment    float64 `protobuf:"fixed64,3,opt,name=down_payment,json=downPayment,proto3" json:"down_payment,omitempty"`
+	AmountFinanced float64 `protobuf:"fixed64,4,opt,name=amount_financed,json=amountFinanced,proto3" json:"amount_financed,omitempty"`
+	TermMonths     int32   `protobuf:"varint,5,opt,name=term_months,json=termMonths,proto3" json:"term_months,omitempty"`
+	// Apr is the annual percentage rate in percent (6.9 for 6.9 %).
+	Apr float64 `protobuf:"fixed64,6,opt,name=apr,proto3" json:"apr,omitempty"`
+	// MonthlyPayment is the payment before any product, in dollars.
+	MonthlyPayment float64 `protobuf:"fixed64,7,opt,name=monthly_payment,json=monthlyPayment,proto3" json:"monthly_payment,omitempty"`
+	Lender         string  `protobuf:"bytes,8,opt,name=lender,proto3" json:"lender,omitempty"`
+	// Products is the menu.
+	Products      []*Product `protobuf:"bytes,9,rep,name=products,proto3" json:"products,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Deal) Reset() {
+	*x = Deal{}
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deal) ProtoMessage() {}
+
+func (x *Deal) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deal.ProtoReflect.Descriptor instead.
+func (*Deal) Descriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Deal) GetVehicle() string {
+	if x != nil {
+		return x.Vehicle
+	}
+	return ""
+}
+
+func (x *Deal) GetPrice() float64 {
+	if x != nil {
+		return x.Price
+	}
+	return 0
+}
+
+func (x *Deal) GetDownPayment() float64 {
+	if x != nil {
+		return x.DownPayment
+	}
+	return 0
+}
+
+func (x *Deal) GetAmountFinanced() float64 {
+	if x != nil {
+		return x.AmountFinanced
+	}
+	return 0
+}
+
+func (x *Deal) GetTermMonths() int32 {
+	if x != nil {
+		return x.TermMonths
+	}
+	return 0
+}
+
+func (x *Deal) GetApr() float64 {
+	if x != nil {
+		return x.Apr
+	}
+	return 0
+}
+
+func (x *Deal) GetMonthlyPayment() float64 {
+	if x != nil {
+		return x.MonthlyPayment
+	}
+	return 0
+}
+
+func (x *Deal) GetLender() string {
+	if x != nil {
+		return x.Lender
+	}
+	return ""
+}
+
+func (x *Deal) GetProducts() []*Product {
+	if x != nil {
+		return x.Products
+	}
+	return nil
+}
+
+// Objection is a concern the customer raises, what raises it and what resolves it.
+type Objection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id is a short slug unique in the scenario.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Lines are what the customer says when raising it; one is chosen per session.
+	Lines []string `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Cues are words or phrases in a trainee's line that raise it, matched on word stems
+	// ("price", "monthly payment"). An objection without cues, or whose cues never come
+	// up, is raised when the trainee asks for the business while it is pending.
+	Cues []string `protobuf:"bytes,3,rep,name=cues,proto3" json:"cues,omitempty"`
+	// ProductId is the product it concerns, if any.
+	ProductId string `protobuf:"bytes,4,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	// ResolvedBy are the techniques that handle it.
+	ResolvedBy []Technique `protobuf:"varint,5,rep,packed,name=resolved_by,json=resolvedBy,proto3,enum=avatar.scenario.v1.Technique" json:"resolved_by,omitempty"`
+	// Needed is how many distinct ResolvedBy techniques the trainee must use while the
+	// objection is open for it to be handled; default 2.
+	Needed int32 `protobuf:"varint,6,opt,name=needed,proto3" json:"needed,omitempty"`
+	// HandledLines are what the customer says once it is handled.
+	HandledLines []string `protobuf:"bytes,7,rep,name=handled_lines,json=handledLines,proto3" json:"handled_lines,omitempty"`
+	// PushedLines are what the customer says when the trainee pushes (pressure, a
+	// misleading claim, arguing) while it is open.
+	PushedLines   []string `protobuf:"bytes,8,rep,name=pushed_lines,json=pushedLines,proto3" json:"pushed_lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Objection) Reset() {
+	*x = Objection{}
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Objection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Objection) ProtoMessage() {}
+
+func (x *Objection) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Objection.ProtoReflect.Descriptor instead.
+func (*Objection) Descriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Objection) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Objection) GetLines() []string {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *Objection) GetCues() []string {
+	if x != nil {
+		return x.Cues
+	}
+	return nil
+}
+
+func (x *Objection) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+func (x *Objection) GetResolvedBy() []Technique {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return nil
+}
+
+func (x *Objection) GetNeeded() int32 {
+	if x != nil {
+		return x.Needed
+	}
+	return 0
+}
+
+func (x *Objection) GetHandledLines() []string {
+	if x != nil {
+		return x.HandledLines
+	}
+	return nil
+}
+
+func (x *Objection) GetPushedLines() []string {
+	if x != nil {
+		return x.PushedLines
+	}
+	return nil
+}
+
+// HiddenFact is something the customer does not volunteer but tells a trainee who asks.
+type HiddenFact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id is a short slug unique in the scenario.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Fact is what is true, for the scorecard and the coach.
+	Fact string `protobuf:"bytes,2,opt,name=fact,proto3" json:"fact,omitempty"`
+	// Cues are words or phrases of a question that reveal it, matched on word stems; the
+	// trainee's line must be a question.
+	Cues []string `protobuf:"bytes,3,rep,name=cues,proto3" json:"cues,omitempty"`
+	// Lines are how the customer says it; one is chosen per session.
+	Lines []string `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// OpenQuestionOnly reveals it only to an open question, not a yes/no one.
+	OpenQuestionOnly bool `protobuf:"varint,5,opt,name=open_question_only,json=openQuestionOnly,proto3" json:"open_question_only,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *HiddenFact) Reset() {
+	*x = HiddenFact{}
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HiddenFact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HiddenFact) ProtoMessage() {}
+
+func (x *HiddenFact) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HiddenFact.ProtoReflect.Descriptor instead.
+func (*HiddenFact) Descriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *HiddenFact) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *HiddenFact) GetFact() string {
+	if x != nil {
+		return x.Fact
+	}
+	return ""
+}
+
+func (x *HiddenFact) GetCues() []string {
+	if x != nil {
+		return x.Cues
+	}
+	return nil
+}
+
+func (x *HiddenFact) GetLines() []string {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *HiddenFact) GetOpenQuestionOnly() bool {
+	if x != nil {
+		return x.OpenQuestionOnly
+	}
+	return false
+}
+
+// Disposition is how the customer moves: warmer when handled well, colder when pushed,
+// and what they decide. Warmth runs from 0 (leaving) to 100 (sold).
+type Disposition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// StartWarmth is the warmth at the opening; default 40.
+	StartWarmth int32 `protobuf:"varint,1,opt,name=start_warmth,json=startWarmth,proto3" json:"start_warmth,omitempty"`
+	// BuyAt is the warmth from which the customer buys when asked with no objection open;
+	// default 60.
+	BuyAt int32 `protobuf:"varint,2,opt,name=buy_at,json=buyAt,proto3" json:"buy_at,omitempty"`
+	// WalkAt is the warmth at or below which the customer walks away; default 10.
+	WalkAt int32 `protobuf:"varint,3,opt,name=walk_at,json=walkAt,proto3" json:"walk_at,omitempty"`
+	// MaxTurns is how many trainee turns the customer gives before deciding anyway;
+	// default 16.
+	MaxTurns int32 `protobuf:"varint,4,opt,name=max_turns,json=maxTurns,proto3" json:"max_turns,omitempty"`
+	// PushPenalty is the warmth lost to each push (pressure, misleading claim, arguing);
+	// default 15.
+	PushPenalty int32 `protobuf:"varint,5,opt,name=push_penalty,json=pushPenalty,proto3" json:"push_penalty,omitempty"`
+	// BuyLines, DeferLines and WalkLines are what the customer says at each outcome.
+	BuyLines      []string `protobuf:"bytes,6,rep,name=buy_lines,json=buyLines,proto3" json:"buy_lines,omitempty"`
+	DeferLines    []string `protobuf:"bytes,7,rep,name=defer_lines,json=deferLines,proto3" json:"defer_lines,omitempty"`
+	WalkLines     []string `protobuf:"bytes,8,rep,name=walk_lines,json=walkLines,proto3" json:"walk_lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Disposition) Reset() {
+	*x = Disposition{}
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Disposition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Disposition) ProtoMessage() {}
+
+func (x *Disposition) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Disposition.ProtoReflect.Descriptor instead.
+func (*Disposition) Descriptor() ([]byte, []int) {
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Disposition) GetStartWarmth() int32 {
+	if x != nil {
+		return x.StartWarmth
+	}
+	return 0
+}
+
+func (x *Disposition) GetBuyAt() int32 {
+	if x != nil {
+		return x.BuyAt
+	}
+	return 0
+}
+
+func (x *Disposition) GetWalkAt() int32 {
+	if x != nil {
+		return x.WalkAt
+	}
+	return 0
+}
+
+func (x *Disposition) GetMaxTurns() int32 {
+	if x != nil {
+		return x.MaxTurns
+	}
+	return 0
+}
+
+func (x *Disposition) GetPushPenalty() int32 {
+	if x != nil {
+		return x.PushPenalty
+	}
+	return 0
+}
+
+func (x *Disposition) GetBuyLines() []string {
+	if x != nil {
+		return x.BuyLines
+	}
+	return nil
+}
+
+func (x *Disposition) GetDeferLines() []string {
+	if x != nil {
+		return x.DeferLines
+	}
+	return nil
+}
+
+func (x *Disposition) GetWalkLines() []string {
+	if x != nil {
+		return x.WalkLines
+	}
+	return nil
+}
+
 // RubricItem is one scored criterion.
 type RubricItem struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Criterion     string                 `protobuf:"bytes,1,opt,name=criterion,proto3" json:"criterion,omitempty"`
-	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Weight        int32                  `protobuf:"varint,3,opt,name=weight,proto3" json:"weight,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Criterion   string                 `protobuf:"bytes,1,opt,name=criterion,proto3" json:"criterion,omitempty"`
+	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Weight      int32                  `protobuf:"varint,3,opt,name=weight,proto3" json:"weight,omitempty"`
+	// Technique is what the item scores: a positive technique the trainee should use, or
+	// a negative one (pressure, misleading, argue) they should avoid.
+	Technique     Technique `protobuf:"varint,4,opt,name=technique,proto3,enum=avatar.scenario.v1.Technique" json:"technique,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RubricItem) Reset() {
 	*x = RubricItem{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[1]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -108,7 +792,7 @@ func (x *RubricItem) String() string {
 func (*RubricItem) ProtoMessage() {}
 
 func (x *RubricItem) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[1]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -121,7 +805,7 @@ func (x *RubricItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RubricItem.ProtoReflect.Descriptor instead.
 func (*RubricItem) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{1}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RubricItem) GetCriterion() string {
@@ -145,29 +829,50 @@ func (x *RubricItem) GetWeight() int32 {
 	return 0
 }
 
+func (x *RubricItem) GetTechnique() Technique {
+	if x != nil {
+		return x.Technique
+	}
+	return Technique_TECHNIQUE_UNSPECIFIED
+}
+
 // Scenario is a role-play set-up.
 type Scenario struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// DealershipId is empty for built-in scenarios.
-	DealershipId  string                 `protobuf:"bytes,2,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
-	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
-	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	Persona       *Persona               `protobuf:"bytes,5,opt,name=persona,proto3" json:"persona,omitempty"`
-	Goal          string                 `protobuf:"bytes,6,opt,name=goal,proto3" json:"goal,omitempty"`
-	Objections    []string               `protobuf:"bytes,7,rep,name=objections,proto3" json:"objections,omitempty"`
-	HiddenFacts   []string               `protobuf:"bytes,8,rep,name=hidden_facts,json=hiddenFacts,proto3" json:"hidden_facts,omitempty"`
-	Rubric        []*RubricItem          `protobuf:"bytes,9,rep,name=rubric,proto3" json:"rubric,omitempty"`
-	BuiltIn       bool                   `protobuf:"varint,10,opt,name=built_in,json=builtIn,proto3" json:"built_in,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	DealershipId string                 `protobuf:"bytes,2,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	Title        string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Description  string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Persona      *Persona               `protobuf:"bytes,5,opt,name=persona,proto3" json:"persona,omitempty"`
+	Goal         string                 `protobuf:"bytes,6,opt,name=goal,proto3" json:"goal,omitempty"`
+	Objections   []string               `protobuf:"bytes,7,rep,name=objections,proto3" json:"objections,omitempty"`
+	HiddenFacts  []string               `protobuf:"bytes,8,rep,name=hidden_facts,json=hiddenFacts,proto3" json:"hidden_facts,omitempty"`
+	Rubric       []*RubricItem          `protobuf:"bytes,9,rep,name=rubric,proto3" json:"rubric,omitempty"`
+	BuiltIn      bool                   `protobuf:"varint,10,opt,name=built_in,json=builtIn,proto3" json:"built_in,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Version starts at 1 and grows with every update.
+	Version int32 `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`
+	Deal    *Deal `protobuf:"bytes,14,opt,name=deal,proto3" json:"deal,omitempty"`
+	// ObjectionDetails are the objections as the engine plays them; objections above holds
+	// their one-line summaries.
+	ObjectionDetails []*Objection `protobuf:"bytes,15,rep,name=objection_details,json=objectionDetails,proto3" json:"objection_details,omitempty"`
+	// HiddenFactDetails are the hidden facts as the engine plays them; hidden_facts above
+	// holds their summaries.
+	HiddenFactDetails []*HiddenFact `protobuf:"bytes,16,rep,name=hidden_fact_details,json=hiddenFactDetails,proto3" json:"hidden_fact_details,omitempty"`
+	Disposition       *Disposition  `protobuf:"bytes,17,opt,name=disposition,proto3" json:"disposition,omitempty"`
+	// Openings are the customer's first lines; one is chosen per session.
+	Openings []string `protobuf:"bytes,18,rep,name=openings,proto3" json:"openings,omitempty"`
+	// CopiedFromId names the scenario this one was copied from.
+	CopiedFromId  string `protobuf:"bytes,19,opt,name=copied_from_id,json=copiedFromId,proto3" json:"copied_from_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Scenario) Reset() {
 	*x = Scenario{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[2]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +884,7 @@ func (x *Scenario) String() string {
 func (*Scenario) ProtoMessage() {}
 
 func (x *Scenario) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[2]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +897,7 @@ func (x *Scenario) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scenario.ProtoReflect.Descriptor instead.
 func (*Scenario) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{2}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Scenario) GetId() string {
@@ -279,20 +984,72 @@ func (x *Scenario) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Scenario) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Scenario) GetDeal() *Deal {
+	if x != nil {
+		return x.Deal
+	}
+	return nil
+}
+
+func (x *Scenario) GetObjectionDetails() []*Objection {
+	if x != nil {
+		return x.ObjectionDetails
+	}
+	return nil
+}
+
+func (x *Scenario) GetHiddenFactDetails() []*HiddenFact {
+	if x != nil {
+		return x.HiddenFactDetails
+	}
+	return nil
+}
+
+func (x *Scenario) GetDisposition() *Disposition {
+	if x != nil {
+		return x.Disposition
+	}
+	return nil
+}
+
+func (x *Scenario) GetOpenings() []string {
+	if x != nil {
+		return x.Openings
+	}
+	return nil
+}
+
+func (x *Scenario) GetCopiedFromId() string {
+	if x != nil {
+		return x.CopiedFromId
+	}
+	return ""
+}
+
 // ScorecardItem is the score on one rubric criterion.
 type ScorecardItem struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Criterion     string                 `protobuf:"bytes,1,opt,name=criterion,proto3" json:"criterion,omitempty"`
-	Score         float64                `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
-	MaxScore      float64                `protobuf:"fixed64,3,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
-	Comment       string                 `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Criterion string                 `protobuf:"bytes,1,opt,name=criterion,proto3" json:"criterion,omitempty"`
+	Score     float64                `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
+	MaxScore  float64                `protobuf:"fixed64,3,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
+	Comment   string                 `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	Technique Technique              `protobuf:"varint,5,opt,name=technique,proto3,enum=avatar.scenario.v1.Technique" json:"technique,omitempty"`
+	// Evidence quotes what the trainee said that earned (or cost) the score.
+	Evidence      string `protobuf:"bytes,6,opt,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScorecardItem) Reset() {
 	*x = ScorecardItem{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[3]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +1061,7 @@ func (x *ScorecardItem) String() string {
 func (*ScorecardItem) ProtoMessage() {}
 
 func (x *ScorecardItem) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[3]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +1074,7 @@ func (x *ScorecardItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScorecardItem.ProtoReflect.Descriptor instead.
 func (*ScorecardItem) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{3}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ScorecardItem) GetCriterion() string {
@@ -348,20 +1105,37 @@ func (x *ScorecardItem) GetComment() string {
 	return ""
 }
 
+func (x *ScorecardItem) GetTechnique() Technique {
+	if x != nil {
+		return x.Technique
+	}
+	return Technique_TECHNIQUE_UNSPECIFIED
+}
+
+func (x *ScorecardItem) GetEvidence() string {
+	if x != nil {
+		return x.Evidence
+	}
+	return ""
+}
+
 // Scorecard grades a finished session.
 type Scorecard struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// OverallScore is 0 to 100.
-	OverallScore  float64          `protobuf:"fixed64,1,opt,name=overall_score,json=overallScore,proto3" json:"overall_score,omitempty"`
-	Items         []*ScorecardItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
-	Summary       string           `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OverallScore float64          `protobuf:"fixed64,1,opt,name=overall_score,json=overallScore,proto3" json:"overall_score,omitempty"`
+	Items        []*ScorecardItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	Summary      string           `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	Outcome      Outcome          `protobuf:"varint,4,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
+	// ProductsBought are the ids of the products the customer took.
+	ProductsBought []string `protobuf:"bytes,5,rep,name=products_bought,json=productsBought,proto3" json:"products_bought,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Scorecard) Reset() {
 	*x = Scorecard{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[4]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +1147,7 @@ func (x *Scorecard) String() string {
 func (*Scorecard) ProtoMessage() {}
 
 func (x *Scorecard) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[4]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +1160,7 @@ func (x *Scorecard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scorecard.ProtoReflect.Descriptor instead.
 func (*Scorecard) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{4}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Scorecard) GetOverallScore() float64 {
@@ -410,16 +1184,33 @@ func (x *Scorecard) GetSummary() string {
 	return ""
 }
 
+func (x *Scorecard) GetOutcome() Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return Outcome_OUTCOME_UNSPECIFIED
+}
+
+func (x *Scorecard) GetProductsBought() []string {
+	if x != nil {
+		return x.ProductsBought
+	}
+	return nil
+}
+
 type CreateScenarioRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Scenario      *Scenario              `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Scenario *Scenario              `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
+	// CopyFromId copies that scenario (built-in or the dealership's own); fields set in
+	// scenario replace the copy's.
+	CopyFromId    string `protobuf:"bytes,2,opt,name=copy_from_id,json=copyFromId,proto3" json:"copy_from_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateScenarioRequest) Reset() {
 	*x = CreateScenarioRequest{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[5]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +1222,7 @@ func (x *CreateScenarioRequest) String() string {
 func (*CreateScenarioRequest) ProtoMessage() {}
 
 func (x *CreateScenarioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[5]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +1235,7 @@ func (x *CreateScenarioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateScenarioRequest.ProtoReflect.Descriptor instead.
 func (*CreateScenarioRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{5}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateScenarioRequest) GetScenario() *Scenario {
@@ -452,6 +1243,13 @@ func (x *CreateScenarioRequest) GetScenario() *Scenario {
 		return x.Scenario
 	}
 	return nil
+}
+
+func (x *CreateScenarioRequest) GetCopyFromId() string {
+	if x != nil {
+		return x.CopyFromId
+	}
+	return ""
 }
 
 type CreateScenarioResponse struct {
@@ -463,7 +1261,7 @@ type CreateScenarioResponse struct {
 
 func (x *CreateScenarioResponse) Reset() {
 	*x = CreateScenarioResponse{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[6]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +1273,7 @@ func (x *CreateScenarioResponse) String() string {
 func (*CreateScenarioResponse) ProtoMessage() {}
 
 func (x *CreateScenarioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[6]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +1286,7 @@ func (x *CreateScenarioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateScenarioResponse.ProtoReflect.Descriptor instead.
 func (*CreateScenarioResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{6}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateScenarioResponse) GetScenario() *Scenario {
@@ -499,15 +1297,17 @@ func (x *CreateScenarioResponse) GetScenario() *Scenario {
 }
 
 type GetScenarioRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Version asks for one version; 0 is the latest.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetScenarioRequest) Reset() {
 	*x = GetScenarioRequest{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[7]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +1319,7 @@ func (x *GetScenarioRequest) String() string {
 func (*GetScenarioRequest) ProtoMessage() {}
 
 func (x *GetScenarioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[7]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +1332,7 @@ func (x *GetScenarioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScenarioRequest.ProtoReflect.Descriptor instead.
 func (*GetScenarioRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{7}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetScenarioRequest) GetId() string {
@@ -540,6 +1340,13 @@ func (x *GetScenarioRequest) GetId() string {
 		return x.Id
 	}
 	return ""
+}
+
+func (x *GetScenarioRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
 }
 
 type GetScenarioResponse struct {
@@ -551,7 +1358,7 @@ type GetScenarioResponse struct {
 
 func (x *GetScenarioResponse) Reset() {
 	*x = GetScenarioResponse{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[8]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +1370,7 @@ func (x *GetScenarioResponse) String() string {
 func (*GetScenarioResponse) ProtoMessage() {}
 
 func (x *GetScenarioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[8]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +1383,7 @@ func (x *GetScenarioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScenarioResponse.ProtoReflect.Descriptor instead.
 func (*GetScenarioResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{8}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetScenarioResponse) GetScenario() *Scenario {
@@ -596,7 +1403,7 @@ type ListScenariosRequest struct {
 
 func (x *ListScenariosRequest) Reset() {
 	*x = ListScenariosRequest{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[9]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +1415,7 @@ func (x *ListScenariosRequest) String() string {
 func (*ListScenariosRequest) ProtoMessage() {}
 
 func (x *ListScenariosRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[9]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +1428,7 @@ func (x *ListScenariosRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListScenariosRequest.ProtoReflect.Descriptor instead.
 func (*ListScenariosRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{9}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListScenariosRequest) GetPageSize() int32 {
@@ -648,7 +1455,7 @@ type ListScenariosResponse struct {
 
 func (x *ListScenariosResponse) Reset() {
 	*x = ListScenariosResponse{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[10]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +1467,7 @@ func (x *ListScenariosResponse) String() string {
 func (*ListScenariosResponse) ProtoMessage() {}
 
 func (x *ListScenariosResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[10]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +1480,7 @@ func (x *ListScenariosResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListScenariosResponse.ProtoReflect.Descriptor instead.
 func (*ListScenariosResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{10}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListScenariosResponse) GetScenarios() []*Scenario {
@@ -699,7 +1506,7 @@ type UpdateScenarioRequest struct {
 
 func (x *UpdateScenarioRequest) Reset() {
 	*x = UpdateScenarioRequest{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[11]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +1518,7 @@ func (x *UpdateScenarioRequest) String() string {
 func (*UpdateScenarioRequest) ProtoMessage() {}
 
 func (x *UpdateScenarioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[11]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +1531,7 @@ func (x *UpdateScenarioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScenarioRequest.ProtoReflect.Descriptor instead.
 func (*UpdateScenarioRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{11}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateScenarioRequest) GetScenario() *Scenario {
@@ -743,7 +1550,7 @@ type UpdateScenarioResponse struct {
 
 func (x *UpdateScenarioResponse) Reset() {
 	*x = UpdateScenarioResponse{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[12]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +1562,7 @@ func (x *UpdateScenarioResponse) String() string {
 func (*UpdateScenarioResponse) ProtoMessage() {}
 
 func (x *UpdateScenarioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[12]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +1575,7 @@ func (x *UpdateScenarioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateScenarioResponse.ProtoReflect.Descriptor instead.
 func (*UpdateScenarioResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{12}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateScenarioResponse) GetScenario() *Scenario {
@@ -787,7 +1594,7 @@ type DeleteScenarioRequest struct {
 
 func (x *DeleteScenarioRequest) Reset() {
 	*x = DeleteScenarioRequest{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[13]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +1606,7 @@ func (x *DeleteScenarioRequest) String() string {
 func (*DeleteScenarioRequest) ProtoMessage() {}
 
 func (x *DeleteScenarioRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[13]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +1619,7 @@ func (x *DeleteScenarioRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteScenarioRequest.ProtoReflect.Descriptor instead.
 func (*DeleteScenarioRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{13}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteScenarioRequest) GetId() string {
@@ -830,7 +1637,7 @@ type DeleteScenarioResponse struct {
 
 func (x *DeleteScenarioResponse) Reset() {
 	*x = DeleteScenarioResponse{}
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[14]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +1649,7 @@ func (x *DeleteScenarioResponse) String() string {
 func (*DeleteScenarioResponse) ProtoMessage() {}
 
 func (x *DeleteScenarioResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[14]
+	mi := &file_avatar_scenario_v1_scenario_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,25 +1662,74 @@ func (x *DeleteScenarioResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteScenarioResponse.ProtoReflect.Descriptor instead.
 func (*DeleteScenarioResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{14}
+	return file_avatar_scenario_v1_scenario_proto_rawDescGZIP(), []int{19}
 }
 
 var File_avatar_scenario_v1_scenario_proto protoreflect.FileDescriptor
 
 const file_avatar_scenario_v1_scenario_proto_rawDesc = "" +
 	"\n" +
-	"!avatar/scenario/v1/scenario.proto\x12\x12avatar.scenario.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"_\n" +
+	"!avatar/scenario/v1/scenario.proto\x12\x12avatar.scenario.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
 	"\aPersona\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
 	"background\x18\x02 \x01(\tR\n" +
 	"background\x12 \n" +
-	"\vtemperament\x18\x03 \x01(\tR\vtemperament\"d\n" +
+	"\vtemperament\x18\x03 \x01(\tR\vtemperament\x12\x14\n" +
+	"\x05voice\x18\x04 \x01(\tR\x05voice\"\x8d\x01\n" +
+	"\aProduct\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\aaliases\x18\x03 \x03(\tR\aaliases\x12\x14\n" +
+	"\x05price\x18\x04 \x01(\x01R\x05price\x12\x18\n" +
+	"\amonthly\x18\x05 \x01(\x01R\amonthly\x12\x14\n" +
+	"\x05value\x18\x06 \x01(\tR\x05value\"\xaf\x02\n" +
+	"\x04Deal\x12\x18\n" +
+	"\avehicle\x18\x01 \x01(\tR\avehicle\x12\x14\n" +
+	"\x05price\x18\x02 \x01(\x01R\x05price\x12!\n" +
+	"\fdown_payment\x18\x03 \x01(\x01R\vdownPayment\x12'\n" +
+	"\x0famount_financed\x18\x04 \x01(\x01R\x0eamountFinanced\x12\x1f\n" +
+	"\vterm_months\x18\x05 \x01(\x05R\n" +
+	"termMonths\x12\x10\n" +
+	"\x03apr\x18\x06 \x01(\x01R\x03apr\x12'\n" +
+	"\x0fmonthly_payment\x18\a \x01(\x01R\x0emonthlyPayment\x12\x16\n" +
+	"\x06lender\x18\b \x01(\tR\x06lender\x127\n" +
+	"\bproducts\x18\t \x03(\v2\x1b.avatar.scenario.v1.ProductR\bproducts\"\x84\x02\n" +
+	"\tObjection\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05lines\x18\x02 \x03(\tR\x05lines\x12\x12\n" +
+	"\x04cues\x18\x03 \x03(\tR\x04cues\x12\x1d\n" +
+	"\n" +
+	"product_id\x18\x04 \x01(\tR\tproductId\x12>\n" +
+	"\vresolved_by\x18\x05 \x03(\x0e2\x1d.avatar.scenario.v1.TechniqueR\n" +
+	"resolvedBy\x12\x16\n" +
+	"\x06needed\x18\x06 \x01(\x05R\x06needed\x12#\n" +
+	"\rhandled_lines\x18\a \x03(\tR\fhandledLines\x12!\n" +
+	"\fpushed_lines\x18\b \x03(\tR\vpushedLines\"\x88\x01\n" +
+	"\n" +
+	"HiddenFact\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04fact\x18\x02 \x01(\tR\x04fact\x12\x12\n" +
+	"\x04cues\x18\x03 \x03(\tR\x04cues\x12\x14\n" +
+	"\x05lines\x18\x04 \x03(\tR\x05lines\x12,\n" +
+	"\x12open_question_only\x18\x05 \x01(\bR\x10openQuestionOnly\"\xfd\x01\n" +
+	"\vDisposition\x12!\n" +
+	"\fstart_warmth\x18\x01 \x01(\x05R\vstartWarmth\x12\x15\n" +
+	"\x06buy_at\x18\x02 \x01(\x05R\x05buyAt\x12\x17\n" +
+	"\awalk_at\x18\x03 \x01(\x05R\x06walkAt\x12\x1b\n" +
+	"\tmax_turns\x18\x04 \x01(\x05R\bmaxTurns\x12!\n" +
+	"\fpush_penalty\x18\x05 \x01(\x05R\vpushPenalty\x12\x1b\n" +
+	"\tbuy_lines\x18\x06 \x03(\tR\bbuyLines\x12\x1f\n" +
+	"\vdefer_lines\x18\a \x03(\tR\n" +
+	"deferLines\x12\x1d\n" +
+	"\n" +
+	"walk_lines\x18\b \x03(\tR\twalkLines\"\xa1\x01\n" +
 	"\n" +
 	"RubricItem\x12\x1c\n" +
 	"\tcriterion\x18\x01 \x01(\tR\tcriterion\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x16\n" +
-	"\x06weight\x18\x03 \x01(\x05R\x06weight\"\xd2\x03\n" +
+	"\x06weight\x18\x03 \x01(\x05R\x06weight\x12;\n" +
+	"\ttechnique\x18\x04 \x01(\x0e2\x1d.avatar.scenario.v1.TechniqueR\ttechnique\"\xbb\x06\n" +
 	"\bScenario\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rdealership_id\x18\x02 \x01(\tR\fdealershipId\x12\x14\n" +
@@ -891,22 +1747,36 @@ const file_avatar_scenario_v1_scenario_proto_rawDesc = "" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"z\n" +
+	"updateTime\x12\x18\n" +
+	"\aversion\x18\r \x01(\x05R\aversion\x12,\n" +
+	"\x04deal\x18\x0e \x01(\v2\x18.avatar.scenario.v1.DealR\x04deal\x12J\n" +
+	"\x11objection_details\x18\x0f \x03(\v2\x1d.avatar.scenario.v1.ObjectionR\x10objectionDetails\x12N\n" +
+	"\x13hidden_fact_details\x18\x10 \x03(\v2\x1e.avatar.scenario.v1.HiddenFactR\x11hiddenFactDetails\x12A\n" +
+	"\vdisposition\x18\x11 \x01(\v2\x1f.avatar.scenario.v1.DispositionR\vdisposition\x12\x1a\n" +
+	"\bopenings\x18\x12 \x03(\tR\bopenings\x12$\n" +
+	"\x0ecopied_from_id\x18\x13 \x01(\tR\fcopiedFromId\"\xd3\x01\n" +
 	"\rScorecardItem\x12\x1c\n" +
 	"\tcriterion\x18\x01 \x01(\tR\tcriterion\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x1b\n" +
 	"\tmax_score\x18\x03 \x01(\x01R\bmaxScore\x12\x18\n" +
-	"\acomment\x18\x04 \x01(\tR\acomment\"\x83\x01\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\x12;\n" +
+	"\ttechnique\x18\x05 \x01(\x0e2\x1d.avatar.scenario.v1.TechniqueR\ttechnique\x12\x1a\n" +
+	"\bevidence\x18\x06 \x01(\tR\bevidence\"\xe3\x01\n" +
 	"\tScorecard\x12#\n" +
 	"\roverall_score\x18\x01 \x01(\x01R\foverallScore\x127\n" +
 	"\x05items\x18\x02 \x03(\v2!.avatar.scenario.v1.ScorecardItemR\x05items\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\"Q\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x125\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcome\x12'\n" +
+	"\x0fproducts_bought\x18\x05 \x03(\tR\x0eproductsBought\"s\n" +
 	"\x15CreateScenarioRequest\x128\n" +
-	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\"R\n" +
+	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\x12 \n" +
+	"\fcopy_from_id\x18\x02 \x01(\tR\n" +
+	"copyFromId\"R\n" +
 	"\x16CreateScenarioResponse\x128\n" +
-	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\"$\n" +
+	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\">\n" +
 	"\x12GetScenarioRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"O\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\"O\n" +
 	"\x13GetScenarioResponse\x128\n" +
 	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\"R\n" +
 	"\x14ListScenariosRequest\x12\x1b\n" +
@@ -922,7 +1792,29 @@ const file_avatar_scenario_v1_scenario_proto_rawDesc = "" +
 	"\bscenario\x18\x01 \x01(\v2\x1c.avatar.scenario.v1.ScenarioR\bscenario\"'\n" +
 	"\x15DeleteScenarioRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x18\n" +
-	"\x16DeleteScenarioResponse2\x92\x04\n" +
+	"\x16DeleteScenarioResponse*\x9c\x03\n" +
+	"\tTechnique\x12\x19\n" +
+	"\x15TECHNIQUE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11TECHNIQUE_RAPPORT\x10\x01\x12\x1b\n" +
+	"\x17TECHNIQUE_OPEN_QUESTION\x10\x02\x12\x17\n" +
+	"\x13TECHNIQUE_FULL_MENU\x10\x03\x12 \n" +
+	"\x1cTECHNIQUE_VALUE_BEFORE_PRICE\x10\x04\x12#\n" +
+	"\x1fTECHNIQUE_ACKNOWLEDGE_OBJECTION\x10\x05\x12\x1f\n" +
+	"\x1bTECHNIQUE_ISOLATE_OBJECTION\x10\x06\x12\x1f\n" +
+	"\x1bTECHNIQUE_OFFER_ALTERNATIVE\x10\a\x12\x18\n" +
+	"\x14TECHNIQUE_DISCLOSURE\x10\b\x12\x1e\n" +
+	"\x1aTECHNIQUE_ASK_FOR_BUSINESS\x10\t\x12\x16\n" +
+	"\x12TECHNIQUE_PRESSURE\x10\n" +
+	"\x12\x18\n" +
+	"\x14TECHNIQUE_MISLEADING\x10\v\x12\x13\n" +
+	"\x0fTECHNIQUE_ARGUE\x10\f\x12\x1d\n" +
+	"\x19TECHNIQUE_PRICE_STATEMENT\x10\r*r\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fOUTCOME_OPEN\x10\x01\x12\x12\n" +
+	"\x0eOUTCOME_BOUGHT\x10\x02\x12\x14\n" +
+	"\x10OUTCOME_DEFERRED\x10\x03\x12\x12\n" +
+	"\x0eOUTCOME_WALKED\x10\x042\x92\x04\n" +
 	"\x0fScenarioService\x12g\n" +
 	"\x0eCreateScenario\x12).avatar.scenario.v1.CreateScenarioRequest\x1a*.avatar.scenario.v1.CreateScenarioResponse\x12^\n" +
 	"\vGetScenario\x12&.avatar.scenario.v1.GetScenarioRequest\x1a'.avatar.scenario.v1.GetScenarioResponse\x12d\n" +
@@ -943,52 +1835,69 @@ func file_avatar_scenario_v1_scenario_proto_rawDescGZIP() []byte {
 	return file_avatar_scenario_v1_scenario_proto_rawDescData
 }
 
-var file_avatar_scenario_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_avatar_scenario_v1_scenario_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_avatar_scenario_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_avatar_scenario_v1_scenario_proto_goTypes = []any{
-	(*Persona)(nil),                // 0: avatar.scenario.v1.Persona
-	(*RubricItem)(nil),             // 1: avatar.scenario.v1.RubricItem
-	(*Scenario)(nil),               // 2: avatar.scenario.v1.Scenario
-	(*ScorecardItem)(nil),          // 3: avatar.scenario.v1.ScorecardItem
-	(*Scorecard)(nil),              // 4: avatar.scenario.v1.Scorecard
-	(*CreateScenarioRequest)(nil),  // 5: avatar.scenario.v1.CreateScenarioRequest
-	(*CreateScenarioResponse)(nil), // 6: avatar.scenario.v1.CreateScenarioResponse
-	(*GetScenarioRequest)(nil),     // 7: avatar.scenario.v1.GetScenarioRequest
-	(*GetScenarioResponse)(nil),    // 8: avatar.scenario.v1.GetScenarioResponse
-	(*ListScenariosRequest)(nil),   // 9: avatar.scenario.v1.ListScenariosRequest
-	(*ListScenariosResponse)(nil),  // 10: avatar.scenario.v1.ListScenariosResponse
-	(*UpdateScenarioRequest)(nil),  // 11: avatar.scenario.v1.UpdateScenarioRequest
-	(*UpdateScenarioResponse)(nil), // 12: avatar.scenario.v1.UpdateScenarioResponse
-	(*DeleteScenarioRequest)(nil),  // 13: avatar.scenario.v1.DeleteScenarioRequest
-	(*DeleteScenarioResponse)(nil), // 14: avatar.scenario.v1.DeleteScenarioResponse
-	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
+	(Technique)(0),                 // 0: avatar.scenario.v1.Technique
+	(Outcome)(0),                   // 1: avatar.scenario.v1.Outcome
+	(*Persona)(nil),                // 2: avatar.scenario.v1.Persona
+	(*Product)(nil),                // 3: avatar.scenario.v1.Product
+	(*Deal)(nil),                   // 4: avatar.scenario.v1.Deal
+	(*Objection)(nil),              // 5: avatar.scenario.v1.Objection
+	(*HiddenFact)(nil),             // 6: avatar.scenario.v1.HiddenFact
+	(*Disposition)(nil),            // 7: avatar.scenario.v1.Disposition
+	(*RubricItem)(nil),             // 8: avatar.scenario.v1.RubricItem
+	(*Scenario)(nil),               // 9: avatar.scenario.v1.Scenario
+	(*ScorecardItem)(nil),          // 10: avatar.scenario.v1.ScorecardItem
+	(*Scorecard)(nil),              // 11: avatar.scenario.v1.Scorecard
+	(*CreateScenarioRequest)(nil),  // 12: avatar.scenario.v1.CreateScenarioRequest
+	(*CreateScenarioResponse)(nil), // 13: avatar.scenario.v1.CreateScenarioResponse
+	(*GetScenarioRequest)(nil),     // 14: avatar.scenario.v1.GetScenarioRequest
+	(*GetScenarioResponse)(nil),    // 15: avatar.scenario.v1.GetScenarioResponse
+	(*ListScenariosRequest)(nil),   // 16: avatar.scenario.v1.ListScenariosRequest
+	(*ListScenariosResponse)(nil),  // 17: avatar.scenario.v1.ListScenariosResponse
+	(*UpdateScenarioRequest)(nil),  // 18: avatar.scenario.v1.UpdateScenarioRequest
+	(*UpdateScenarioResponse)(nil), // 19: avatar.scenario.v1.UpdateScenarioResponse
+	(*DeleteScenarioRequest)(nil),  // 20: avatar.scenario.v1.DeleteScenarioRequest
+	(*DeleteScenarioResponse)(nil), // 21: avatar.scenario.v1.DeleteScenarioResponse
+	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
 }
 var file_avatar_scenario_v1_scenario_proto_depIdxs = []int32{
-	0,  // 0: avatar.scenario.v1.Scenario.persona:type_name -> avatar.scenario.v1.Persona
-	1,  // 1: avatar.scenario.v1.Scenario.rubric:type_name -> avatar.scenario.v1.RubricItem
-	15, // 2: avatar.scenario.v1.Scenario.create_time:type_name -> google.protobuf.Timestamp
-	15, // 3: avatar.scenario.v1.Scenario.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 4: avatar.scenario.v1.Scorecard.items:type_name -> avatar.scenario.v1.ScorecardItem
-	2,  // 5: avatar.scenario.v1.CreateScenarioRequest.scenario:type_name -> avatar.scenario.v1.Scenario
-	2,  // 6: avatar.scenario.v1.CreateScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
-	2,  // 7: avatar.scenario.v1.GetScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
-	2,  // 8: avatar.scenario.v1.ListScenariosResponse.scenarios:type_name -> avatar.scenario.v1.Scenario
-	2,  // 9: avatar.scenario.v1.UpdateScenarioRequest.scenario:type_name -> avatar.scenario.v1.Scenario
-	2,  // 10: avatar.scenario.v1.UpdateScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
-	5,  // 11: avatar.scenario.v1.ScenarioService.CreateScenario:input_type -> avatar.scenario.v1.CreateScenarioRequest
-	7,  // 12: avatar.scenario.v1.ScenarioService.GetScenario:input_type -> avatar.scenario.v1.GetScenarioRequest
-	9,  // 13: avatar.scenario.v1.ScenarioService.ListScenarios:input_type -> avatar.scenario.v1.ListScenariosRequest
-	11, // 14: avatar.scenario.v1.ScenarioService.UpdateScenario:input_type -> avatar.scenario.v1.UpdateScenarioRequest
-	13, // 15: avatar.scenario.v1.ScenarioService.DeleteScenario:input_type -> avatar.scenario.v1.DeleteScenarioRequest
-	6,  // 16: avatar.scenario.v1.ScenarioService.CreateScenario:output_type -> avatar.scenario.v1.CreateScenarioResponse
-	8,  // 17: avatar.scenario.v1.ScenarioService.GetScenario:output_type -> avatar.scenario.v1.GetScenarioResponse
-	10, // 18: avatar.scenario.v1.ScenarioService.ListScenarios:output_type -> avatar.scenario.v1.ListScenariosResponse
-	12, // 19: avatar.scenario.v1.ScenarioService.UpdateScenario:output_type -> avatar.scenario.v1.UpdateScenarioResponse
-	14, // 20: avatar.scenario.v1.ScenarioService.DeleteScenario:output_type -> avatar.scenario.v1.DeleteScenarioResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	3,  // 0: avatar.scenario.v1.Deal.products:type_name -> avatar.scenario.v1.Product
+	0,  // 1: avatar.scenario.v1.Objection.resolved_by:type_name -> avatar.scenario.v1.Technique
+	0,  // 2: avatar.scenario.v1.RubricItem.technique:type_name -> avatar.scenario.v1.Technique
+	2,  // 3: avatar.scenario.v1.Scenario.persona:type_name -> avatar.scenario.v1.Persona
+	8,  // 4: avatar.scenario.v1.Scenario.rubric:type_name -> avatar.scenario.v1.RubricItem
+	22, // 5: avatar.scenario.v1.Scenario.create_time:type_name -> google.protobuf.Timestamp
+	22, // 6: avatar.scenario.v1.Scenario.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 7: avatar.scenario.v1.Scenario.deal:type_name -> avatar.scenario.v1.Deal
+	5,  // 8: avatar.scenario.v1.Scenario.objection_details:type_name -> avatar.scenario.v1.Objection
+	6,  // 9: avatar.scenario.v1.Scenario.hidden_fact_details:type_name -> avatar.scenario.v1.HiddenFact
+	7,  // 10: avatar.scenario.v1.Scenario.disposition:type_name -> avatar.scenario.v1.Disposition
+	0,  // 11: avatar.scenario.v1.ScorecardItem.technique:type_name -> avatar.scenario.v1.Technique
+	10, // 12: avatar.scenario.v1.Scorecard.items:type_name -> avatar.scenario.v1.ScorecardItem
+	1,  // 13: avatar.scenario.v1.Scorecard.outcome:type_name -> avatar.scenario.v1.Outcome
+	9,  // 14: avatar.scenario.v1.CreateScenarioRequest.scenario:type_name -> avatar.scenario.v1.Scenario
+	9,  // 15: avatar.scenario.v1.CreateScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
+	9,  // 16: avatar.scenario.v1.GetScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
+	9,  // 17: avatar.scenario.v1.ListScenariosResponse.scenarios:type_name -> avatar.scenario.v1.Scenario
+	9,  // 18: avatar.scenario.v1.UpdateScenarioRequest.scenario:type_name -> avatar.scenario.v1.Scenario
+	9,  // 19: avatar.scenario.v1.UpdateScenarioResponse.scenario:type_name -> avatar.scenario.v1.Scenario
+	12, // 20: avatar.scenario.v1.ScenarioService.CreateScenario:input_type -> avatar.scenario.v1.CreateScenarioRequest
+	14, // 21: avatar.scenario.v1.ScenarioService.GetScenario:input_type -> avatar.scenario.v1.GetScenarioRequest
+	16, // 22: avatar.scenario.v1.ScenarioService.ListScenarios:input_type -> avatar.scenario.v1.ListScenariosRequest
+	18, // 23: avatar.scenario.v1.ScenarioService.UpdateScenario:input_type -> avatar.scenario.v1.UpdateScenarioRequest
+	20, // 24: avatar.scenario.v1.ScenarioService.DeleteScenario:input_type -> avatar.scenario.v1.DeleteScenarioRequest
+	13, // 25: avatar.scenario.v1.ScenarioService.CreateScenario:output_type -> avatar.scenario.v1.CreateScenarioResponse
+	15, // 26: avatar.scenario.v1.ScenarioService.GetScenario:output_type -> avatar.scenario.v1.GetScenarioResponse
+	17, // 27: avatar.scenario.v1.ScenarioService.ListScenarios:output_type -> avatar.scenario.v1.ListScenariosResponse
+	19, // 28: avatar.scenario.v1.ScenarioService.UpdateScenario:output_type -> avatar.scenario.v1.UpdateScenarioResponse
+	21, // 29: avatar.scenario.v1.ScenarioService.DeleteScenario:output_type -> avatar.scenario.v1.DeleteScenarioResponse
+	25, // [25:30] is the sub-list for method output_type
+	20, // [20:25] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_avatar_scenario_v1_scenario_proto_init() }
@@ -1001,13 +1910,14 @@ func file_avatar_scenario_v1_scenario_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_avatar_scenario_v1_scenario_proto_rawDesc), len(file_avatar_scenario_v1_scenario_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   15,
+			NumEnums:      2,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_avatar_scenario_v1_scenario_proto_goTypes,
 		DependencyIndexes: file_avatar_scenario_v1_scenario_proto_depIdxs,
+		EnumInfos:         file_avatar_scenario_v1_scenario_proto_enumTypes,
 		MessageInfos:      file_avatar_scenario_v1_scenario_proto_msgTypes,
 	}.Build()
 	File_avatar_scenario_v1_scenario_proto = out.File

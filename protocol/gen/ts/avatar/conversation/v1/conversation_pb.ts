@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Scorecard } from "../../scenario/v1/scenario_pb";
+import type { Outcome, Persona, Scorecard, Technique } from "../../scenario/v1/scenario_pb";
 import { file_avatar_scenario_v1_scenario } from "../../scenario/v1/scenario_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/conversation/v1/conversation.proto.
  */
 export const file_avatar_conversation_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("CilhdmF0YXIvY29udmVyc2F0aW9uL3YxL2NvbnZlcnNhdGlvbi5wcm90bxIWYXZhdGFyLmNvbnZlcnNhdGlvbi52MSJ+CghDaXRhdGlvbhITCgtkb2N1bWVudF9pZBgBIAEoCRIQCghjaHVua19pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIRCgRwYWdlGAQgASgFSACIAQESFAoHc2VjdGlvbhgFIAEoCUgBiAEBQgcKBV9wYWdlQgoKCF9zZWN0aW9uIlYKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSKgoEbW9kZRgBIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgCIAEoCSJMChRTdGFydFNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhQKB29wZW5pbmcYAiABKAlIAIgBAUIKCghfb3BlbmluZyI2ChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJIoQBChNTZW5kTWVzc2FnZVJlc3BvbnNlEhIKBWRlbHRhGAEgASgJSACIAQESMwoJY2l0YXRpb25zGAIgAygLMiAuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5DaXRhdGlvbhIRCgRkb25lGAMgASgISAGIAQFCCAoGX2RlbHRhQgcKBV9kb25lIjkKEFN0YXJ0Q2FsbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCglzZHBfb2ZmZXIYAiABKAkiOAoRU3RhcnRDYWxsUmVzcG9uc2USDwoHY2FsbF9pZBgBIAEoCRISCgpzZHBfYW5zd2VyGAIgASgJIiEKDkVuZENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkiEQoPRW5kQ2FsbFJlc3BvbnNlIicKEUVuZFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiRgoSRW5kU2Vzc2lvblJlc3BvbnNlEjAKCXNjb3JlY2FyZBgBIAEoCzIdLmF2YXRhci5zY2VuYXJpby52MS5TY29yZWNhcmQqQwoETW9kZRIUChBNT0RFX1VOU1BFQ0lGSUVEEAASEQoNTU9ERV9UUkFJTklORxABEhIKDk1PREVfUk9MRV9QTEFZEAIyjQQKE0NvbnZlcnNhdGlvblNlcnZpY2USaQoMU3RhcnRTZXNzaW9uEisuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydFNlc3Npb25SZXF1ZXN0GiwuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydFNlc3Npb25SZXNwb25zZRJoCgtTZW5kTWVzc2FnZRIqLmF2YXRhci5jb252ZXJzYXRpb24udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GisuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TZW5kTWVzc2FnZVJlc3BvbnNlMAESYAoJU3RhcnRDYWxsEiguYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydENhbGxSZXF1ZXN0GikuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydENhbGxSZXNwb25zZRJaCgdFbmRDYWxsEiYuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5FbmRDYWxsUmVxdWVzdBonLmF2YXRhci5jb252ZXJzYXRpb24udjEuRW5kQ2FsbFJlc3BvbnNlEmMKCkVuZFNlc3Npb24SKS5hdmF0YXIuY29udmVyc2F0aW9uLnYxLkVuZFNlc3Npb25SZXF1ZXN0GiouYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5FbmRTZXNzaW9uUmVzcG9uc2VC/AEKGmNvbS5hdmF0YXIuY29udmVyc2F0aW9uLnYxQhFDb252ZXJzYXRpb25Qcm90b1ABWlFnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9jb252ZXJzYXRpb24vdjE7Y29udmVyc2F0aW9udjGiAgNBQ1iqAhZBdmF0YXIuQ29udmVyc2F0aW9uLlYxygIWQXZhdGFyXENvbnZlcnNhdGlvblxWMeICIkF2YXRhclxDb252ZXJzYXRpb25cVjFcR1BCTWV0YWRhdGHqAhhBdmF0YXI6OkNvbnZlcnNhdGlvbjo6VjFiBnByb3RvMw", [file_avatar_scenario_v1_scenario]);
+  fileDesc("CilhdmF0YXIvY29udmVyc2F0aW9uL3YxL2NvbnZlcnNhdGlvbi5wcm90bxIWYXZhdGFyLmNvbnZlcnNhdGlvbi52MSJ+CghDaXRhdGlvbhITCgtkb2N1bWVudF9pZBgBIAEoCRIQCghjaHVua19pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIRCgRwYWdlGAQgASgFSACIAQESFAoHc2VjdGlvbhgFIAEoCUgBiAEBQgcKBV9wYWdlQgoKCF9zZWN0aW9uIlYKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSKgoEbW9kZRgBIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgCIAEoCSKUAQoUU3RhcnRTZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgdvcGVuaW5nGAIgASgJSACIAQESGAoQc2NlbmFyaW9fdmVyc2lvbhgDIAEoBRIsCgdwZXJzb25hGAQgASgLMhsuYXZhdGFyLnNjZW5hcmlvLnYxLlBlcnNvbmFCCgoIX29wZW5pbmciNgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEdGV4dBgCIAEoCSLlAQoTU2VuZE1lc3NhZ2VSZXNwb25zZRISCgVkZWx0YRgBIAEoCUgAiAEBEjMKCWNpdGF0aW9ucxgCIAMoCzIgLmF2YXRhci5jb252ZXJzYXRpb24udjEuQ2l0YXRpb24SEQoEZG9uZRgDIAEoCEgBiAEBEjEKCnRlY2huaXF1ZXMYBCADKA4yHS5hdmF0YXIuc2NlbmFyaW8udjEuVGVjaG5pcXVlEiwKB291dGNvbWUYBSABKA4yGy5hdmF0YXIuc2NlbmFyaW8udjEuT3V0Y29tZUIICgZfZGVsdGFCBwoFX2RvbmUiOQoQU3RhcnRDYWxsUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXNkcF9vZmZlchgCIAEoCSI4ChFTdGFydENhbGxSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJEhIKCnNkcF9hbnN3ZXIYAiABKAkiIQoORW5kQ2FsbFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCSIRCg9FbmRDYWxsUmVzcG9uc2UiJwoRRW5kU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJaChJFbmRTZXNzaW9uUmVzcG9uc2USMAoJc2NvcmVjYXJkGAEgASgLMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlNjb3JlY2FyZBISCgp0dXJuX2NvdW50GAIgASgFItoCCglDYWxsRXZlbnQSDAoEdHlwZRgBIAEoCRIMCgR0dXJuGAIgASgFEgwKBHRleHQYAyABKAkSDQoFc3RhdGUYBCABKAkSPQoGc3RhZ2VzGAUgAygLMi0uYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5DYWxsRXZlbnQuU3RhZ2VzRW50cnkSEAoIYmFyZ2VfaW4YBiABKAgSMwoJY2l0YXRpb25zGAcgAygLMiAuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5DaXRhdGlvbhIxCgp0ZWNobmlxdWVzGAggAygOMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlRlY2huaXF1ZRIsCgdvdXRjb21lGAkgASgOMhsuYXZhdGFyLnNjZW5hcmlvLnYxLk91dGNvbWUaLQoLU3RhZ2VzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASpDCgRNb2RlEhQKEE1PREVfVU5TUEVDSUZJRUQQABIRCg1NT0RFX1RSQUlOSU5HEAESEgoOTU9ERV9ST0xFX1BMQVkQAipHCgdDaGFubmVsEhcKE0NIQU5ORUxfVU5TUEVDSUZJRUQQABIQCgxDSEFOTkVMX1RFWFQQARIRCg1DSEFOTkVMX1ZPSUNFEAIyjQQKE0NvbnZlcnNhdGlvblNlcnZpY2USaQoMU3RhcnRTZXNzaW9uEisuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydFNlc3Npb25SZXF1ZXN0GiwuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydFNlc3Npb25SZXNwb25zZRJoCgtTZW5kTWVzc2FnZRIqLmF2YXRhci5jb252ZXJzYXRpb24udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GisuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TZW5kTWVzc2FnZVJlc3BvbnNlMAESYAoJU3RhcnRDYWxsEiguYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydENhbGxSZXF1ZXN0GikuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5TdGFydENhbGxSZXNwb25zZRJaCgdFbmRDYWxsEiYuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5FbmRDYWxsUmVxdWVzdBonLmF2YXRhci5jb252ZXJzYXRpb24udjEuRW5kQ2FsbFJlc3BvbnNlEmMKCkVuZFNlc3Npb24SKS5hdmF0YXIuY29udmVyc2F0aW9uLnYxLkVuZFNlc3Npb25SZXF1ZXN0GiouYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5FbmRTZXNzaW9uUmVzcG9uc2VC/AEKGmNvbS5hdmF0YXIuY29udmVyc2F0aW9uLnYxQhFDb252ZXJzYXRpb25Qcm90b1ABWlFnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9jb252ZXJzYXRpb24vdjE7Y29udmVyc2F0aW9udjGiAgNBQ1iqAhZBdmF0YXIuQ29udmVyc2F0aW9uLlYxygIWQXZhdGFyXENvbnZlcnNhdGlvblxWMeICIkF2YXRhclxDb252ZXJzYXRpb25cVjFcR1BCTWV0YWRhdGHqAhhBdmF0YXI6OkNvbnZlcnNhdGlvbjo6VjFiBnByb3RvMw", [file_avatar_scenario_v1_scenario]);
 
 /**
  * Citation points a reply at the passage it came from.
@@ -90,6 +90,20 @@ export type StartSessionResponse = Message<"avatar.conversation.v1.StartSessionR
    * @generated from field: optional string opening = 2;
    */
   opening?: string | undefined;
+
+  /**
+   * ScenarioVersion is the version of the scenario the session plays (role-play).
+   *
+   * @generated from field: int32 scenario_version = 3;
+   */
+  scenarioVersion: number;
+
+  /**
+   * Persona is the customer the trainee talks to (role-play).
+   *
+   * @generated from field: avatar.scenario.v1.Persona persona = 4;
+   */
+  persona?: Persona | undefined;
 };
 
 /**
@@ -122,6 +136,10 @@ export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PUR
   messageDesc(file_avatar_conversation_v1_conversation, 3);
 
 /**
+ * SendMessageResponse is one message of a reply stream: deltas of the reply text, then
+ * the citations (coach), then one message with done set, which also carries what the
+ * engine made of the trainee's line.
+ *
  * @generated from message avatar.conversation.v1.SendMessageResponse
  */
 export type SendMessageResponse = Message<"avatar.conversation.v1.SendMessageResponse"> & {
@@ -139,6 +157,20 @@ export type SendMessageResponse = Message<"avatar.conversation.v1.SendMessageRes
    * @generated from field: optional bool done = 3;
    */
   done?: boolean | undefined;
+
+  /**
+   * Techniques are those detected in the trainee's message (role-play; with done).
+   *
+   * @generated from field: repeated avatar.scenario.v1.Technique techniques = 4;
+   */
+  techniques: Technique[];
+
+  /**
+   * Outcome is set (with done) once the customer has decided.
+   *
+   * @generated from field: avatar.scenario.v1.Outcome outcome = 5;
+   */
+  outcome: Outcome;
 };
 
 /**
@@ -244,9 +276,16 @@ export const EndSessionRequestSchema: GenMessage<EndSessionRequest> = /*@__PURE_
  */
 export type EndSessionResponse = Message<"avatar.conversation.v1.EndSessionResponse"> & {
   /**
+   * Scorecard grades a role-play; a coach session has none.
+   *
    * @generated from field: avatar.scenario.v1.Scorecard scorecard = 1;
    */
   scorecard?: Scorecard | undefined;
+
+  /**
+   * @generated from field: int32 turn_count = 2;
+   */
+  turnCount: number;
 };
 
 /**
@@ -255,6 +294,74 @@ export type EndSessionResponse = Message<"avatar.conversation.v1.EndSessionRespo
  */
 export const EndSessionResponseSchema: GenMessage<EndSessionResponse> = /*@__PURE__*/
   messageDesc(file_avatar_conversation_v1_conversation, 10);
+
+/**
+ * CallEvent is one message on a voice call's `events` data channel, encoded as proto3
+ * JSON (lowerCamelCase names, enums by their full names, unset fields left out). Type
+ * says which fields are set:
+ *   "partial_transcript", "final_transcript": turn, text (the trainee's words);
+ *   "reply_text": turn, text (a reply sentence as it starts playing);
+ *   "turn_latency": turn, stages (stage name -> milliseconds), barge_in;
+ *   "state": state (LISTENING, USER_SPEAKING, THINKING, SPEAKING);
+ *   "turn_result": turn, techniques, citations, outcome (what the engine made of the turn).
+ *
+ * @generated from message avatar.conversation.v1.CallEvent
+ */
+export type CallEvent = Message<"avatar.conversation.v1.CallEvent"> & {
+  /**
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * Turn is the turn's index in the call, from 1; the customer's opening is turn 0.
+   *
+   * @generated from field: int32 turn = 2;
+   */
+  turn: number;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * @generated from field: map<string, double> stages = 5;
+   */
+  stages: { [key: string]: number };
+
+  /**
+   * @generated from field: bool barge_in = 6;
+   */
+  bargeIn: boolean;
+
+  /**
+   * @generated from field: repeated avatar.conversation.v1.Citation citations = 7;
+   */
+  citations: Citation[];
+
+  /**
+   * @generated from field: repeated avatar.scenario.v1.Technique techniques = 8;
+   */
+  techniques: Technique[];
+
+  /**
+   * @generated from field: avatar.scenario.v1.Outcome outcome = 9;
+   */
+  outcome: Outcome;
+};
+
+/**
+ * Describes the message avatar.conversation.v1.CallEvent.
+ * Use `create(CallEventSchema)` to create a new message.
+ */
+export const CallEventSchema: GenMessage<CallEvent> = /*@__PURE__*/
+  messageDesc(file_avatar_conversation_v1_conversation, 11);
 
 /**
  * Mode is the kind of session.
@@ -287,6 +394,38 @@ export enum Mode {
  */
 export const ModeSchema: GenEnum<Mode> = /*@__PURE__*/
   enumDesc(file_avatar_conversation_v1_conversation, 0);
+
+/**
+ * Channel is how a turn was held.
+ *
+ * @generated from enum avatar.conversation.v1.Channel
+ */
+export enum Channel {
+  /**
+   * @generated from enum value: CHANNEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * CHANNEL_TEXT is text chat (SendMessage).
+   *
+   * @generated from enum value: CHANNEL_TEXT = 1;
+   */
+  TEXT = 1,
+
+  /**
+   * CHANNEL_VOICE is a voice call.
+   *
+   * @generated from enum value: CHANNEL_VOICE = 2;
+   */
+  VOICE = 2,
+}
+
+/**
+ * Describes the enum avatar.conversation.v1.Channel.
+ */
+export const ChannelSchema: GenEnum<Channel> = /*@__PURE__*/
+  enumDesc(file_avatar_conversation_v1_conversation, 1);
 
 /**
  * ConversationService runs on the edge: text chat and voice calls with the coach or the

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/events/v1/events.proto.
  */
 export const file_avatar_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hdmF0YXIvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQYXZhdGFyLmV2ZW50cy52MSLYAQoOU2Vzc2lvblN0YXJ0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLKAQoMU2Vzc2lvbkVuZGVkEhIKCnNlc3Npb25faWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIVCg1kZWFsZXJzaGlwX2lkGAMgASgJEg4KBnJlZ2lvbhgEIAEoCRISCgp0dXJuX2NvdW50GAUgASgFEjAKCXNjb3JlY2FyZBgGIAEoCzIdLmF2YXRhci5zY2VuYXJpby52MS5TY29yZWNhcmQSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAEKDVR1cm5Db21wbGV0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEicKBHR1cm4YBSABKAsyGS5hdmF0YXIuYW5hbHl0aWNzLnYxLlR1cm4iswEKDUVkZ2VIZWFydGJlYXQSDwoHZWRnZV9pZBgBIAEoCRIOCgZyZWdpb24YAiABKAkSCwoDdXJsGAMgASgJEhQKDGFjdGl2ZV9jYWxscxgEIAEoBRIQCghjYXBhY2l0eRgFIAEoBRIQCghjcHVfbG9hZBgGIAEoARIQCghkcmFpbmluZxgHIAEoCBIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJPChBLbm93bGVkZ2VDaGFuZ2VkEhUKDWRlYWxlcnNoaXBfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxITCgtkb2N1bWVudF9pZBgDIAEoCSKHAQoJSW5nZXN0Sm9iEg4KBmpvYl9pZBgBIAEoCRItCgRraW5kGAIgASgOMh8uYXZhdGFyLmV2ZW50cy52MS5Jbmdlc3RKb2JLaW5kEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSEwoLZG9jdW1lbnRfaWQYBCABKAkSDwoHdmVyc2lvbhgFIAEoBSqFAQoNSW5nZXN0Sm9iS2luZBIfChtJTkdFU1RfSk9CX0tJTkRfVU5TUEVDSUZJRUQQABIaChZJTkdFU1RfSk9CX0tJTkRfSU5HRVNUEAESGwoXSU5HRVNUX0pPQl9LSU5EX1JFRU1CRUQQAhIaChZJTkdFU1RfSk9CX0tJTkRfREVMRVRFEANCzAEKFGNvbS5hdmF0YXIuZXZlbnRzLnYxQgtFdmVudHNQcm90b1ABWkVnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9ldmVudHMvdjE7ZXZlbnRzdjGiAgNBRViqAhBBdmF0YXIuRXZlbnRzLlYxygIQQXZhdGFyXEV2ZW50c1xWMeICHEF2YXRhclxFdmVudHNcVjFcR1BCTWV0YWRhdGHqAhJBdmF0YXI6OkV2ZW50czo6VjFiBnByb3RvMw", [file_avatar_analytics_v1_analytics, file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hdmF0YXIvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQYXZhdGFyLmV2ZW50cy52MSKEAgoOU2Vzc2lvblN0YXJ0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzY2VuYXJpb192ZXJzaW9uGAkgASgFEhAKCGV2ZW50X2lkGAogASgJItgCCgxTZXNzaW9uRW5kZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEhIKCnR1cm5fY291bnQYBSABKAUSMAoJc2NvcmVjYXJkGAYgASgLMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlNjb3JlY2FyZBIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghldmVudF9pZBgIIAEoCRIqCgRtb2RlGAkgASgOMhwuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5Nb2RlEhMKC3NjZW5hcmlvX2lkGAogASgJEhgKEHNjZW5hcmlvX3ZlcnNpb24YCyABKAUSDwoHZWRnZV9pZBgMIAEoCRIOCgZyZWFzb24YDSABKAkiuAEKDVR1cm5Db21wbGV0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEicKBHR1cm4YBSABKAsyGS5hdmF0YXIuYW5hbHl0aWNzLnYxLlR1cm4SEAoIZXZlbnRfaWQYBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIPCgdjYWxsX2lkGAggASgJIrMBCg1FZGdlSGVhcnRiZWF0Eg8KB2VkZ2VfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEgsKA3VybBgDIAEoCRIUCgxhY3RpdmVfY2FsbHMYBCABKAUSEAoIY2FwYWNpdHkYBSABKAUSEAoIY3B1X2xvYWQYBiABKAESEAoIZHJhaW5pbmcYByABKAgSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTwoQS25vd2xlZGdlQ2hhbmdlZBIVCg1kZWFsZXJzaGlwX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEwoLZG9jdW1lbnRfaWQYAyABKAkihwEKCUluZ2VzdEpvYhIOCgZqb2JfaWQYASABKAkSLQoEa2luZBgCIAEoDjIfLmF2YXRhci5ldmVudHMudjEuSW5nZXN0Sm9iS2luZBIVCg1kZWFsZXJzaGlwX2lkGAMgASgJEhMKC2RvY3VtZW50X2lkGAQgASgJEg8KB3ZlcnNpb24YBSABKAUqhQEKDUluZ2VzdEpvYktpbmQSHwobSU5HRVNUX0pPQl9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWSU5HRVNUX0pPQl9LSU5EX0lOR0VTVBABEhsKF0lOR0VTVF9KT0JfS0lORF9SRUVNQkVEEAISGgoWSU5HRVNUX0pPQl9LSU5EX0RFTEVURRADQswBChRjb20uYXZhdGFyLmV2ZW50cy52MUILRXZlbnRzUHJvdG9QAVpFZ2l0aHViLmNvbS9hdmF0YXItZmkvYXZhdGFyL3Byb3RvY29sL2dlbi9nby9hdmF0YXIvZXZlbnRzL3YxO2V2ZW50c3YxogIDQUVYqgIQQXZhdGFyLkV2ZW50cy5WMcoCEEF2YXRhclxFdmVudHNcVjHiAhxBdmF0YXJcRXZlbnRzXFYxXEdQQk1ldGFkYXRh6gISQXZhdGFyOjpFdmVudHM6OlYxYgZwcm90bzM", [file_avatar_analytics_v1_analytics, file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
 
 /**
  * SessionStarted is published on avatar.session.started.<region>.
@@ -65,6 +65,18 @@ export type SessionStarted = Message<"avatar.events.v1.SessionStarted"> & {
    * @generated from field: google.protobuf.Timestamp time = 8;
    */
   time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 scenario_version = 9;
+   */
+  scenarioVersion: number;
+
+  /**
+   * EventId is unique per event (the Nats-Msg-Id); consumers write each id once.
+   *
+   * @generated from field: string event_id = 10;
+   */
+  eventId: string;
 };
 
 /**
@@ -114,6 +126,41 @@ export type SessionEnded = Message<"avatar.events.v1.SessionEnded"> & {
    * @generated from field: google.protobuf.Timestamp time = 7;
    */
   time?: Timestamp | undefined;
+
+  /**
+   * EventId is unique per event (the Nats-Msg-Id).
+   *
+   * @generated from field: string event_id = 8;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: avatar.conversation.v1.Mode mode = 9;
+   */
+  mode: Mode;
+
+  /**
+   * @generated from field: string scenario_id = 10;
+   */
+  scenarioId: string;
+
+  /**
+   * @generated from field: int32 scenario_version = 11;
+   */
+  scenarioVersion: number;
+
+  /**
+   * @generated from field: string edge_id = 12;
+   */
+  edgeId: string;
+
+  /**
+   * Reason is why it ended: "ended" (EndSession), "idle" (expired), "shutdown" (edge
+   * stopped).
+   *
+   * @generated from field: string reason = 13;
+   */
+  reason: string;
 };
 
 /**
@@ -153,6 +200,26 @@ export type TurnCompleted = Message<"avatar.events.v1.TurnCompleted"> & {
    * @generated from field: avatar.analytics.v1.Turn turn = 5;
    */
   turn?: Turn | undefined;
+
+  /**
+   * EventId is unique per turn (the Nats-Msg-Id): turn indexes are per session, across
+   * its calls and text messages.
+   *
+   * @generated from field: string event_id = 6;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string edge_id = 7;
+   */
+  edgeId: string;
+
+  /**
+   * CallId is the voice call the turn was held in; empty for text.
+   *
+   * @generated from field: string call_id = 8;
+   */
+  callId: string;
 };
 
 /**

@@ -2,8 +2,8 @@
 // @generated from file avatar/scenario/v1/scenario.proto (package avatar.scenario.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/scenario/v1/scenario.proto.
  */
 export const file_avatar_scenario_v1_scenario: GenFile = /*@__PURE__*/
-  fileDesc("CiFhdmF0YXIvc2NlbmFyaW8vdjEvc2NlbmFyaW8ucHJvdG8SEmF2YXRhci5zY2VuYXJpby52MSJACgdQZXJzb25hEgwKBG5hbWUYASABKAkSEgoKYmFja2dyb3VuZBgCIAEoCRITCgt0ZW1wZXJhbWVudBgDIAEoCSJECgpSdWJyaWNJdGVtEhEKCWNyaXRlcmlvbhgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIOCgZ3ZWlnaHQYAyABKAUi2wIKCFNjZW5hcmlvEgoKAmlkGAEgASgJEhUKDWRlYWxlcnNoaXBfaWQYAiABKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSLAoHcGVyc29uYRgFIAEoCzIbLmF2YXRhci5zY2VuYXJpby52MS5QZXJzb25hEgwKBGdvYWwYBiABKAkSEgoKb2JqZWN0aW9ucxgHIAMoCRIUCgxoaWRkZW5fZmFjdHMYCCADKAkSLgoGcnVicmljGAkgAygLMh4uYXZhdGFyLnNjZW5hcmlvLnYxLlJ1YnJpY0l0ZW0SEAoIYnVpbHRfaW4YCiABKAgSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg1TY29yZWNhcmRJdGVtEhEKCWNyaXRlcmlvbhgBIAEoCRINCgVzY29yZRgCIAEoARIRCgltYXhfc2NvcmUYAyABKAESDwoHY29tbWVudBgEIAEoCSJlCglTY29yZWNhcmQSFQoNb3ZlcmFsbF9zY29yZRgBIAEoARIwCgVpdGVtcxgCIAMoCzIhLmF2YXRhci5zY2VuYXJpby52MS5TY29yZWNhcmRJdGVtEg8KB3N1bW1hcnkYAyABKAkiRwoVQ3JlYXRlU2NlbmFyaW9SZXF1ZXN0Ei4KCHNjZW5hcmlvGAEgASgLMhwuYXZhdGFyLnNjZW5hcmlvLnYxLlNjZW5hcmlvIkgKFkNyZWF0ZVNjZW5hcmlvUmVzcG9uc2USLgoIc2NlbmFyaW8YASABKAsyHC5hdmF0YXIuc2NlbmFyaW8udjEuU2NlbmFyaW8iIAoSR2V0U2NlbmFyaW9SZXF1ZXN0EgoKAmlkGAEgASgJIkUKE0dldFNjZW5hcmlvUmVzcG9uc2USLgoIc2NlbmFyaW8YASABKAsyHC5hdmF0YXIuc2NlbmFyaW8udjEuU2NlbmFyaW8iPQoUTGlzdFNjZW5hcmlvc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiYQoVTGlzdFNjZW5hcmlvc1Jlc3BvbnNlEi8KCXNjZW5hcmlvcxgBIAMoCzIcLmF2YXRhci5zY2VuYXJpby52MS5TY2VuYXJpbxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRwoVVXBkYXRlU2NlbmFyaW9SZXF1ZXN0Ei4KCHNjZW5hcmlvGAEgASgLMhwuYXZhdGFyLnNjZW5hcmlvLnYxLlNjZW5hcmlvIkgKFlVwZGF0ZVNjZW5hcmlvUmVzcG9uc2USLgoIc2NlbmFyaW8YASABKAsyHC5hdmF0YXIuc2NlbmFyaW8udjEuU2NlbmFyaW8iIwoVRGVsZXRlU2NlbmFyaW9SZXF1ZXN0EgoKAmlkGAEgASgJIhgKFkRlbGV0ZVNjZW5hcmlvUmVzcG9uc2UykgQKD1NjZW5hcmlvU2VydmljZRJnCg5DcmVhdGVTY2VuYXJpbxIpLmF2YXRhci5zY2VuYXJpby52MS5DcmVhdGVTY2VuYXJpb1JlcXVlc3QaKi5hdmF0YXIuc2NlbmFyaW8udjEuQ3JlYXRlU2NlbmFyaW9SZXNwb25zZRJeCgtHZXRTY2VuYXJpbxImLmF2YXRhci5zY2VuYXJpby52MS5HZXRTY2VuYXJpb1JlcXVlc3QaJy5hdmF0YXIuc2NlbmFyaW8udjEuR2V0U2NlbmFyaW9SZXNwb25zZRJkCg1MaXN0U2NlbmFyaW9zEiguYXZhdGFyLnNjZW5hcmlvLnYxLkxpc3RTY2VuYXJpb3NSZXF1ZXN0GikuYXZhdGFyLnNjZW5hcmlvLnYxLkxpc3RTY2VuYXJpb3NSZXNwb25zZRJnCg5VcGRhdGVTY2VuYXJpbxIpLmF2YXRhci5zY2VuYXJpby52MS5VcGRhdGVTY2VuYXJpb1JlcXVlc3QaKi5hdmF0YXIuc2NlbmFyaW8udjEuVXBkYXRlU2NlbmFyaW9SZXNwb25zZRJnCg5EZWxldGVTY2VuYXJpbxIpLmF2YXRhci5zY2VuYXJpby52MS5EZWxldGVTY2VuYXJpb1JlcXVlc3QaKi5hdmF0YXIuc2NlbmFyaW8udjEuRGVsZXRlU2NlbmFyaW9SZXNwb25zZULcAQoWY29tLmF2YXRhci5zY2VuYXJpby52MUINU2NlbmFyaW9Qcm90b1ABWklnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9zY2VuYXJpby92MTtzY2VuYXJpb3YxogIDQVNYqgISQXZhdGFyLlNjZW5hcmlvLlYxygISQXZhdGFyXFNjZW5hcmlvXFYx4gIeQXZhdGFyXFNjZW5hcmlvXFYxXEdQQk1ldGFkYXRh6gIUQXZhdGFyOjpTY2VuYXJpbzo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiFhdmF0YXIvc2NlbmFyaW8vdjEvc2NlbmFyaW8ucHJvdG8SEmF2YXRhci5zY2VuYXJpby52MSJPCgdQZXJzb25hEgwKBG5hbWUYASABKAkSEgoKYmFja2dyb3VuZBgCIAEoCRITCgt0ZW1wZXJhbWVudBgDIAEoCRINCgV2b2ljZRgEIAEoCSJjCgdQcm9kdWN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHYWxpYXNlcxgDIAMoCRINCgVwcmljZRgEIAEoARIPCgdtb250aGx5GAUgASgBEg0KBXZhbHVlGAYgASgJIs8BCgREZWFsEg8KB3ZlaGljbGUYASABKAkSDQoFcHJpY2UYAiABKAESFAoMZG93bl9wYXltZW50GAMgASgBEhcKD2Ftb3VudF9maW5hbmNlZBgEIAEoARITCgt0ZXJtX21vbnRocxgFIAEoBRILCgNhcHIYBiABKAESFwoPbW9udGhseV9wYXltZW50GAcgASgBEg4KBmxlbmRlchgIIAEoCRItCghwcm9kdWN0cxgJIAMoCzIbLmF2YXRhci5zY2VuYXJpby52MS5Qcm9kdWN0IrkBCglPYmplY3Rpb24SCgoCaWQYASABKAkSDQoFbGluZXMYAiADKAkSDAoEY3VlcxgDIAMoCRISCgpwcm9kdWN0X2lkGAQgASgJEjIKC3Jlc29sdmVkX2J5GAUgAygOMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlRlY2huaXF1ZRIOCgZuZWVkZWQYBiABKAUSFQoNaGFuZGxlZF9saW5lcxgHIAMoCRIUCgxwdXNoZWRfbGluZXMYCCADKAkiXwoKSGlkZGVuRmFjdBIKCgJpZBgBIAEoCRIMCgRmYWN0GAIgASgJEgwKBGN1ZXMYAyADKAkSDQoFbGluZXMYBCADKAkSGgoSb3Blbl9xdWVzdGlvbl9vbmx5GAUgASgIIqkBCgtEaXNwb3NpdGlvbhIUCgxzdGFydF93YXJtdGgYASABKAUSDgoGYnV5X2F0GAIgASgFEg8KB3dhbGtfYXQYAyABKAUSEQoJbWF4X3R1cm5zGAQgASgFEhQKDHB1c2hfcGVuYWx0eRgFIAEoBRIRCglidXlfbGluZXMYBiADKAkSEwoLZGVmZXJfbGluZXMYByADKAkSEgoKd2Fsa19saW5lcxgIIAMoCSJ2CgpSdWJyaWNJdGVtEhEKCWNyaXRlcmlvbhgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIOCgZ3ZWlnaHQYAyABKAUSMAoJdGVjaG5pcXVlGAQgASgOMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlRlY2huaXF1ZSLrBAoIU2NlbmFyaW8SCgoCaWQYASABKAkSFQoNZGVhbGVyc2hpcF9pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIsCgdwZXJzb25hGAUgASgLMhsuYXZhdGFyLnNjZW5hcmlvLnYxLlBlcnNvbmESDAoEZ29hbBgGIAEoCRISCgpvYmplY3Rpb25zGAcgAygJEhQKDGhpZGRlbl9mYWN0cxgIIAMoCRIuCgZydWJyaWMYCSADKAsyHi5hdmF0YXIuc2NlbmFyaW8udjEuUnVicmljSXRlbRIQCghidWlsdF9pbhgKIAEoCBIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3ZlcnNpb24YDSABKAUSJgoEZGVhbBgOIAEoCzIYLmF2YXRhci5zY2VuYXJpby52MS5EZWFsEjgKEW9iamVjdGlvbl9kZXRhaWxzGA8gAygLMh0uYXZhdGFyLnNjZW5hcmlvLnYxLk9iamVjdGlvbhI7ChNoaWRkZW5fZmFjdF9kZXRhaWxzGBAgAygLMh4uYXZhdGFyLnNjZW5hcmlvLnYxLkhpZGRlbkZhY3QSNAoLZGlzcG9zaXRpb24YESABKAsyHy5hdmF0YXIuc2NlbmFyaW8udjEuRGlzcG9zaXRpb24SEAoIb3BlbmluZ3MYEiADKAkSFgoOY29waWVkX2Zyb21faWQYEyABKAkimQEKDVNjb3JlY2FyZEl0ZW0SEQoJY3JpdGVyaW9uGAEgASgJEg0KBXNjb3JlGAIgASgBEhEKCW1heF9zY29yZRgDIAEoARIPCgdjb21tZW50GAQgASgJEjAKCXRlY2huaXF1ZRgFIAEoDjIdLmF2YXRhci5zY2VuYXJpby52MS5UZWNobmlxdWUSEAoIZXZpZGVuY2UYBiABKAkirAEKCVNjb3JlY2FyZBIVCg1vdmVyYWxsX3Njb3JlGAEgASgBEjAKBWl0ZW1zGAIgAygLMiEuYXZhdGFyLnNjZW5hcmlvLnYxLlNjb3JlY2FyZEl0ZW0SDwoHc3VtbWFyeRgDIAEoCRIsCgdvdXRjb21lGAQgASgOMhsuYXZhdGFyLnNjZW5hcmlvLnYxLk91dGNvbWUSFwoPcHJvZHVjdHNfYm91Z2h0GAUgAygJIl0KFUNyZWF0ZVNjZW5hcmlvUmVxdWVzdBIuCghzY2VuYXJpbxgBIAEoCzIcLmF2YXRhci5zY2VuYXJpby52MS5TY2VuYXJpbxIUCgxjb3B5X2Zyb21faWQYAiABKAkiSAoWQ3JlYXRlU2NlbmFyaW9SZXNwb25zZRIuCghzY2VuYXJpbxgBIAEoCzIcLmF2YXRhci5zY2VuYXJpby52MS5TY2VuYXJpbyIxChJHZXRTY2VuYXJpb1JlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBSJFChNHZXRTY2VuYXJpb1Jlc3BvbnNlEi4KCHNjZW5hcmlvGAEgASgLMhwuYXZhdGFyLnNjZW5hcmlvLnYxLlNjZW5hcmlvIj0KFExpc3RTY2VuYXJpb3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKFUxpc3RTY2VuYXJpb3NSZXNwb25zZRIvCglzY2VuYXJpb3MYASADKAsyHC5hdmF0YXIuc2NlbmFyaW8udjEuU2NlbmFyaW8SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkcKFVVwZGF0ZVNjZW5hcmlvUmVxdWVzdBIuCghzY2VuYXJpbxgBIAEoCzIcLmF2YXRhci5zY2VuYXJpby52MS5TY2VuYXJpbyJIChZVcGRhdGVTY2VuYXJpb1Jlc3BvbnNlEi4KCHNjZW5hcmlvGAEgASgLMhwuYXZhdGFyLnNjZW5hcmlvLnYxLlNjZW5hcmlvIiMKFURlbGV0ZVNjZW5hcmlvUmVxdWVzdBIKCgJpZBgBIAEoCSIYChZEZWxldGVTY2VuYXJpb1Jlc3BvbnNlKpwDCglUZWNobmlxdWUSGQoVVEVDSE5JUVVFX1VOU1BFQ0lGSUVEEAASFQoRVEVDSE5JUVVFX1JBUFBPUlQQARIbChdURUNITklRVUVfT1BFTl9RVUVTVElPThACEhcKE1RFQ0hOSVFVRV9GVUxMX01FTlUQAxIgChxURUNITklRVUVfVkFMVUVfQkVGT1JFX1BSSUNFEAQSIwofVEVDSE5JUVVFX0FDS05PV0xFREdFX09CSkVDVElPThAFEh8KG1RFQ0hOSVFVRV9JU09MQVRFX09CSkVDVElPThAGEh8KG1RFQ0hOSVFVRV9PRkZFUl9BTFRFUk5BVElWRRAHEhgKFFRFQ0hOSVFVRV9ESVNDTE9TVVJFEAgSHgoaVEVDSE5JUVVFX0FTS19GT1JfQlVTSU5FU1MQCRIWChJURUNITklRVUVfUFJFU1NVUkUQChIYChRURUNITklRVUVfTUlTTEVBRElORxALEhMKD1RFQ0hOSVFVRV9BUkdVRRAMEh0KGVRFQ0hOSVFVRV9QUklDRV9TVEFURU1FTlQQDSpyCgdPdXRjb21lEhcKE09VVENPTUVfVU5TUEVDSUZJRUQQABIQCgxPVVRDT01FX09QRU4QARISCg5PVVRDT01FX0JPVUdIVBACEhQKEE9VVENPTUVfREVGRVJSRUQQAxISCg5PVVRDT01FX1dBTEtFRBAEMpIECg9TY2VuYXJpb1NlcnZpY2USZwoOQ3JlYXRlU2NlbmFyaW8SKS5hdmF0YXIuc2NlbmFyaW8udjEuQ3JlYXRlU2NlbmFyaW9SZXF1ZXN0GiouYXZhdGFyLnNjZW5hcmlvLnYxLkNyZWF0ZVNjZW5hcmlvUmVzcG9uc2USXgoLR2V0U2NlbmFyaW8SJi5hdmF0YXIuc2NlbmFyaW8udjEuR2V0U2NlbmFyaW9SZXF1ZXN0GicuYXZhdGFyLnNjZW5hcmlvLnYxLkdldFNjZW5hcmlvUmVzcG9uc2USZAoNTGlzdFNjZW5hcmlvcxIoLmF2YXRhci5zY2VuYXJpby52MS5MaXN0U2NlbmFyaW9zUmVxdWVzdBopLmF2YXRhci5zY2VuYXJpby52MS5MaXN0U2NlbmFyaW9zUmVzcG9uc2USZwoOVXBkYXRlU2NlbmFyaW8SKS5hdmF0YXIuc2NlbmFyaW8udjEuVXBkYXRlU2NlbmFyaW9SZXF1ZXN0GiouYXZhdGFyLnNjZW5hcmlvLnYxLlVwZGF0ZVNjZW5hcmlvUmVzcG9uc2USZwoORGVsZXRlU2NlbmFyaW8SKS5hdmF0YXIuc2NlbmFyaW8udjEuRGVsZXRlU2NlbmFyaW9SZXF1ZXN0GiouYXZhdGFyLnNjZW5hcmlvLnYxLkRlbGV0ZVNjZW5hcmlvUmVzcG9uc2VC3AEKFmNvbS5hdmF0YXIuc2NlbmFyaW8udjFCDVNjZW5hcmlvUHJvdG9QAVpJZ2l0aHViLmNvbS9hdmF0YXItZmkvYXZhdGFyL3Byb3RvY29sL2dlbi9nby9hdmF0YXIvc2NlbmFyaW8vdjE7c2NlbmFyaW92MaICA0FTWKoCEkF2YXRhci5TY2VuYXJpby5WMcoCEkF2YXRhclxTY2VuYXJpb1xWMeICHkF2YXRhclxTY2VuYXJpb1xWMVxHUEJNZXRhZGF0YeoCFEF2YXRhcjo6U2NlbmFyaW86OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Persona is the AI customer the trainee talks to.
@@ -36,6 +36,14 @@ export type Persona = Message<"avatar.scenario.v1.Persona"> & {
    * @generated from field: string temperament = 3;
    */
   temperament: string;
+
+  /**
+   * Voice is the persona's voice: an embedded Flite voice ("slt", "rms", "awb", "kal");
+   * speech providers map it to one of theirs. Empty takes the edge's default.
+   *
+   * @generated from field: string voice = 4;
+   */
+  voice: string;
 };
 
 /**
@@ -44,6 +52,322 @@ export type Persona = Message<"avatar.scenario.v1.Persona"> & {
  */
 export const PersonaSchema: GenMessage<Persona> = /*@__PURE__*/
   messageDesc(file_avatar_scenario_v1_scenario, 0);
+
+/**
+ * Product is one item on the F&I menu.
+ *
+ * @generated from message avatar.scenario.v1.Product
+ */
+export type Product = Message<"avatar.scenario.v1.Product"> & {
+  /**
+   * Id is a short slug unique in the scenario ("vsc", "gap").
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Aliases are other words people use for it ("extended warranty"); with the name they
+   * tell the engine the trainee is talking about this product.
+   *
+   * @generated from field: repeated string aliases = 3;
+   */
+  aliases: string[];
+
+  /**
+   * Price is the cash price in dollars.
+   *
+   * @generated from field: double price = 4;
+   */
+  price: number;
+
+  /**
+   * Monthly is what it adds to the monthly payment, in dollars.
+   *
+   * @generated from field: double monthly = 5;
+   */
+  monthly: number;
+
+  /**
+   * Value is what the product does for this customer, in a sentence or two.
+   *
+   * @generated from field: string value = 6;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message avatar.scenario.v1.Product.
+ * Use `create(ProductSchema)` to create a new message.
+ */
+export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
+  messageDesc(file_avatar_scenario_v1_scenario, 1);
+
+/**
+ * Deal is the vehicle purchase the F&I conversation is about.
+ *
+ * @generated from message avatar.scenario.v1.Deal
+ */
+export type Deal = Message<"avatar.scenario.v1.Deal"> & {
+  /**
+   * @generated from field: string vehicle = 1;
+   */
+  vehicle: string;
+
+  /**
+   * Price is the vehicle's selling price in dollars.
+   *
+   * @generated from field: double price = 2;
+   */
+  price: number;
+
+  /**
+   * @generated from field: double down_payment = 3;
+   */
+  downPayment: number;
+
+  /**
+   * @generated from field: double amount_financed = 4;
+   */
+  amountFinanced: number;
+
+  /**
+   * @generated from field: int32 term_months = 5;
+   */
+  termMonths: number;
+
+  /**
+   * Apr is the annual percentage rate in percent (6.9 for 6.9 %).
+   *
+   * @generated from field: double apr = 6;
+   */
+  apr: number;
+
+  /**
+   * MonthlyPayment is the payment before any product, in dollars.
+   *
+   * @generated from field: double monthly_payment = 7;
+   */
+  monthlyPayment: number;
+
+  /**
+   * @generated from field: string lender = 8;
+   */
+  lender: string;
+
+  /**
+   * Products is the menu.
+   *
+   * @generated from field: repeated avatar.scenario.v1.Product products = 9;
+   */
+  products: Product[];
+};
+
+/**
+ * Describes the message avatar.scenario.v1.Deal.
+ * Use `create(DealSchema)` to create a new message.
+ */
+export const DealSchema: GenMessage<Deal> = /*@__PURE__*/
+  messageDesc(file_avatar_scenario_v1_scenario, 2);
+
+/**
+ * Objection is a concern the customer raises, what raises it and what resolves it.
+ *
+ * @generated from message avatar.scenario.v1.Objection
+ */
+export type Objection = Message<"avatar.scenario.v1.Objection"> & {
+  /**
+   * Id is a short slug unique in the scenario.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Lines are what the customer says when raising it; one is chosen per session.
+   *
+   * @generated from field: repeated string lines = 2;
+   */
+  lines: string[];
+
+  /**
+   * Cues are words or phrases in a trainee's line that raise it, matched on word stems
+   * ("price", "monthly payment"). An objection without cues, or whose cues never come
+   * up, is raised when the trainee asks for the business while it is pending.
+   *
+   * @generated from field: repeated string cues = 3;
+   */
+  cues: string[];
+
+  /**
+   * ProductId is the product it concerns, if any.
+   *
+   * @generated from field: string product_id = 4;
+   */
+  productId: string;
+
+  /**
+   * ResolvedBy are the techniques that handle it.
+   *
+   * @generated from field: repeated avatar.scenario.v1.Technique resolved_by = 5;
+   */
+  resolvedBy: Technique[];
+
+  /**
+   * Needed is how many distinct ResolvedBy techniques the trainee must use while the
+   * objection is open for it to be handled; default 2.
+   *
+   * @generated from field: int32 needed = 6;
+   */
+  needed: number;
+
+  /**
+   * HandledLines are what the customer says once it is handled.
+   *
+   * @generated from field: repeated string handled_lines = 7;
+   */
+  handledLines: string[];
+
+  /**
+   * PushedLines are what the customer says when the trainee pushes (pressure, a
+   * misleading claim, arguing) while it is open.
+   *
+   * @generated from field: repeated string pushed_lines = 8;
+   */
+  pushedLines: string[];
+};
+
+/**
+ * Describes the message avatar.scenario.v1.Objection.
+ * Use `create(ObjectionSchema)` to create a new message.
+ */
+export const ObjectionSchema: GenMessage<Objection> = /*@__PURE__*/
+  messageDesc(file_avatar_scenario_v1_scenario, 3);
+
+/**
+ * HiddenFact is something the customer does not volunteer but tells a trainee who asks.
+ *
+ * @generated from message avatar.scenario.v1.HiddenFact
+ */
+export type HiddenFact = Message<"avatar.scenario.v1.HiddenFact"> & {
+  /**
+   * Id is a short slug unique in the scenario.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Fact is what is true, for the scorecard and the coach.
+   *
+   * @generated from field: string fact = 2;
+   */
+  fact: string;
+
+  /**
+   * Cues are words or phrases of a question that reveal it, matched on word stems; the
+   * trainee's line must be a question.
+   *
+   * @generated from field: repeated string cues = 3;
+   */
+  cues: string[];
+
+  /**
+   * Lines are how the customer says it; one is chosen per session.
+   *
+   * @generated from field: repeated string lines = 4;
+   */
+  lines: string[];
+
+  /**
+   * OpenQuestionOnly reveals it only to an open question, not a yes/no one.
+   *
+   * @generated from field: bool open_question_only = 5;
+   */
+  openQuestionOnly: boolean;
+};
+
+/**
+ * Describes the message avatar.scenario.v1.HiddenFact.
+ * Use `create(HiddenFactSchema)` to create a new message.
+ */
+export const HiddenFactSchema: GenMessage<HiddenFact> = /*@__PURE__*/
+  messageDesc(file_avatar_scenario_v1_scenario, 4);
+
+/**
+ * Disposition is how the customer moves: warmer when handled well, colder when pushed,
+ * and what they decide. Warmth runs from 0 (leaving) to 100 (sold).
+ *
+ * @generated from message avatar.scenario.v1.Disposition
+ */
+export type Disposition = Message<"avatar.scenario.v1.Disposition"> & {
+  /**
+   * StartWarmth is the warmth at the opening; default 40.
+   *
+   * @generated from field: int32 start_warmth = 1;
+   */
+  startWarmth: number;
+
+  /**
+   * BuyAt is the warmth from which the customer buys when asked with no objection open;
+   * default 60.
+   *
+   * @generated from field: int32 buy_at = 2;
+   */
+  buyAt: number;
+
+  /**
+   * WalkAt is the warmth at or below which the customer walks away; default 10.
+   *
+   * @generated from field: int32 walk_at = 3;
+   */
+  walkAt: number;
+
+  /**
+   * MaxTurns is how many trainee turns the customer gives before deciding anyway;
+   * default 16.
+   *
+   * @generated from field: int32 max_turns = 4;
+   */
+  maxTurns: number;
+
+  /**
+   * PushPenalty is the warmth lost to each push (pressure, misleading claim, arguing);
+   * default 15.
+   *
+   * @generated from field: int32 push_penalty = 5;
+   */
+  pushPenalty: number;
+
+  /**
+   * BuyLines, DeferLines and WalkLines are what the customer says at each outcome.
+   *
+   * @generated from field: repeated string buy_lines = 6;
+   */
+  buyLines: string[];
+
+  /**
+   * @generated from field: repeated string defer_lines = 7;
+   */
+  deferLines: string[];
+
+  /**
+   * @generated from field: repeated string walk_lines = 8;
+   */
+  walkLines: string[];
+};
+
+/**
+ * Describes the message avatar.scenario.v1.Disposition.
+ * Use `create(DispositionSchema)` to create a new message.
+ */
+export const DispositionSchema: GenMessage<Disposition> = /*@__PURE__*/
+  messageDesc(file_avatar_scenario_v1_scenario, 5);
 
 /**
  * RubricItem is one scored criterion.
@@ -65,6 +389,14 @@ export type RubricItem = Message<"avatar.scenario.v1.RubricItem"> & {
    * @generated from field: int32 weight = 3;
    */
   weight: number;
+
+  /**
+   * Technique is what the item scores: a positive technique the trainee should use, or
+   * a negative one (pressure, misleading, argue) they should avoid.
+   *
+   * @generated from field: avatar.scenario.v1.Technique technique = 4;
+   */
+  technique: Technique;
 };
 
 /**
@@ -72,7 +404,7 @@ export type RubricItem = Message<"avatar.scenario.v1.RubricItem"> & {
  * Use `create(RubricItemSchema)` to create a new message.
  */
 export const RubricItemSchema: GenMessage<RubricItem> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 1);
+  messageDesc(file_avatar_scenario_v1_scenario, 6);
 
 /**
  * Scenario is a role-play set-up.
@@ -141,6 +473,53 @@ export type Scenario = Message<"avatar.scenario.v1.Scenario"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 12;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Version starts at 1 and grows with every update.
+   *
+   * @generated from field: int32 version = 13;
+   */
+  version: number;
+
+  /**
+   * @generated from field: avatar.scenario.v1.Deal deal = 14;
+   */
+  deal?: Deal | undefined;
+
+  /**
+   * ObjectionDetails are the objections as the engine plays them; objections above holds
+   * their one-line summaries.
+   *
+   * @generated from field: repeated avatar.scenario.v1.Objection objection_details = 15;
+   */
+  objectionDetails: Objection[];
+
+  /**
+   * HiddenFactDetails are the hidden facts as the engine plays them; hidden_facts above
+   * holds their summaries.
+   *
+   * @generated from field: repeated avatar.scenario.v1.HiddenFact hidden_fact_details = 16;
+   */
+  hiddenFactDetails: HiddenFact[];
+
+  /**
+   * @generated from field: avatar.scenario.v1.Disposition disposition = 17;
+   */
+  disposition?: Disposition | undefined;
+
+  /**
+   * Openings are the customer's first lines; one is chosen per session.
+   *
+   * @generated from field: repeated string openings = 18;
+   */
+  openings: string[];
+
+  /**
+   * CopiedFromId names the scenario this one was copied from.
+   *
+   * @generated from field: string copied_from_id = 19;
+   */
+  copiedFromId: string;
 };
 
 /**
@@ -148,7 +527,7 @@ export type Scenario = Message<"avatar.scenario.v1.Scenario"> & {
  * Use `create(ScenarioSchema)` to create a new message.
  */
 export const ScenarioSchema: GenMessage<Scenario> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 2);
+  messageDesc(file_avatar_scenario_v1_scenario, 7);
 
 /**
  * ScorecardItem is the score on one rubric criterion.
@@ -175,6 +554,18 @@ export type ScorecardItem = Message<"avatar.scenario.v1.ScorecardItem"> & {
    * @generated from field: string comment = 4;
    */
   comment: string;
+
+  /**
+   * @generated from field: avatar.scenario.v1.Technique technique = 5;
+   */
+  technique: Technique;
+
+  /**
+   * Evidence quotes what the trainee said that earned (or cost) the score.
+   *
+   * @generated from field: string evidence = 6;
+   */
+  evidence: string;
 };
 
 /**
@@ -182,7 +573,7 @@ export type ScorecardItem = Message<"avatar.scenario.v1.ScorecardItem"> & {
  * Use `create(ScorecardItemSchema)` to create a new message.
  */
 export const ScorecardItemSchema: GenMessage<ScorecardItem> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 3);
+  messageDesc(file_avatar_scenario_v1_scenario, 8);
 
 /**
  * Scorecard grades a finished session.
@@ -206,6 +597,18 @@ export type Scorecard = Message<"avatar.scenario.v1.Scorecard"> & {
    * @generated from field: string summary = 3;
    */
   summary: string;
+
+  /**
+   * @generated from field: avatar.scenario.v1.Outcome outcome = 4;
+   */
+  outcome: Outcome;
+
+  /**
+   * ProductsBought are the ids of the products the customer took.
+   *
+   * @generated from field: repeated string products_bought = 5;
+   */
+  productsBought: string[];
 };
 
 /**
@@ -213,7 +616,7 @@ export type Scorecard = Message<"avatar.scenario.v1.Scorecard"> & {
  * Use `create(ScorecardSchema)` to create a new message.
  */
 export const ScorecardSchema: GenMessage<Scorecard> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 4);
+  messageDesc(file_avatar_scenario_v1_scenario, 9);
 
 /**
  * @generated from message avatar.scenario.v1.CreateScenarioRequest
@@ -223,6 +626,14 @@ export type CreateScenarioRequest = Message<"avatar.scenario.v1.CreateScenarioRe
    * @generated from field: avatar.scenario.v1.Scenario scenario = 1;
    */
   scenario?: Scenario | undefined;
+
+  /**
+   * CopyFromId copies that scenario (built-in or the dealership's own); fields set in
+   * scenario replace the copy's.
+   *
+   * @generated from field: string copy_from_id = 2;
+   */
+  copyFromId: string;
 };
 
 /**
@@ -230,7 +641,7 @@ export type CreateScenarioRequest = Message<"avatar.scenario.v1.CreateScenarioRe
  * Use `create(CreateScenarioRequestSchema)` to create a new message.
  */
 export const CreateScenarioRequestSchema: GenMessage<CreateScenarioRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 5);
+  messageDesc(file_avatar_scenario_v1_scenario, 10);
 
 /**
  * @generated from message avatar.scenario.v1.CreateScenarioResponse
@@ -247,7 +658,7 @@ export type CreateScenarioResponse = Message<"avatar.scenario.v1.CreateScenarioR
  * Use `create(CreateScenarioResponseSchema)` to create a new message.
  */
 export const CreateScenarioResponseSchema: GenMessage<CreateScenarioResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 6);
+  messageDesc(file_avatar_scenario_v1_scenario, 11);
 
 /**
  * @generated from message avatar.scenario.v1.GetScenarioRequest
@@ -257,6 +668,13 @@ export type GetScenarioRequest = Message<"avatar.scenario.v1.GetScenarioRequest"
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * Version asks for one version; 0 is the latest.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
 };
 
 /**
@@ -264,7 +682,7 @@ export type GetScenarioRequest = Message<"avatar.scenario.v1.GetScenarioRequest"
  * Use `create(GetScenarioRequestSchema)` to create a new message.
  */
 export const GetScenarioRequestSchema: GenMessage<GetScenarioRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 7);
+  messageDesc(file_avatar_scenario_v1_scenario, 12);
 
 /**
  * @generated from message avatar.scenario.v1.GetScenarioResponse
@@ -281,7 +699,7 @@ export type GetScenarioResponse = Message<"avatar.scenario.v1.GetScenarioRespons
  * Use `create(GetScenarioResponseSchema)` to create a new message.
  */
 export const GetScenarioResponseSchema: GenMessage<GetScenarioResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 8);
+  messageDesc(file_avatar_scenario_v1_scenario, 13);
 
 /**
  * @generated from message avatar.scenario.v1.ListScenariosRequest
@@ -303,7 +721,7 @@ export type ListScenariosRequest = Message<"avatar.scenario.v1.ListScenariosRequ
  * Use `create(ListScenariosRequestSchema)` to create a new message.
  */
 export const ListScenariosRequestSchema: GenMessage<ListScenariosRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 9);
+  messageDesc(file_avatar_scenario_v1_scenario, 14);
 
 /**
  * @generated from message avatar.scenario.v1.ListScenariosResponse
@@ -325,7 +743,7 @@ export type ListScenariosResponse = Message<"avatar.scenario.v1.ListScenariosRes
  * Use `create(ListScenariosResponseSchema)` to create a new message.
  */
 export const ListScenariosResponseSchema: GenMessage<ListScenariosResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 10);
+  messageDesc(file_avatar_scenario_v1_scenario, 15);
 
 /**
  * @generated from message avatar.scenario.v1.UpdateScenarioRequest
@@ -342,7 +760,7 @@ export type UpdateScenarioRequest = Message<"avatar.scenario.v1.UpdateScenarioRe
  * Use `create(UpdateScenarioRequestSchema)` to create a new message.
  */
 export const UpdateScenarioRequestSchema: GenMessage<UpdateScenarioRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 11);
+  messageDesc(file_avatar_scenario_v1_scenario, 16);
 
 /**
  * @generated from message avatar.scenario.v1.UpdateScenarioResponse
@@ -359,7 +777,7 @@ export type UpdateScenarioResponse = Message<"avatar.scenario.v1.UpdateScenarioR
  * Use `create(UpdateScenarioResponseSchema)` to create a new message.
  */
 export const UpdateScenarioResponseSchema: GenMessage<UpdateScenarioResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 12);
+  messageDesc(file_avatar_scenario_v1_scenario, 17);
 
 /**
  * @generated from message avatar.scenario.v1.DeleteScenarioRequest
@@ -376,7 +794,7 @@ export type DeleteScenarioRequest = Message<"avatar.scenario.v1.DeleteScenarioRe
  * Use `create(DeleteScenarioRequestSchema)` to create a new message.
  */
 export const DeleteScenarioRequestSchema: GenMessage<DeleteScenarioRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 13);
+  messageDesc(file_avatar_scenario_v1_scenario, 18);
 
 /**
  * @generated from message avatar.scenario.v1.DeleteScenarioResponse
@@ -389,7 +807,166 @@ export type DeleteScenarioResponse = Message<"avatar.scenario.v1.DeleteScenarioR
  * Use `create(DeleteScenarioResponseSchema)` to create a new message.
  */
 export const DeleteScenarioResponseSchema: GenMessage<DeleteScenarioResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_scenario_v1_scenario, 14);
+  messageDesc(file_avatar_scenario_v1_scenario, 19);
+
+/**
+ * Technique is what a trainee does in a turn: the techniques F&I trainers teach, the
+ * behaviours they forbid, and price statements. The edge's classifier labels every
+ * trainee line with zero or more of them; rubrics score them.
+ *
+ * @generated from enum avatar.scenario.v1.Technique
+ */
+export enum Technique {
+  /**
+   * @generated from enum value: TECHNIQUE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * TECHNIQUE_RAPPORT builds rapport: a warm greeting, the customer's name,
+   * congratulations, thanks, empathy.
+   *
+   * @generated from enum value: TECHNIQUE_RAPPORT = 1;
+   */
+  RAPPORT = 1,
+
+  /**
+   * TECHNIQUE_OPEN_QUESTION is an open discovery question (not yes/no).
+   *
+   * @generated from enum value: TECHNIQUE_OPEN_QUESTION = 2;
+   */
+  OPEN_QUESTION = 2,
+
+  /**
+   * TECHNIQUE_FULL_MENU presents the whole menu of products side by side before pricing
+   * single products.
+   *
+   * @generated from enum value: TECHNIQUE_FULL_MENU = 3;
+   */
+  FULL_MENU = 3,
+
+  /**
+   * TECHNIQUE_VALUE_BEFORE_PRICE explains what a product does for the customer.
+   *
+   * @generated from enum value: TECHNIQUE_VALUE_BEFORE_PRICE = 4;
+   */
+  VALUE_BEFORE_PRICE = 4,
+
+  /**
+   * TECHNIQUE_ACKNOWLEDGE_OBJECTION acknowledges the customer's concern without arguing.
+   *
+   * @generated from enum value: TECHNIQUE_ACKNOWLEDGE_OBJECTION = 5;
+   */
+  ACKNOWLEDGE_OBJECTION = 5,
+
+  /**
+   * TECHNIQUE_ISOLATE_OBJECTION checks whether the concern is the only thing in the way.
+   *
+   * @generated from enum value: TECHNIQUE_ISOLATE_OBJECTION = 6;
+   */
+  ISOLATE_OBJECTION = 6,
+
+  /**
+   * TECHNIQUE_OFFER_ALTERNATIVE offers another option instead of pushing the same one.
+   *
+   * @generated from enum value: TECHNIQUE_OFFER_ALTERNATIVE = 7;
+   */
+  OFFER_ALTERNATIVE = 7,
+
+  /**
+   * TECHNIQUE_DISCLOSURE says products are optional, not required for approval, cancellable.
+   *
+   * @generated from enum value: TECHNIQUE_DISCLOSURE = 8;
+   */
+  DISCLOSURE = 8,
+
+  /**
+   * TECHNIQUE_ASK_FOR_BUSINESS asks for the decision.
+   *
+   * @generated from enum value: TECHNIQUE_ASK_FOR_BUSINESS = 9;
+   */
+  ASK_FOR_BUSINESS = 9,
+
+  /**
+   * TECHNIQUE_PRESSURE is a pressure tactic: false urgency, refusing no, guilt.
+   *
+   * @generated from enum value: TECHNIQUE_PRESSURE = 10;
+   */
+  PRESSURE = 10,
+
+  /**
+   * TECHNIQUE_MISLEADING is a misleading or false claim ("the bank requires it").
+   *
+   * @generated from enum value: TECHNIQUE_MISLEADING = 11;
+   */
+  MISLEADING = 11,
+
+  /**
+   * TECHNIQUE_ARGUE argues with or dismisses the customer.
+   *
+   * @generated from enum value: TECHNIQUE_ARGUE = 12;
+   */
+  ARGUE = 12,
+
+  /**
+   * TECHNIQUE_PRICE_STATEMENT states a price or payment figure.
+   *
+   * @generated from enum value: TECHNIQUE_PRICE_STATEMENT = 13;
+   */
+  PRICE_STATEMENT = 13,
+}
+
+/**
+ * Describes the enum avatar.scenario.v1.Technique.
+ */
+export const TechniqueSchema: GenEnum<Technique> = /*@__PURE__*/
+  enumDesc(file_avatar_scenario_v1_scenario, 0);
+
+/**
+ * Outcome is how a role-play ended.
+ *
+ * @generated from enum avatar.scenario.v1.Outcome
+ */
+export enum Outcome {
+  /**
+   * @generated from enum value: OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * OUTCOME_OPEN: the session ended before the customer decided.
+   *
+   * @generated from enum value: OUTCOME_OPEN = 1;
+   */
+  OPEN = 1,
+
+  /**
+   * OUTCOME_BOUGHT: the customer bought (some of) the products.
+   *
+   * @generated from enum value: OUTCOME_BOUGHT = 2;
+   */
+  BOUGHT = 2,
+
+  /**
+   * OUTCOME_DEFERRED: the customer wants to think it over.
+   *
+   * @generated from enum value: OUTCOME_DEFERRED = 3;
+   */
+  DEFERRED = 3,
+
+  /**
+   * OUTCOME_WALKED: the customer declined everything or left.
+   *
+   * @generated from enum value: OUTCOME_WALKED = 4;
+   */
+  WALKED = 4,
+}
+
+/**
+ * Describes the enum avatar.scenario.v1.Outcome.
+ */
+export const OutcomeSchema: GenEnum<Outcome> = /*@__PURE__*/
+  enumDesc(file_avatar_scenario_v1_scenario, 1);
 
 /**
  * ScenarioService manages role-play scenarios per dealership, beside built-in ones.
@@ -398,6 +975,9 @@ export const DeleteScenarioResponseSchema: GenMessage<DeleteScenarioResponse> = 
  */
 export const ScenarioService: GenService<{
   /**
+   * CreateScenario adds a scenario to the caller's dealership, new or copied from a
+   * built-in or own scenario (copy_from_id), with version 1.
+   *
    * @generated from rpc avatar.scenario.v1.ScenarioService.CreateScenario
    */
   createScenario: {
@@ -406,6 +986,9 @@ export const ScenarioService: GenService<{
     output: typeof CreateScenarioResponseSchema;
   },
   /**
+   * GetScenario returns the latest version of a scenario, or the version asked for (a
+   * finished session keeps the version it used).
+   *
    * @generated from rpc avatar.scenario.v1.ScenarioService.GetScenario
    */
   getScenario: {
@@ -424,6 +1007,10 @@ export const ScenarioService: GenService<{
     output: typeof ListScenariosResponseSchema;
   },
   /**
+   * UpdateScenario replaces a dealership scenario and bumps its version; scenario.version
+   * must be the version the edit started from (Aborted / CONFLICT otherwise). Built-in
+   * scenarios are read-only: copy one and edit the copy.
+   *
    * @generated from rpc avatar.scenario.v1.ScenarioService.UpdateScenario
    */
   updateScenario: {
@@ -432,6 +1019,9 @@ export const ScenarioService: GenService<{
     output: typeof UpdateScenarioResponseSchema;
   },
   /**
+   * DeleteScenario removes a dealership scenario from the list; its versions stay for the
+   * sessions that used them.
+   *
    * @generated from rpc avatar.scenario.v1.ScenarioService.DeleteScenario
    */
   deleteScenario: {

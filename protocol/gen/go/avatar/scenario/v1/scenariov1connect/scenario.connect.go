@@ -52,11 +52,20 @@ const (
 
 // ScenarioServiceClient is a client for the avatar.scenario.v1.ScenarioService service.
 type ScenarioServiceClient interface {
+	// CreateScenario adds a scenario to the caller's dealership, new or copied from a
+	// built-in or own scenario (copy_from_id), with version 1.
 	CreateScenario(context.Context, *connect.Request[v1.CreateScenarioRequest]) (*connect.Response[v1.CreateScenarioResponse], error)
+	// GetScenario returns the latest version of a scenario, or the version asked for (a
+	// finished session keeps the version it used).
 	GetScenario(context.Context, *connect.Request[v1.GetScenarioRequest]) (*connect.Response[v1.GetScenarioResponse], error)
 	// ListScenarios returns the dealership's own scenarios plus the built-in ones.
 	ListScenarios(context.Context, *connect.Request[v1.ListScenariosRequest]) (*connect.Response[v1.ListScenariosResponse], error)
+	// UpdateScenario replaces a dealership scenario and bumps its version; scenario.version
+	// must be the version the edit started from (Aborted / CONFLICT otherwise). Built-in
+	// scenarios are read-only: copy one and edit the copy.
 	UpdateScenario(context.Context, *connect.Request[v1.UpdateScenarioRequest]) (*connect.Response[v1.UpdateScenarioResponse], error)
+	// DeleteScenario removes a dealership scenario from the list; its versions stay for the
+	// sessions that used them.
 	DeleteScenario(context.Context, *connect.Request[v1.DeleteScenarioRequest]) (*connect.Response[v1.DeleteScenarioResponse], error)
 }
 
@@ -140,11 +149,20 @@ func (c *scenarioServiceClient) DeleteScenario(ctx context.Context, req *connect
 
 // ScenarioServiceHandler is an implementation of the avatar.scenario.v1.ScenarioService service.
 type ScenarioServiceHandler interface {
+	// CreateScenario adds a scenario to the caller's dealership, new or copied from a
+	// built-in or own scenario (copy_from_id), with version 1.
 	CreateScenario(context.Context, *connect.Request[v1.CreateScenarioRequest]) (*connect.Response[v1.CreateScenarioResponse], error)
+	// GetScenario returns the latest version of a scenario, or the version asked for (a
+	// finished session keeps the version it used).
 	GetScenario(context.Context, *connect.Request[v1.GetScenarioRequest]) (*connect.Response[v1.GetScenarioResponse], error)
 	// ListScenarios returns the dealership's own scenarios plus the built-in ones.
 	ListScenarios(context.Context, *connect.Request[v1.ListScenariosRequest]) (*connect.Response[v1.ListScenariosResponse], error)
+	// UpdateScenario replaces a dealership scenario and bumps its version; scenario.version
+	// must be the version the edit started from (Aborted / CONFLICT otherwise). Built-in
+	// scenarios are read-only: copy one and edit the copy.
 	UpdateScenario(context.Context, *connect.Request[v1.UpdateScenarioRequest]) (*connect.Response[v1.UpdateScenarioResponse], error)
+	// DeleteScenario removes a dealership scenario from the list; its versions stay for the
+	// sessions that used them.
 	DeleteScenario(context.Context, *connect.Request[v1.DeleteScenarioRequest]) (*connect.Response[v1.DeleteScenarioResponse], error)
 }
 
