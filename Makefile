@@ -96,6 +96,7 @@ test: check-go services ## run every module's tests against the real services
 		if [ -n "$$plain" ]; then echo "== go test $$m (real-time, no -race)"; \
 			(cd $$m && go test $(GOTEST_FLAGS) $$plain) || exit 1; fi; \
 	done
+	cd core && go test -run '^$$' -fuzz '^FuzzTextNeverRefused$$' -fuzztime 15s -fuzzminimizetime 2s ./internal/knowledge/extract/
 
 .PHONY: bench
 bench: check-go services ## run every benchmark once (-benchmem), per module

@@ -453,7 +453,7 @@ func TestHostileFiles(t *testing.T) {
 			_, _ = w.Write([]byte("hi"))
 			_ = zw.Close()
 			return buf.Bytes()
-		}(), wantFailure: "not a Word document"},
+		}(), wantReason: "UNSUPPORTED_MEDIA"},
 		{name: "docx bomb", filename: "bomb.docx", data: bomb, wantFailure: "too large"},
 		{name: "docx with too many entries", filename: "many.docx", data: docx(t, `<w:document/>`, 60), wantFailure: "entries"},
 		{name: "oversized upload", filename: "big.txt", data: bytes.Repeat([]byte("word "), 300<<10), wantReason: "PAYLOAD_TOO_LARGE"},

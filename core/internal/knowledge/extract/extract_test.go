@@ -61,33 +61,6 @@ func fixture(tb testing.TB, name string) []byte {
 	return b
 }
 
-func TestSniff(t *testing.T) {
-	tests := []struct {
-		name, filename, claimed string
-		data                    []byte
-		want                    string
-		wantErr                 error
-	}{
-		{name: "pdf", filename: "x.txt", data: fixture(t, "policy.pdf"), want: extract.TypePDF},
-		{name: "docx", filename: "x.pdf", data: DOCX(t, []string{"|hi"}, 0), want: extract.TypeDOCX},
-		{name: "html", data: []byte("<!DOCTYPE html><html><body><p>hi</p></body></html>"), want: extract.TypeHTML},
-		{name: "markdown by content", data: []byte("# Title\n\ntext"), want: extract.TypeMarkdown},
-		{name: "markdown by name", filename: "a.md", data: []byte("text"), want: extract.TypeMarkdown},
-		{name: "text", filename: "a.pdf", data: []byte("plain words"), want: extract.TypeText},
-		{name: "png renamed pdf", filename: "a.pdf", claimed: "application/pdf", data: []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), wantErr: extract.ErrUnsupported},
-		{name: "elf renamed docx", filename: "a.docx", data: []byte("\x7fELF\x02\x01\x01\x00\x00\x00"), wantErr: extract.ErrUnsupported},
-		{name: "gzip", filename: "a.txt", data: []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), wantErr: extract.ErrUnsupported},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := extract.Sniff(tc.data, tc.filename, tc.claimed)
-			if !errors.Is(err, tc.wantErr) || got != tc.want {
-				t.Fatalf("got %q, %v; want %q, %v", got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
 func TestExtract(t *testing.T) {
 	bomb := DOCX(t, []string{"|" + strings.Repeat("a", 2<<20)}, 0)
 	tests := []struct {

@@ -12,7 +12,7 @@ import (
 // extractHTML tokenises with golang.org/x/net/html: h1–h6 become headings, li list
 // items, other block elements paragraph breaks; script, style and similar are skipped.
 func extractHTML(ctx context.Context, data []byte, _ Limits) ([]Block, error) {
-	z := html.NewTokenizer(bytes.NewReader(data))
+	z := html.NewTokenizer(bytes.NewReader(bytes.TrimPrefix(data, utf8BOM)))
 	var (
 		out   []Block
 		cur   strings.Builder
