@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-MODULES   := protocol media core edge loadtest
+MODULES   := protocol media platform core edge loadtest
 TOOLS     := $(CURDIR)/.cache/tools
 BIN       := $(CURDIR)/bin
 BUF       := $(TOOLS)/buf

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	connectrpc.com/connect v1.21.1
 	connectrpc.com/otelconnect v0.12.0
+	github.com/avatar-fi/avatar/platform v0.0.0
 	github.com/avatar-fi/avatar/protocol v0.0.0
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/google/uuid v1.6.0
@@ -64,4 +65,7 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 )
 
-replace github.com/avatar-fi/avatar/protocol => ../protocol
+replace (
+	github.com/avatar-fi/avatar/platform => ../platform
+	github.com/avatar-fi/avatar/protocol => ../protocol
+)

@@ -14,6 +14,7 @@ WORKDIR /src
 COPY go.work go.work.sum* ./
 COPY protocol/go.mod protocol/go.sum* protocol/
 COPY media/go.mod    media/go.sum*    media/
+COPY platform/go.mod platform/go.sum* platform/
 COPY core/go.mod     core/go.sum*     core/
 COPY edge/go.mod     edge/go.sum*     edge/
 COPY loadtest/go.mod loadtest/go.sum* loadtest/
@@ -22,6 +23,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 
 COPY protocol/ protocol/
 COPY media/    media/
+COPY platform/ platform/
 COPY core/     core/
 COPY edge/     edge/
 COPY loadtest/ loadtest/

@@ -28,6 +28,9 @@ type Deps struct {
 	Log    *slog.Logger
 	Store  *store.Store
 	Redis  *redis.Client
+	// Bus is open but maybe not ready: the core starts while NATS is away. Background
+	// work of an area listed with needsBus starts only once Bus.Ready() is closed; a
+	// handler that publishes treats a failure like any NATS outage.
 	Bus    *events.Bus
 	Tracer trace.TracerProvider
 	// Ready is closed when the server is listening; wiring may start workers on it.
@@ -38,10 +41,21 @@ type Deps struct {
 // function that runs background work until ctx ends (nil when there is none).
 type area func(ctx context.Context, d *Deps, srv *server.Server) (run func(context.Context) error, err error)
 
+// wiring is one area in the list, and whether its background work needs the NATS
+// streams (then it starts once the bus is ready, not before).
+type wiring struct {
+	wire     area
+	needsBus bool
+}
+
 // areas lists every service area in wiring order. Identity comes first: it installs the
-// authentication interceptor the others' handlers are built with.
-func areas() []area {
-	return []area{wireIdentity, wireKnowledge}
+// authentication interceptor the others' handlers are built with. Knowledge's ingest
+// workers consume the AVATAR_INGEST stream.
+func areas() []wiring {
+	return []wiring{
+		{wire: wireIdentity},
+		{wire: wireKnowledge, needsBus: true},
+	}
 }
 
 // Run starts the core and blocks until ctx ends and the drain finishes. It returns the
@@ -85,10 +99,16 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 
-	bus, err := events.Connect(ctx, events.Config{
+	// Open does not wait for NATS: it connects and declares the streams in the
+	// background, and the "nats" readiness check fails until both are done. Only an
+	// embedded server that cannot start is final.
+	bus, err := events.Open(ctx, events.Config{
 		URL: cfg.NATSURL, EmbeddedAddr: cfg.NATSEmbeddedAddr, StoreDir: cfg.NATSStoreDir, Name: "avatar-core",
 	}, log)
 	if err != nil {
+		if cfg.NATSURL == "" {
+			return fmt.Errorf("AVATAR_NATS_EMBEDDED_ADDR, AVATAR_NATS_STORE_DIR: %w", err)
+		}
 		return fmt.Errorf("AVATAR_NATS_URL: %w", err)
 	}
 	defer bus.Close()
@@ -112,9 +132,12 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	d := &Deps{Config: cfg, Log: log, Store: st, Redis: rdb, Bus: bus, Tracer: tp, Ready: make(chan struct{})}
 	var runners []func(context.Context) error
 	for _, a := range areas() {
-		r, err := a(ctx, d, srv)
+		r, err := a.wire(ctx, d, srv)
 		if err != nil {
 			return err
+		}
+		if r != nil && a.needsBus {
+			r = afterBus(bus, log, r)
 		}
 		if r != nil {
 			runners = append(runners, r)
@@ -138,6 +161,23 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("core stopped")
 	return serveErr
+}
+
+// afterBus returns run delayed until the bus is ready (or ctx ends first).
+func afterBus(bus *events.Bus, log *slog.Logger, run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		select {
+		case <-bus.Ready():
+		default:
+			log.InfoContext(ctx, "background work waits for NATS")
+			select {
+			case <-bus.Ready():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return run(ctx)
+	}
 }
 
 // migrateWithRetry waits up to limit for PostgreSQL to accept the migration, so a core

@@ -10,14 +10,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/avatar-fi/avatar/core/internal/app"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
+	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
+	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1/knowledgev1connect"
+	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
+	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
 )
+
+// patience bounds every wait on the running core. It is generous on purpose: other
+// tests may load the machine, which makes the core slower but must not make it wrong,
+// and a core that is wrong fails the wait (or exits, which fails it at once).
+const patience = 2 * time.Minute
 
 // syncBuffer is a bytes.Buffer safe for the core's logger and the test to share.
 type syncBuffer struct {
@@ -92,7 +107,7 @@ func (r *redisServer) stop() {
 
 func waitPort(t *testing.T, port int, open bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
 		if err == nil {
@@ -119,6 +134,7 @@ func freePort(t *testing.T) int {
 type readiness struct {
 	code   int
 	failed []string
+	errors map[string]string
 }
 
 func ready(t *testing.T, base string) readiness {
@@ -129,22 +145,61 @@ func ready(t *testing.T, base string) readiness {
 	}
 	defer res.Body.Close()
 	var body struct {
-		Failed []string `json:"failed"`
+		Failed []string          `json:"failed"`
+		Errors map[string]string `json:"errors"`
 	}
 	_ = json.NewDecoder(res.Body).Decode(&body)
-	return readiness{code: res.StatusCode, failed: body.Failed}
+	return readiness{code: res.StatusCode, failed: body.Failed, errors: body.Errors}
 }
 
-func eventually(t *testing.T, what string, f func() bool) {
+// runningCore is a whole core started by app.Run in the test process.
+type runningCore struct {
+	t      *testing.T
+	base   string
+	done   chan int
+	stdout *syncBuffer
+	stderr *syncBuffer
+}
+
+// startCore runs the core with vars (AVATAR_CORE_ADDR must be set) until the test ends,
+// and then expects a clean exit.
+func startCore(t *testing.T, vars map[string]string) *runningCore {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	c := &runningCore{t: t, base: "http://" + vars["AVATAR_CORE_ADDR"], done: make(chan int, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { c.done <- app.Run(ctx, func(k string) string { return vars[k] }, c.stdout, c.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-c.done:
+			if code != 0 {
+				t.Errorf("core exited %d: %s", code, c.stderr.String())
+			}
+		case <-time.After(patience):
+			t.Error("core did not stop")
+		}
+		t.Log(c.stdout.String())
+	})
+	return c
+}
+
+// eventually polls f until it holds; the core exiting first fails the test at once.
+func (c *runningCore) eventually(what string, f func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
+		select {
+		case code := <-c.done:
+			c.done <- code // for the cleanup
+			c.t.Fatalf("core exited %d while waiting for %s: %s", code, what, c.stderr.String())
+		default:
+		}
 		if f() {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
+	c.t.Fatalf("timed out after %s waiting for %s", patience, what)
 }
 
 // TestReadinessFollowsRedis starts the whole core against the real PostgreSQL and NATS and
@@ -153,43 +208,124 @@ func TestReadinessFollowsRedis(t *testing.T) {
 	rs := &redisServer{t: t, port: freePort(t)}
 	rs.start()
 	t.Cleanup(rs.stop)
-	corePort := freePort(t)
 	natsURL := os.Getenv("AVATAR_TEST_NATS_URL")
 	if natsURL == "" {
 		natsURL = "nats://127.0.0.1:4222"
 	}
-	vars := map[string]string{
-		"AVATAR_CORE_ADDR":      fmt.Sprintf("127.0.0.1:%d", corePort),
+	c := startCore(t, map[string]string{
+		"AVATAR_CORE_ADDR":      fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		"AVATAR_DATABASE_URL":   dbtest.New(t),
 		"AVATAR_REDIS_URL":      fmt.Sprintf("redis://127.0.0.1:%d/0", rs.port),
 		"AVATAR_NATS_URL":       natsURL,
 		"AVATAR_NATS_STORE_DIR": filepath.Join(t.TempDir(), "nats"),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- app.Run(ctx, func(k string) string { return vars[k] }, &stdout, &stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("core exited %d: %s", code, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("core did not stop")
-		}
-		t.Log(stdout.String())
 	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", corePort)
-	eventually(t, "core ready", func() bool { return ready(t, base).code == http.StatusOK })
+	c.eventually("core ready", func() bool { return ready(t, c.base).code == http.StatusOK })
 
 	rs.stop()
-	eventually(t, "503 naming redis", func() bool {
-		r := ready(t, base)
+	c.eventually("503 naming redis", func() bool {
+		r := ready(t, c.base)
 		return r.code == http.StatusServiceUnavailable && len(r.failed) == 1 && r.failed[0] == "redis"
 	})
 
 	rs.start()
-	eventually(t, "ready again", func() bool { return ready(t, base).code == http.StatusOK })
+	c.eventually("ready again", func() bool { return ready(t, c.base).code == http.StatusOK })
+}
+
+// TestCoreWaitsForNATS starts the core with AVATAR_NATS_URL on a port where nothing
+// listens: it stays up and answers 503 naming nats; once a real NATS server starts on
+// that port it turns ready, and a knowledge upload's ingest job is processed (the
+// ingest workers started when the bus became ready).
+func TestCoreWaitsForNATS(t *testing.T) {
+	rs := &redisServer{t: t, port: freePort(t)}
+	rs.start()
+	t.Cleanup(rs.stop)
+	natsPort := freePort(t)
+	var nats *server.Server
+	t.Cleanup(func() { // registered before the core's, so it runs after the core stopped
+		if nats != nil {
+			nats.Shutdown()
+			nats.WaitForShutdown()
+		}
+	})
+	const email, password = "root@avatar.test", "correct horse battery staple"
+	c := startCore(t, map[string]string{
+		"AVATAR_CORE_ADDR":          fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"AVATAR_DATABASE_URL":       dbtest.New(t),
+		"AVATAR_REDIS_URL":          fmt.Sprintf("redis://127.0.0.1:%d/0", rs.port),
+		"AVATAR_NATS_URL":           fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
+		"AVATAR_BOOTSTRAP_EMAIL":    email,
+		"AVATAR_BOOTSTRAP_PASSWORD": password,
+	})
+	var last readiness
+	c.eventually("503 naming nats", func() bool {
+		last = ready(t, c.base)
+		return last.code == http.StatusServiceUnavailable && slices.Equal(last.failed, []string{"nats"}) &&
+			strings.HasPrefix(last.errors["nats"], "NATS not ready: not connected")
+	})
+	t.Logf("without NATS: %d %v", last.code, last.errors)
+
+	opts := &server.Options{Host: "127.0.0.1", Port: natsPort, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatalf("NATS server: %v", err)
+	}
+	nats = srv
+	started := time.Now()
+	go srv.Start()
+	if !srv.ReadyForConnections(patience) {
+		t.Fatalf("NATS server on port %d did not start", natsPort)
+	}
+	c.eventually("200 once NATS is up", func() bool { return ready(t, c.base).code == http.StatusOK })
+	t.Logf("ready %s after the NATS server started", time.Since(started).Round(time.Millisecond))
+
+	ctx := t.Context()
+	hc := &http.Client{Timeout: patience}
+	login, err := authv1connect.NewAuthServiceClient(hc, c.base).Login(ctx, connect.NewRequest(&authv1.LoginRequest{Email: email, Password: password}))
+	if err != nil {
+		t.Fatalf("login as the bootstrap admin: %v", err)
+	}
+	bearer := "Bearer " + login.Msg.AccessToken
+	dreq := connect.NewRequest(&orgv1.CreateDealershipRequest{Name: "Alpha Motors"})
+	dreq.Header().Set("Authorization", bearer)
+	dres, err := orgv1connect.NewOrgServiceClient(hc, c.base).CreateDealership(ctx, dreq)
+	if err != nil {
+		t.Fatalf("create dealership: %v", err)
+	}
+	dealership := dres.Msg.GetDealership().GetId()
+
+	kc := knowledgev1connect.NewKnowledgeServiceClient(hc, c.base)
+	up := kc.UploadDocument(ctx)
+	up.RequestHeader().Set("Authorization", bearer)
+	up.RequestHeader().Set("X-Avatar-Dealership-Id", dealership)
+	text := "GAP coverage pays the difference between the loan balance and the vehicle's value after a total loss.\n"
+	for _, m := range []*knowledgev1.UploadDocumentRequest{
+		{Payload: &knowledgev1.UploadDocumentRequest_Metadata{Metadata: &knowledgev1.DocumentMetadata{Title: "GAP", Filename: "gap.txt"}}},
+		{Payload: &knowledgev1.UploadDocumentRequest_Chunk{Chunk: []byte(strings.Repeat(text, 20))}},
+	} {
+		if err := up.Send(m); err != nil {
+			t.Fatalf("send upload: %v", err)
+		}
+	}
+	ures, err := up.CloseAndReceive()
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	doc := ures.Msg.GetDocument()
+	c.eventually("the ingest job processed", func() bool {
+		req := connect.NewRequest(&knowledgev1.GetDocumentRequest{Id: doc.GetId()})
+		req.Header().Set("Authorization", bearer)
+		req.Header().Set("X-Avatar-Dealership-Id", dealership)
+		res, err := kc.GetDocument(ctx, req)
+		if err != nil {
+			t.Fatalf("get document: %v", err)
+		}
+		doc = res.Msg.GetDocument()
+		if doc.GetStatus() == knowledgev1.DocumentStatus_DOCUMENT_STATUS_FAILED {
+			t.Fatalf("document failed: %s", doc.GetFailureReason())
+		}
+		return doc.GetStatus() == knowledgev1.DocumentStatus_DOCUMENT_STATUS_READY
+	})
+	if doc.GetChunkCount() == 0 {
+		t.Fatalf("READY document without chunks: %v", doc)
+	}
 }

@@ -1,18 +1,16 @@
 package config
 
 import (
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/avatar-fi/avatar/platform/envconfig"
 )
 
-// ErrInvalid is wrapped by every validation error Load returns.
-var ErrInvalid = errors.New("invalid configuration")
+// ErrInvalid is wrapped by every validation error Load returns. It is the shared
+// loader's sentinel, so errors.Is works with either name.
+var ErrInvalid = envconfig.ErrInvalid
 
 // Config is the core's configuration. Every field names the variable it comes from and
 // its default; README.md carries the same table.
@@ -43,7 +41,7 @@ type Config struct {
 	// LogLevel is debug, info, warn or error. AVATAR_LOG_LEVEL, default "info".
 	LogLevel string
 	// ShutdownTimeout bounds the drain of in-flight calls on SIGTERM.
-	// AVATAR_SHUTDOWN_TIMEOUT, default 20s.
+	// AVATAR_SHUTDOWN_TIMEOUT, a positive duration, default 20s.
 	ShutdownTimeout time.Duration
 	// MaxRequestBytes caps a unary request body. AVATAR_MAX_REQUEST_BYTES, default 1 MiB.
 	MaxRequestBytes int64
@@ -87,243 +85,77 @@ type Config struct {
 
 // EncryptionKey is one AES-256 key with the id stored beside each ciphertext.
 type EncryptionKey struct {
-	ID  string
+	// ID names the key; it is stored beside each ciphertext the key encrypts.
+	ID string
+	// Key is the 32-byte AES-256 key.
 	Key []byte
 }
 
 // Load builds a Config from getenv (os.Getenv in main). The first invalid variable is
 // reported as "AVATAR_X: what is wrong"; the error wraps ErrInvalid.
 func Load(getenv func(string) string) (Config, error) {
-	l := loader{getenv: getenv}
+	r := envconfig.New(getenv)
 	c := Config{
-		Addr:                l.addr("AVATAR_CORE_ADDR", ":8080"),
-		DatabaseURL:         l.postgresURL("AVATAR_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/avatar?sslmode=disable", true),
-		DatabaseReadURL:     l.postgresURL("AVATAR_DATABASE_READ_URL", "", false),
-		DatabaseMaxConns:    int32(l.intRange("AVATAR_DATABASE_MAX_CONNS", 20, 1, 1000)),
-		RedisURL:            l.urlScheme("AVATAR_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
-		NATSURL:             l.urlSchemeOptional("AVATAR_NATS_URL", "nats", "tls"),
-		NATSEmbeddedAddr:    l.addr("AVATAR_NATS_EMBEDDED_ADDR", "127.0.0.1:4223"),
-		NATSStoreDir:        l.str("AVATAR_NATS_STORE_DIR", ".data/nats"),
-		LogLevel:            l.oneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		ShutdownTimeout:     l.duration("AVATAR_SHUTDOWN_TIMEOUT", 20*time.Second),
-		MaxRequestBytes:     int64(l.intRange("AVATAR_MAX_REQUEST_BYTES", 1<<20, 1024, 1<<30)),
-		CORSOrigins:         l.origins("AVATAR_CORS_ORIGINS", "http://localhost:5173"),
-		PublicURL:           l.urlScheme("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https"),
-		BootstrapEmail:      l.str("AVATAR_BOOTSTRAP_EMAIL", ""),
-		BootstrapPassword:   l.str("AVATAR_BOOTSTRAP_PASSWORD", ""),
-		EncryptionKeys:      l.keys("AVATAR_ENCRYPTION_KEYS"),
-		OTLPEndpoint:        l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
-		MaxUploadBytes:      int64(l.intRange("AVATAR_MAX_UPLOAD_BYTES", 50<<20, 1024, 1<<30)),
-		Embedder:            l.oneOf("AVATAR_EMBEDDER", "hashed", "hashed", "openai"),
-		EmbeddingsURL:       l.urlSchemeOptional("AVATAR_EMBEDDINGS_URL", "http", "https"),
-		EmbeddingsAPIKey:    l.str("AVATAR_EMBEDDINGS_API_KEY", ""),
-		EmbeddingsModel:     l.str("AVATAR_EMBEDDINGS_MODEL", "text-embedding-3-small"),
-		WebhookAllowPrivate: l.boolean("AVATAR_WEBHOOK_ALLOW_PRIVATE"),
+		Addr:                r.Addr("AVATAR_CORE_ADDR", ":8080"),
+		DatabaseURL:         r.URL("AVATAR_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/avatar?sslmode=disable", "postgres", "postgresql"),
+		DatabaseReadURL:     r.URL("AVATAR_DATABASE_READ_URL", "", "postgres", "postgresql"),
+		DatabaseMaxConns:    int32(r.Int("AVATAR_DATABASE_MAX_CONNS", 20, 1, 1000)),
+		RedisURL:            r.URL("AVATAR_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
+		NATSURL:             strings.Join(r.URLs("AVATAR_NATS_URL", "", "nats", "tls"), ","),
+		NATSEmbeddedAddr:    r.Addr("AVATAR_NATS_EMBEDDED_ADDR", "127.0.0.1:4223"),
+		NATSStoreDir:        r.String("AVATAR_NATS_STORE_DIR", ".data/nats"),
+		LogLevel:            r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		ShutdownTimeout:     r.Duration("AVATAR_SHUTDOWN_TIMEOUT", 20*time.Second),
+		MaxRequestBytes:     int64(r.Int("AVATAR_MAX_REQUEST_BYTES", 1<<20, 1024, 1<<30)),
+		CORSOrigins:         r.List("AVATAR_CORS_ORIGINS", "http://localhost:5173", checkOrigin),
+		PublicURL:           r.URL("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https"),
+		BootstrapEmail:      r.String("AVATAR_BOOTSTRAP_EMAIL", ""),
+		BootstrapPassword:   r.String("AVATAR_BOOTSTRAP_PASSWORD", ""),
+		EncryptionKeys:      encryptionKeys(r.Keys("AVATAR_ENCRYPTION_KEYS", 32)),
+		OTLPEndpoint:        r.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		MaxUploadBytes:      int64(r.Int("AVATAR_MAX_UPLOAD_BYTES", 50<<20, 1024, 1<<30)),
+		Embedder:            r.OneOf("AVATAR_EMBEDDER", "hashed", "hashed", "openai"),
+		EmbeddingsURL:       r.URL("AVATAR_EMBEDDINGS_URL", "", "http", "https"),
+		EmbeddingsAPIKey:    r.String("AVATAR_EMBEDDINGS_API_KEY", ""),
+		EmbeddingsModel:     r.String("AVATAR_EMBEDDINGS_MODEL", "text-embedding-3-small"),
+		WebhookAllowPrivate: r.Bool("AVATAR_WEBHOOK_ALLOW_PRIVATE", false),
 	}
 	defDims := 384
 	if c.Embedder == "openai" {
 		defDims = 1536
 	}
-	c.EmbeddingsDims = l.intRange("AVATAR_EMBEDDINGS_DIMS", defDims, 16, 2000)
-	if l.err == nil && c.Embedder == "openai" && c.EmbeddingsURL == "" {
-		l.fail("AVATAR_EMBEDDINGS_URL", "is required when AVATAR_EMBEDDER is openai")
+	c.EmbeddingsDims = r.Int("AVATAR_EMBEDDINGS_DIMS", defDims, 16, 2000)
+	// Rules across variables; the Reader keeps only the first problem.
+	if c.Embedder == "openai" && c.EmbeddingsURL == "" {
+		r.Fail("AVATAR_EMBEDDINGS_URL", "is required when AVATAR_EMBEDDER is openai")
 	}
-	if l.err == nil && (c.BootstrapEmail == "") != (c.BootstrapPassword == "") {
-		l.fail("AVATAR_BOOTSTRAP_PASSWORD", "AVATAR_BOOTSTRAP_EMAIL and AVATAR_BOOTSTRAP_PASSWORD must be set together")
+	if (c.BootstrapEmail == "") != (c.BootstrapPassword == "") {
+		r.Fail("AVATAR_BOOTSTRAP_PASSWORD", "AVATAR_BOOTSTRAP_EMAIL and AVATAR_BOOTSTRAP_PASSWORD must be set together")
 	}
-	if l.err == nil && c.BootstrapPassword != "" && len(c.BootstrapPassword) < 12 {
-		l.fail("AVATAR_BOOTSTRAP_PASSWORD", "must be at least 12 characters")
+	if c.BootstrapPassword != "" && len(c.BootstrapPassword) < 12 {
+		r.Fail("AVATAR_BOOTSTRAP_PASSWORD", "must be at least 12 characters")
 	}
-	if l.err == nil && c.BootstrapEmail != "" && !strings.Contains(c.BootstrapEmail, "@") {
-		l.fail("AVATAR_BOOTSTRAP_EMAIL", fmt.Sprintf("%q is not an email address", c.BootstrapEmail))
+	if c.BootstrapEmail != "" && !strings.Contains(c.BootstrapEmail, "@") {
+		r.Fail("AVATAR_BOOTSTRAP_EMAIL", fmt.Sprintf("%q is not an email address", c.BootstrapEmail))
 	}
-	if l.err != nil {
-		return Config{}, l.err
+	if err := r.Err(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
 
-// loader keeps the first error so Load reads as a flat list of fields.
-type loader struct {
-	getenv func(string) string
-	err    error
-}
-
-func (l *loader) fail(name, msg string) {
-	if l.err == nil {
-		l.err = fmt.Errorf("%w: %s: %s", ErrInvalid, name, msg)
-	}
-}
-
-func (l *loader) str(name, def string) string {
-	if v, ok := l.lookup(name); ok {
-		return v
-	}
-	return def
-}
-
-func (l *loader) lookup(name string) (string, bool) {
-	v := strings.TrimSpace(l.getenv(name))
-	return v, v != ""
-}
-
-func (l *loader) boolean(name string) bool {
-	v, ok := l.lookup(name)
-	if !ok {
-		return false
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		l.fail(name, fmt.Sprintf("%q must be true or false", v))
-	}
-	return b
-}
-
-func (l *loader) addr(name, def string) string {
-	v := l.str(name, def)
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
-		l.fail(name, fmt.Sprintf("%q is not host:port (e.g. :8080)", v))
-		return def
-	}
-	_ = host
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 0 || p > 65535 {
-		l.fail(name, fmt.Sprintf("port %q is not a number from 0 to 65535", port))
-	}
-	return v
-}
-
-func (l *loader) postgresURL(name, def string, required bool) string {
-	v := l.str(name, def)
-	if v == "" {
-		if required {
-			l.fail(name, "is required")
-		}
-		return ""
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-		l.fail(name, "must be a PostgreSQL URL like postgres://user@host:5432/db?sslmode=disable")
-		return def
-	}
-	return v
-}
-
-func (l *loader) urlScheme(name, def string, schemes ...string) string {
-	v := l.str(name, def)
-	if !validURL(v, schemes) {
-		l.fail(name, fmt.Sprintf("must be a URL with scheme %s and a host", strings.Join(schemes, " or ")))
-		return def
-	}
-	return v
-}
-
-func (l *loader) urlSchemeOptional(name string, schemes ...string) string {
-	v, ok := l.lookup(name)
-	if !ok {
-		return ""
-	}
-	for _, one := range strings.Split(v, ",") {
-		if !validURL(strings.TrimSpace(one), schemes) {
-			l.fail(name, fmt.Sprintf("must be a URL with scheme %s and a host (comma-separated for a cluster)", strings.Join(schemes, " or ")))
-			return ""
-		}
-	}
-	return v
-}
-
-func validURL(v string, schemes []string) bool {
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	for _, s := range schemes {
-		if u.Scheme == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *loader) intRange(name string, def, lo, hi int) int {
-	v, ok := l.lookup(name)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		l.fail(name, fmt.Sprintf("%q must be an integer from %d to %d", v, lo, hi))
-		return def
-	}
-	return n
-}
-
-func (l *loader) duration(name string, def time.Duration) time.Duration {
-	v, ok := l.lookup(name)
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		l.fail(name, fmt.Sprintf("%q must be a positive duration such as 20s", v))
-		return def
-	}
-	return d
-}
-
-func (l *loader) oneOf(name, def string, allowed ...string) string {
-	v := strings.ToLower(l.str(name, def))
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
-	}
-	l.fail(name, fmt.Sprintf("%q must be one of %s", v, strings.Join(allowed, ", ")))
-	return def
-}
-
-func (l *loader) origins(name, def string) []string {
-	v := l.str(name, def)
-	var out []string
-	for _, o := range strings.Split(v, ",") {
-		o = strings.TrimSpace(o)
-		if o == "" {
-			continue
-		}
-		if o != "*" && !validURL(o, []string{"http", "https"}) {
-			l.fail(name, fmt.Sprintf("origin %q must be like https://app.example.com", o))
-			return nil
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-func (l *loader) keys(name string) []EncryptionKey {
-	v, ok := l.lookup(name)
-	if !ok {
+// checkOrigin accepts "*" or an http(s) origin such as https://app.example.com.
+func checkOrigin(o string) error {
+	if o == "*" || envconfig.CheckURL(o, "http", "https") == nil {
 		return nil
 	}
+	return fmt.Errorf("origin %q must be like https://app.example.com", o)
+}
+
+func encryptionKeys(ks []envconfig.Key) []EncryptionKey {
 	var out []EncryptionKey
-	seen := map[string]bool{}
-	for _, part := range strings.Split(v, ",") {
-		id, b64, found := strings.Cut(strings.TrimSpace(part), ":")
-		if !found || id == "" {
-			l.fail(name, "each key must be id:base64 (32 bytes), comma-separated")
-			return nil
-		}
-		key, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil || len(key) != 32 {
-			l.fail(name, fmt.Sprintf("key %q must be 32 bytes of standard base64", id))
-			return nil
-		}
-		if seen[id] {
-			l.fail(name, fmt.Sprintf("key id %q appears twice", id))
-			return nil
-		}
-		seen[id] = true
-		out = append(out, EncryptionKey{ID: id, Key: key})
+	for _, k := range ks {
+		out = append(out, EncryptionKey{ID: k.ID, Key: k.Bytes})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/avatar-fi/avatar/core/internal/config"
 )
@@ -41,6 +42,11 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "max conns", env: map[string]string{"AVATAR_DATABASE_MAX_CONNS": "zero"}, wantVar: "AVATAR_DATABASE_MAX_CONNS"},
 		{name: "log level", env: map[string]string{"AVATAR_LOG_LEVEL": "loud"}, wantVar: "AVATAR_LOG_LEVEL"},
 		{name: "shutdown timeout", env: map[string]string{"AVATAR_SHUTDOWN_TIMEOUT": "-1s"}, wantVar: "AVATAR_SHUTDOWN_TIMEOUT"},
+		{name: "shutdown timeout zero", env: map[string]string{"AVATAR_SHUTDOWN_TIMEOUT": "0s"}, wantVar: "AVATAR_SHUTDOWN_TIMEOUT"},
+		{name: "nats cluster item", env: map[string]string{"AVATAR_NATS_URL": "nats://a:4222,b:4222"}, wantVar: "AVATAR_NATS_URL"},
+		{name: "embedded nats addr", env: map[string]string{"AVATAR_NATS_EMBEDDED_ADDR": "4223"}, wantVar: "AVATAR_NATS_EMBEDDED_ADDR"},
+		{name: "keys repeated", env: map[string]string{"AVATAR_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}, wantVar: "AVATAR_ENCRYPTION_KEYS"},
+		{name: "embeddings url scheme", env: map[string]string{"AVATAR_EMBEDDER": "openai", "AVATAR_EMBEDDINGS_URL": "ftp://x"}, wantVar: "AVATAR_EMBEDDINGS_URL"},
 		{name: "request bytes", env: map[string]string{"AVATAR_MAX_REQUEST_BYTES": "1"}, wantVar: "AVATAR_MAX_REQUEST_BYTES"},
 		{name: "cors", env: map[string]string{"AVATAR_CORS_ORIGINS": "not an origin"}, wantVar: "AVATAR_CORS_ORIGINS"},
 		{name: "public url", env: map[string]string{"AVATAR_PUBLIC_URL": "ftp://x"}, wantVar: "AVATAR_PUBLIC_URL"},
@@ -78,7 +84,11 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		"AVATAR_DATABASE_URL":       "postgresql://u:p@db:5432/avatar",
 		"AVATAR_DATABASE_READ_URL":  "postgres://u@replica/avatar",
-		"AVATAR_NATS_URL":           "nats://a:4222,nats://b:4222",
+		"AVATAR_NATS_URL":           "nats://a:4222, nats://b:4222",
+		"AVATAR_PUBLIC_URL":         "https://avatar.example.com/",
+		"AVATAR_SHUTDOWN_TIMEOUT":   "1m",
+		"AVATAR_EMBEDDER":           "OpenAI",
+		"AVATAR_EMBEDDINGS_URL":     "https://api.openai.com/v1",
 		"AVATAR_ENCRYPTION_KEYS":    "k2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
 		"AVATAR_CORS_ORIGINS":       "https://app.example.com, http://localhost:5173",
 		"AVATAR_BOOTSTRAP_EMAIL":    "admin@example.com",
@@ -87,7 +97,13 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if len(c.EncryptionKeys) != 2 || c.EncryptionKeys[0].ID != "k2" || len(c.CORSOrigins) != 2 {
+	if len(c.EncryptionKeys) != 2 || c.EncryptionKeys[0].ID != "k2" || len(c.EncryptionKeys[0].Key) != 32 || len(c.CORSOrigins) != 2 {
 		t.Fatalf("parsed %+v", c)
+	}
+	if c.NATSURL != "nats://a:4222,nats://b:4222" || c.PublicURL != "https://avatar.example.com" || c.ShutdownTimeout != time.Minute {
+		t.Fatalf("parsed %+v", c)
+	}
+	if c.Embedder != "openai" || c.EmbeddingsDims != 1536 {
+		t.Fatalf("embedder %q with %d dimensions, want openai with the default 1536", c.Embedder, c.EmbeddingsDims)
 	}
 }

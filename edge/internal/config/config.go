@@ -1,22 +1,17 @@
-// Package config reads the edge's configuration from AVATAR_* environment
-// variables, applies defaults and validates every value; a bad value is
-// reported as "AVATAR_X: what is wrong". Only this package and cmd/ read the
-// environment.
 package config
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/avatar-fi/avatar/platform/envconfig"
 )
 
-// ErrInvalid wraps every validation failure.
-var ErrInvalid = errors.New("invalid configuration")
+// ErrInvalid wraps every validation failure. It is the shared loader's sentinel, so
+// errors.Is works with either name.
+var ErrInvalid = envconfig.ErrInvalid
 
 // Config is the edge's configuration. Each field names its variable and
 // default.
@@ -57,7 +52,7 @@ type Config struct {
 	// MaxCalls is the call limit. AVATAR_EDGE_MAX_CALLS, default 100.
 	MaxCalls int
 	// ShutdownTimeout bounds the drain on SIGTERM. AVATAR_SHUTDOWN_TIMEOUT,
-	// default 30s.
+	// a positive duration, default 30s.
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error. AVATAR_LOG_LEVEL, default
 	// "info".
@@ -93,57 +88,66 @@ type Config struct {
 	TTSURL, TTSAPIKey, TTSModel, TTSVoice string
 }
 
-// Load reads the configuration through getenv (os.Getenv in main).
+// Load reads the configuration through getenv (os.Getenv in main). The first
+// invalid variable is reported as "AVATAR_X: what is wrong"; the error wraps
+// ErrInvalid.
 func Load(getenv func(string) string) (Config, error) {
-	l := loader{getenv: getenv}
+	r := envconfig.New(getenv)
 	host, _ := os.Hostname()
 	c := Config{
-		Addr:            l.addr("AVATAR_EDGE_ADDR", ":8090"),
-		UDPPort:         l.intRange("AVATAR_EDGE_UDP_PORT", 8091, 1, 65535),
-		CoreURL:         l.url("AVATAR_CORE_URL", "http://127.0.0.1:8080", "http", "https"),
-		Region:          l.str("AVATAR_REGION", "local"),
-		EdgeID:          l.str("AVATAR_EDGE_ID", host),
-		NATSURL:         l.url("AVATAR_NATS_URL", "nats://127.0.0.1:4222", "nats", "tls"),
-		PublicIPs:       l.ips("AVATAR_EDGE_PUBLIC_IP"),
-		ICEServers:      l.iceServers("AVATAR_ICE_SERVERS"),
-		TURNUsername:    l.str("AVATAR_TURN_USERNAME", ""),
-		TURNCredential:  l.str("AVATAR_TURN_CREDENTIAL", ""),
-		MaxCalls:        l.intRange("AVATAR_EDGE_MAX_CALLS", 100, 1, 100000),
-		ShutdownTimeout: l.duration("AVATAR_SHUTDOWN_TIMEOUT", 30*time.Second),
-		LogLevel:        l.oneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		VAD:             l.oneOf("AVATAR_VAD", "silero", "silero", "energy"),
-		ModelsDir:       l.str("AVATAR_MODELS_DIR", "/var/cache/avatar-dev/models"),
-		STT:             l.oneOf("AVATAR_STT", "pocketsphinx", "pocketsphinx", "openai", "deepgram"),
-		STTLM:           l.file("AVATAR_STT_LM"),
-		STTLMWeight:     l.fraction("AVATAR_STT_LM_WEIGHT", 0.5),
-		STTURL:          l.url("AVATAR_STT_URL", "", "http", "https", "ws", "wss"),
-		STTAPIKey:       l.str("AVATAR_STT_API_KEY", ""),
-		TTS:             l.oneOf("AVATAR_TTS", "espeak", "espeak", "openai"),
-		TTSURL:          l.url("AVATAR_TTS_URL", "", "http", "https"),
-		TTSAPIKey:       l.str("AVATAR_TTS_API_KEY", ""),
+		Addr:            r.Addr("AVATAR_EDGE_ADDR", ":8090"),
+		UDPPort:         r.Int("AVATAR_EDGE_UDP_PORT", 8091, 1, 65535),
+		CoreURL:         r.URL("AVATAR_CORE_URL", "http://127.0.0.1:8080", "http", "https"),
+		Region:          r.String("AVATAR_REGION", "local"),
+		EdgeID:          r.String("AVATAR_EDGE_ID", host),
+		NATSURL:         r.URL("AVATAR_NATS_URL", "nats://127.0.0.1:4222", "nats", "tls"),
+		PublicIPs:       r.IPs("AVATAR_EDGE_PUBLIC_IP"),
+		ICEServers:      r.List("AVATAR_ICE_SERVERS", "", checkICEServer),
+		TURNUsername:    r.String("AVATAR_TURN_USERNAME", ""),
+		TURNCredential:  r.String("AVATAR_TURN_CREDENTIAL", ""),
+		MaxCalls:        r.Int("AVATAR_EDGE_MAX_CALLS", 100, 1, 100000),
+		ShutdownTimeout: r.Duration("AVATAR_SHUTDOWN_TIMEOUT", 30*time.Second),
+		LogLevel:        r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		VAD:             r.OneOf("AVATAR_VAD", "silero", "silero", "energy"),
+		ModelsDir:       r.String("AVATAR_MODELS_DIR", "/var/cache/avatar-dev/models"),
+		STT:             r.OneOf("AVATAR_STT", "pocketsphinx", "pocketsphinx", "openai", "deepgram"),
+		STTLM:           r.File("AVATAR_STT_LM"),
+		STTLMWeight:     r.Fraction("AVATAR_STT_LM_WEIGHT", 0.5),
+		STTURL:          r.URL("AVATAR_STT_URL", "", "http", "https", "ws", "wss"),
+		STTAPIKey:       r.String("AVATAR_STT_API_KEY", ""),
+		TTS:             r.OneOf("AVATAR_TTS", "espeak", "espeak", "openai"),
+		TTSURL:          r.URL("AVATAR_TTS_URL", "", "http", "https"),
+		TTSAPIKey:       r.String("AVATAR_TTS_API_KEY", ""),
 	}
-	c.TokenIssuer = l.url("AVATAR_TOKEN_ISSUER", l.str("AVATAR_PUBLIC_URL", "http://localhost:8080"), "http", "https")
-	c.PublicURL = l.url("AVATAR_EDGE_URL", "http://"+host+portOf(c.Addr), "http", "https")
+	// The token issuer is the core's public URL: unless AVATAR_TOKEN_ISSUER is set,
+	// the edge reads the core's variable, and a bad value is reported under its name.
+	if _, set := r.Lookup("AVATAR_TOKEN_ISSUER"); set {
+		c.TokenIssuer = r.URL("AVATAR_TOKEN_ISSUER", "", "http", "https")
+	} else {
+		c.TokenIssuer = r.URL("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https")
+	}
+	c.PublicURL = r.URL("AVATAR_EDGE_URL", "http://"+host+portOf(c.Addr), "http", "https")
 	switch c.STT {
 	case "openai":
-		c.STTModel = l.str("AVATAR_STT_MODEL", "whisper-1")
+		c.STTModel = r.String("AVATAR_STT_MODEL", "whisper-1")
 	case "deepgram":
-		c.STTModel = l.str("AVATAR_STT_MODEL", "nova-2")
+		c.STTModel = r.String("AVATAR_STT_MODEL", "nova-2")
 	}
-	c.TTSModel = l.str("AVATAR_TTS_MODEL", "tts-1")
+	c.TTSModel = r.String("AVATAR_TTS_MODEL", "tts-1")
 	if c.TTS == "espeak" {
-		c.TTSVoice = l.str("AVATAR_TTS_VOICE", "en-us")
+		c.TTSVoice = r.String("AVATAR_TTS_VOICE", "en-us")
 	} else {
-		c.TTSVoice = l.str("AVATAR_TTS_VOICE", "alloy")
+		c.TTSVoice = r.String("AVATAR_TTS_VOICE", "alloy")
 	}
-	if l.err == nil && c.STT != "pocketsphinx" && c.STTURL == "" {
-		l.fail("AVATAR_STT_URL", "is required when AVATAR_STT is "+c.STT)
+	// Rules across variables; the Reader keeps only the first problem.
+	if c.STT != "pocketsphinx" && c.STTURL == "" {
+		r.Fail("AVATAR_STT_URL", "is required when AVATAR_STT is "+c.STT)
 	}
-	if l.err == nil && c.TTS == "openai" && c.TTSURL == "" {
-		l.fail("AVATAR_TTS_URL", "is required when AVATAR_TTS is openai")
+	if c.TTS == "openai" && c.TTSURL == "" {
+		r.Fail("AVATAR_TTS_URL", "is required when AVATAR_TTS is openai")
 	}
-	if l.err != nil {
-		return Config{}, l.err
+	if err := r.Err(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
@@ -155,138 +159,12 @@ func portOf(addr string) string {
 	return ""
 }
 
-type loader struct {
-	getenv func(string) string
-	err    error
-}
-
-func (l *loader) fail(name, msg string) {
-	if l.err == nil {
-		l.err = fmt.Errorf("%w: %s: %s", ErrInvalid, name, msg)
-	}
-}
-
-func (l *loader) str(name, def string) string {
-	if v := strings.TrimSpace(l.getenv(name)); v != "" {
-		return v
-	}
-	return def
-}
-
-func (l *loader) addr(name, def string) string {
-	v := l.str(name, def)
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		l.fail(name, fmt.Sprintf("%q is not a host:port address", v))
-	}
-	return v
-}
-
-func (l *loader) url(name, def string, schemes ...string) string {
-	v := l.str(name, def)
-	if v == "" {
-		return ""
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" {
-		l.fail(name, fmt.Sprintf("%q is not a URL", v))
-		return v
-	}
-	for _, s := range schemes {
-		if u.Scheme == s {
-			return strings.TrimRight(v, "/")
+// checkICEServer accepts a STUN or TURN URI (RFC 7064, RFC 7065).
+func checkICEServer(s string) error {
+	for _, scheme := range []string{"stun:", "turn:", "turns:"} {
+		if strings.HasPrefix(s, scheme) {
+			return nil
 		}
 	}
-	l.fail(name, fmt.Sprintf("scheme %q, want one of %s", u.Scheme, strings.Join(schemes, ", ")))
-	return v
-}
-
-func (l *loader) intRange(name string, def, lo, hi int) int {
-	v := l.getenv(name)
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < lo || n > hi {
-		l.fail(name, fmt.Sprintf("%q is not an integer in %d..%d", v, lo, hi))
-		return def
-	}
-	return n
-}
-
-func (l *loader) fraction(name string, def float64) float64 {
-	v := l.getenv(name)
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || !(f > 0 && f < 1) {
-		l.fail(name, fmt.Sprintf("%q is not a number between 0 and 1", v))
-		return def
-	}
-	return f
-}
-
-func (l *loader) duration(name string, def time.Duration) time.Duration {
-	v := l.getenv(name)
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if err != nil || d < 0 {
-		l.fail(name, fmt.Sprintf("%q is not a duration like 30s", v))
-		return def
-	}
-	return d
-}
-
-func (l *loader) oneOf(name, def string, allowed ...string) string {
-	v := strings.ToLower(l.str(name, def))
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
-	}
-	l.fail(name, fmt.Sprintf("%q, want one of %s", v, strings.Join(allowed, ", ")))
-	return def
-}
-
-func (l *loader) file(name string) string {
-	v := l.str(name, "")
-	if v == "" {
-		return ""
-	}
-	if st, err := os.Stat(v); err != nil || st.IsDir() {
-		l.fail(name, fmt.Sprintf("%q is not a readable file", v))
-	}
-	return v
-}
-
-func (l *loader) ips(name string) []string {
-	var out []string
-	for _, f := range strings.Split(l.str(name, ""), ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if net.ParseIP(f) == nil {
-			l.fail(name, fmt.Sprintf("%q is not an IP address", f))
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-func (l *loader) iceServers(name string) []string {
-	var out []string
-	for _, f := range strings.Split(l.str(name, ""), ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if !strings.HasPrefix(f, "stun:") && !strings.HasPrefix(f, "turn:") && !strings.HasPrefix(f, "turns:") {
-			l.fail(name, fmt.Sprintf("%q is not a stun:, turn: or turns: URL", f))
-		}
-		out = append(out, f)
-	}
-	return out
+	return fmt.Errorf("%q is not a stun:, turn: or turns: URL", s)
 }

@@ -23,6 +23,13 @@ func TestLoad(t *testing.T) {
 		{name: "bad ICE server", env: map[string]string{"AVATAR_ICE_SERVERS": "http://x"}, wantErr: "AVATAR_ICE_SERVERS"},
 		{name: "missing LM", env: map[string]string{"AVATAR_STT_LM": "/no/such.lm"}, wantErr: "AVATAR_STT_LM"},
 		{name: "bad max calls", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "0"}, wantErr: "AVATAR_EDGE_MAX_CALLS"},
+		{name: "zero shutdown timeout", env: map[string]string{"AVATAR_SHUTDOWN_TIMEOUT": "0s"}, wantErr: "AVATAR_SHUTDOWN_TIMEOUT"},
+		{name: "bad LM weight", env: map[string]string{"AVATAR_STT_LM_WEIGHT": "1"}, wantErr: "AVATAR_STT_LM_WEIGHT"},
+		{name: "bad addr", env: map[string]string{"AVATAR_EDGE_ADDR": "8090"}, wantErr: "AVATAR_EDGE_ADDR"},
+		{name: "bad NATS URL", env: map[string]string{"AVATAR_NATS_URL": "127.0.0.1:4222"}, wantErr: "AVATAR_NATS_URL"},
+		{name: "bad core public URL", env: map[string]string{"AVATAR_PUBLIC_URL": "localhost:8080"}, wantErr: "AVATAR_PUBLIC_URL"},
+		{name: "bad token issuer", env: map[string]string{"AVATAR_TOKEN_ISSUER": "ftp://core"}, wantErr: "AVATAR_TOKEN_ISSUER"},
+		{name: "bad log level", env: map[string]string{"AVATAR_LOG_LEVEL": "loud"}, wantErr: "AVATAR_LOG_LEVEL"},
 		{name: "providers", env: map[string]string{"AVATAR_STT": "deepgram", "AVATAR_STT_URL": "wss://dg.example/v1/listen", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"}},
 	}
 	for _, tc := range tests {
@@ -39,6 +46,46 @@ func TestLoad(t *testing.T) {
 			}
 			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr+":") {
 				t.Errorf("err %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(c config.Config) bool
+	}{
+		{name: "issuer from the core's public URL", env: map[string]string{"AVATAR_PUBLIC_URL": "https://avatar.example.com/"},
+			check: func(c config.Config) bool { return c.TokenIssuer == "https://avatar.example.com" }},
+		{name: "issuer set wins", env: map[string]string{"AVATAR_PUBLIC_URL": "https://a.example.com", "AVATAR_TOKEN_ISSUER": "https://b.example.com"},
+			check: func(c config.Config) bool { return c.TokenIssuer == "https://b.example.com" }},
+		{name: "issuer default", env: nil,
+			check: func(c config.Config) bool {
+				return c.TokenIssuer == "http://localhost:8080" && c.ShutdownTimeout.Seconds() == 30 && c.STTLMWeight == 0.5
+			}},
+		{name: "edge URL from the listen port", env: map[string]string{"AVATAR_EDGE_ADDR": "127.0.0.1:9000"},
+			check: func(c config.Config) bool {
+				return strings.HasPrefix(c.PublicURL, "http://") && strings.HasSuffix(c.PublicURL, ":9000")
+			}},
+		{name: "lists", env: map[string]string{"AVATAR_EDGE_PUBLIC_IP": "203.0.113.7, 2001:db8::1", "AVATAR_ICE_SERVERS": "stun:stun.example.com:3478,turns:turn.example.com"},
+			check: func(c config.Config) bool { return len(c.PublicIPs) == 2 && len(c.ICEServers) == 2 }},
+		{name: "provider models", env: map[string]string{"AVATAR_STT": "OpenAI", "AVATAR_STT_URL": "https://api.example.com/", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"},
+			check: func(c config.Config) bool {
+				return c.STT == "openai" && c.STTURL == "https://api.example.com" && c.STTModel == "whisper-1" && c.TTSModel == "tts-1" && c.TTSVoice == "alloy"
+			}},
+		{name: "LM weight and drain", env: map[string]string{"AVATAR_STT_LM_WEIGHT": "0.7", "AVATAR_SHUTDOWN_TIMEOUT": "1m"},
+			check: func(c config.Config) bool { return c.STTLMWeight == 0.7 && c.ShutdownTimeout.Minutes() == 1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Errorf("parsed %+v", c)
 			}
 		})
 	}
