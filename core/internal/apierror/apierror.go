@@ -68,6 +68,13 @@ func Conflict(msg string) *connect.Error {
 	return New(connect.CodeAlreadyExists, ReasonConflict, msg)
 }
 
+// Aborted returns Aborted / CONFLICT: the request lost to a concurrent change
+// (optimistic concurrency, such as an update naming a version that is no longer the
+// latest); the client reads the object again and retries.
+func Aborted(msg string) *connect.Error {
+	return New(connect.CodeAborted, ReasonConflict, msg)
+}
+
 // RateLimited returns ResourceExhausted / RATE_LIMITED with the wait in seconds; the
 // HTTP layer turns it into 429 with Retry-After.
 func RateLimited(retryAfterSeconds int64) *connect.Error {

@@ -55,6 +55,7 @@ func areas() []wiring {
 	return []wiring{
 		{wire: wireIdentity},
 		{wire: wireKnowledge, needsBus: true},
+		{wire: wireScenario},
 	}
 }
 
