@@ -48,6 +48,7 @@ PACKAGES=(
   libpocketsphinx-dev libsphinxbase-dev                # speech recognition via cgo
   pocketsphinx-en-us                                   # en-us acoustic model, cmudict, generic LM
   libespeak-ng-dev espeak-ng-data                      # speech synthesis via cgo
+  flite1-dev libflite1                                 # Flite voices (slt, rms, awb, kal) via cgo
   poppler-utils                                        # pdftotext for document ingestion
   gcc make dpkg-dev                                    # cgo + pgvector build, dpkg-source
   jq curl                                              # make run: seeding and readiness probes

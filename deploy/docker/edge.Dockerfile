@@ -14,7 +14,7 @@ RUN apt-get update \
         pkg-config \
         libopus-dev libopusfile-dev \
         libpocketsphinx-dev libsphinxbase-dev \
-        libespeak-ng-dev \
+        libespeak-ng-dev flite1-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -54,7 +54,7 @@ RUN apt-get update \
         ca-certificates curl \
         libopus0 libopusfile0 \
         libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us \
-        libespeak-ng1 espeak-ng-data \
+        libespeak-ng1 espeak-ng-data libflite1 \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 avatar \

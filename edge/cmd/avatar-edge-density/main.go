@@ -37,16 +37,23 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/auth"
 	"github.com/avatar-fi/avatar/edge/internal/caller"
-	"github.com/avatar-fi/avatar/edge/internal/dialogue"
+	"github.com/avatar-fi/avatar/edge/internal/conversation"
+	"github.com/avatar-fi/avatar/edge/internal/dialogue/customer"
+	"github.com/avatar-fi/avatar/edge/internal/dialogue/technique"
 	"github.com/avatar-fi/avatar/edge/internal/fakeengine"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/edge/internal/session"
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
-	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
+	"github.com/avatar-fi/avatar/protocol/callevent"
+	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
+	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 const issuer = "http://density.local"
@@ -68,18 +75,19 @@ func run() error {
 	warmup := flag.Duration("warmup", 10*time.Second, "time after the last call connects before measuring")
 	dir := flag.String("speech", speechset.SharedDir(), "speech set (WAV + transcripts.tsv)")
 	verbose := flag.Bool("turns", false, "also list each turn's stages and transcript, slowest first")
+	scenario := flag.String("scenario", "../core/internal/scenario/builtin/vsc-price-objection.json", "built-in scenario (JSON) whose role-play customer answers every call")
 	flag.Parse()
 	if *engines != "fake" && *engines != "embedded" {
 		return fmt.Errorf("-engines %q, want fake or embedded", *engines)
 	}
 	if *serve {
-		return serveEdge(*engines, *vadName, *modelsDir)
+		return serveEdge(*engines, *vadName, *modelsDir, *scenario)
 	}
-	return measure(*engines, *vadName, *modelsDir, *calls, *duration, *warmup, *dir, *verbose)
+	return measure(*engines, *vadName, *modelsDir, *scenario, *calls, *duration, *warmup, *dir, *verbose)
 }
 
 // serveEdge runs an edge on loopback and prints "READY <url> <token>".
-func serveEdge(engines, vadName, modelsDir string) error {
+func serveEdge(engines, vadName, modelsDir, scenarioFile string) error {
 	kid, key, err := accesstoken.GenerateKey()
 	if err != nil {
 		return err
@@ -96,7 +104,11 @@ func serveEdge(engines, vadName, modelsDir string) error {
 	if err != nil {
 		return err
 	}
-	cfg := rtc.Config{Region: "density", LoopbackOnly: true, MaxCalls: 100000, Auth: verifier, Responder: dialogue.Echo{}}
+	dlg, err := newDialogues(scenarioFile)
+	if err != nil {
+		return err
+	}
+	cfg := rtc.Config{Region: "density", LoopbackOnly: true, MaxCalls: 100000, Auth: verifier, Dialogues: dlg}
 	if engines == "fake" {
 		cfg.Transcriber, cfg.Synthesizer = fakeengine.Transcriber{Text: "hello there"}, fakeengine.Synthesizer{}
 	} else {
@@ -105,11 +117,12 @@ func serveEdge(engines, vadName, modelsDir string) error {
 			return err
 		}
 		defer tr.Close()
-		sy, err := espeak.New(espeak.Config{})
+		sy, err := flite.New(flite.Config{})
 		if err != nil {
 			return err
 		}
 		cfg.Transcriber, cfg.Synthesizer = tr, sy
+		cfg.Voices = func(v string) (pipeline.Synthesizer, error) { return sy.ForVoice(v) }
 	}
 	if vadName == "silero" {
 		model, err := silero.New(silero.WithDir(modelsDir))
@@ -145,7 +158,7 @@ type turnResult struct {
 	text   string // final transcript
 }
 
-func measure(engines, vadName, modelsDir string, calls int, duration, warmup time.Duration, dir string, verbose bool) error {
+func measure(engines, vadName, modelsDir, scenarioFile string, calls int, duration, warmup time.Duration, dir string, verbose bool) error {
 	clips, err := speechset.Load(dir)
 	if err != nil {
 		return err
@@ -154,7 +167,7 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 	if err != nil {
 		return err
 	}
-	child := exec.Command(self, "-serve", "-engines", engines, "-vad", vadName, "-models", modelsDir)
+	child := exec.Command(self, "-serve", "-engines", engines, "-vad", vadName, "-models", modelsDir, "-scenario", scenarioFile)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
 	if err != nil {
@@ -216,8 +229,8 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 				// Wait for the reply to start, listen a second, then speak
 				// again (over the rest of the reply: barge-in).
 				wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-				_, idx, err := c.WaitEvent(wctx, seen, func(ev pipeline.Event) bool {
-					return ev.Type == pipeline.EventState && ev.State == pipeline.StateSpeaking
+				_, idx, err := c.WaitEvent(wctx, seen, func(ev *conversationv1.CallEvent) bool {
+					return ev.Type == callevent.TypeState && ev.State == callevent.StateSpeaking
 				})
 				wcancel()
 				if ctx.Err() != nil {
@@ -265,13 +278,13 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 	// packet).
 	var res []turnResult
 	for _, evs := range callers {
-		final := map[int]string{}
+		final := map[int32]string{}
 		for _, ev := range evs {
-			if ev.Type == pipeline.EventFinalTranscript {
+			if ev.Type == callevent.TypeFinalTranscript {
 				final[ev.Turn] = ev.Text
 			}
-			if ev.Type == pipeline.EventTurnLatency && ev.At.After(t0) && ev.At.Before(t1) {
-				if _, ok := ev.Stages[pipeline.StageTurnGap]; ok {
+			if ev.Type == callevent.TypeTurnLatency && ev.At.After(t0) && ev.At.Before(t1) {
+				if _, ok := ev.Stages[callevent.StageTurnGap]; ok {
 					res = append(res, turnResult{stages: ev.Stages, text: final[ev.Turn]})
 				}
 			}
@@ -282,7 +295,7 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 	fmt.Printf("engines=%s vad=%s calls=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f\n",
 		engines, vadName, calls, wall.Seconds(), (cpu1 - cpu0).Seconds(), cores, cores/float64(calls))
 	fmt.Printf("turns=%d\n", len(res))
-	for _, st := range pipeline.Stages {
+	for _, st := range callevent.Stages {
 		var v []float64
 		for _, r := range res {
 			if x, ok := r.stages[st]; ok {
@@ -297,11 +310,11 @@ func measure(engines, vadName, modelsDir string, calls int, duration, warmup tim
 	}
 	if verbose {
 		slices.SortFunc(res, func(a, b turnResult) int {
-			return cmp.Compare(b.stages[pipeline.StageTurnGap], a.stages[pipeline.StageTurnGap])
+			return cmp.Compare(b.stages[callevent.StageTurnGap], a.stages[callevent.StageTurnGap])
 		})
 		for _, r := range res {
 			fmt.Printf("  turn")
-			for _, st := range pipeline.Stages {
+			for _, st := range callevent.Stages {
 				fmt.Printf(" %s=%.1f", st, r.stages[st])
 			}
 			fmt.Printf(" text=%q\n", r.text)
@@ -335,4 +348,45 @@ func processCPU(pid int) (time.Duration, error) {
 	}
 	const ticks = 100 // USER_HZ
 	return time.Duration(ut+st) * time.Second / ticks, nil
+}
+
+// newDialogues answers every call with a role-play session of its own, the
+// customer of the scenario in file: the production dialogue engine, without
+// a core to fetch the scenario from.
+func newDialogues(file string) (rtc.Dialogues, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	var sc scenariov1.Scenario
+	if err := protojson.Unmarshal(b, &sc); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", file, err)
+	}
+	classifier, err := technique.New()
+	if err != nil {
+		return nil, err
+	}
+	m, err := session.New(session.Config{
+		Region: "density",
+		NewEngine: func(_ context.Context, spec session.Spec) (session.Built, error) {
+			e, err := customer.New(customer.Config{Scenario: &sc, Classifier: classifier, Seed: spec.SessionID})
+			return session.Built{Engine: e, Scenario: &sc}, err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dialoguesFunc(func(ctx context.Context, id rtc.Identity, _, callID string) (rtc.Dialogue, error) {
+		s, err := m.Start(ctx, session.Owner{UserID: id.UserID, DealershipID: id.DealershipID}, conversationv1.Mode_MODE_ROLE_PLAY, "density")
+		if err != nil {
+			return nil, err
+		}
+		return conversation.JoinCall(s, callID)
+	}), nil
+}
+
+type dialoguesFunc func(ctx context.Context, id rtc.Identity, sessionID, callID string) (rtc.Dialogue, error)
+
+func (f dialoguesFunc) Join(ctx context.Context, id rtc.Identity, sessionID, callID string) (rtc.Dialogue, error) {
+	return f(ctx, id, sessionID, callID)
 }

@@ -22,9 +22,13 @@ func newProviderTranscriber(cfg config.Config) (pipeline.Transcriber, func(), er
 	return nil, nil, fmt.Errorf("unknown STT %q", cfg.STT)
 }
 
-func newProviderSynthesizer(cfg config.Config) (pipeline.Synthesizer, error) {
+func newProviderSynthesizer(cfg config.Config) (pipeline.Synthesizer, func(string) (pipeline.Synthesizer, error), error) {
 	if cfg.TTS == "openai" {
-		return ttsopenai.New(ttsopenai.Config{URL: cfg.TTSURL, APIKey: cfg.TTSAPIKey, Model: cfg.TTSModel, Voice: cfg.TTSVoice})
+		s, err := ttsopenai.New(ttsopenai.Config{URL: cfg.TTSURL, APIKey: cfg.TTSAPIKey, Model: cfg.TTSModel, Voice: cfg.TTSVoice})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func(v string) (pipeline.Synthesizer, error) { return s.ForVoice(v) }, nil
 	}
-	return nil, fmt.Errorf("unknown TTS %q", cfg.TTS)
+	return nil, nil, fmt.Errorf("unknown TTS %q", cfg.TTS)
 }

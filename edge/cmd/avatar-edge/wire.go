@@ -11,17 +11,21 @@ import (
 	"syscall"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/avatar-fi/avatar/edge/internal/auth"
 	"github.com/avatar-fi/avatar/edge/internal/config"
-	"github.com/avatar-fi/avatar/edge/internal/dialogue"
+	"github.com/avatar-fi/avatar/edge/internal/conversation"
+	"github.com/avatar-fi/avatar/edge/internal/coreclient"
 	"github.com/avatar-fi/avatar/edge/internal/events"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/edge/internal/session"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
@@ -36,7 +40,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("speech-to-text (%s): %w", cfg.STT, err)
 	}
 	defer closeSTT()
-	synthesizer, err := newSynthesizer(cfg)
+	synthesizer, voices, err := newSynthesizer(cfg)
 	if err != nil {
 		return fmt.Errorf("text-to-speech (%s): %w", cfg.TTS, err)
 	}
@@ -55,6 +59,34 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer pub.Stop()
 
+	core, err := coreclient.New(coreclient.Config{BaseURL: cfg.CoreURL, APIKey: cfg.EdgeAPIKey, Logger: log})
+	if err != nil {
+		return err
+	}
+	if nc := pub.Conn(); nc != nil {
+		if err := core.Watch(ctx, nc); err != nil {
+			log.Warn("knowledge changes not watched; cached answers expire only with the cache", "error", err.Error())
+		}
+	}
+	engines, err := newEngineFactory(cfg, core, log)
+	if err != nil {
+		return err
+	}
+	sessions, err := session.New(session.Config{
+		NewEngine: engines, Events: pub, Region: cfg.Region, EdgeID: cfg.EdgeID,
+		IdleTimeout: cfg.SessionIdle, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer sessions.Close() // graded and published (reason "shutdown") before pub.Stop
+	limiter, closeLimiter, err := newLimiter(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	conv := conversation.New(sessions, limiter, log)
+
 	ice := make([]webrtc.ICEServer, 0, len(cfg.ICEServers))
 	for _, u := range cfg.ICEServers {
 		ice = append(ice, webrtc.ICEServer{URLs: []string{u}, Username: cfg.TURNUsername, Credential: cfg.TURNCredential})
@@ -68,19 +100,18 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Auth:         verifier,
 		Transcriber:  transcriber,
 		Synthesizer:  synthesizer,
+		Voices:       voices,
+		Dialogues:    conv,
 		NewDetector:  newDetector,
 		DetectorHold: detectorHold(cfg),
-		// PLACEHOLDER until the coach and customer engines (next issue).
-		Responder: dialogue.Echo{},
-		OnTurn: func(info rtc.CallInfo, rec pipeline.TurnRecord) {
-			pub.TurnCompleted(info.SessionID, info.Identity.UserID, info.Identity.DealershipID, rec)
-		},
-		Logger: log,
+		Logger:       log,
 	})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	conv.SetCalls(srv)
+	go func() { _ = sessions.Run(ctx) }()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -89,7 +120,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle(rtc.CallsPath, srv.Handler())
 	mux.Handle(rtc.CallsPath+"/", srv.Handler())
-	path, h := conversationv1connect.NewConversationServiceHandler(rtc.NewConversationHandler(srv))
+	path, h := conversationv1connect.NewConversationServiceHandler(conv, connect.WithReadMaxBytes(maxRequestBytes))
 	mux.Handle(path, h)
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -102,7 +133,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			http.Error(w, "at call limit", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintf(w, "ok\ncalls %d/%d\nnats %v\n", srv.ActiveCalls(), srv.Capacity(), pub.Connected())
+		fmt.Fprintf(w, "ok\ncalls %d/%d\nsessions %d\nnats %v\n", srv.ActiveCalls(), srv.Capacity(), sessions.Len(), pub.Connected())
 	})
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -124,7 +155,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			}
 		})
 	}()
-	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "vad", cfg.VAD, "stt", cfg.STT, "tts", cfg.TTS, "max_calls", cfg.MaxCalls)
+	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "vad", cfg.VAD, "stt", cfg.STT, "tts", cfg.TTS, "llm", cfg.LLMURL != "", "max_calls", cfg.MaxCalls)
 
 	select {
 	case err := <-serveErr:
@@ -187,14 +218,28 @@ func detectorHold(cfg config.Config) time.Duration {
 	return 0
 }
 
-func newSynthesizer(cfg config.Config) (pipeline.Synthesizer, error) {
+// newSynthesizer returns the default voice and the persona voices.
+func newSynthesizer(cfg config.Config) (pipeline.Synthesizer, func(string) (pipeline.Synthesizer, error), error) {
 	switch cfg.TTS {
+	case "flite":
+		e, err := flite.New(flite.Config{Voice: cfg.TTSVoice})
+		if err != nil {
+			return nil, nil, err
+		}
+		return e, func(v string) (pipeline.Synthesizer, error) { return e.ForVoice(v) }, nil
 	case "espeak":
-		return espeak.New(espeak.Config{Voice: cfg.TTSVoice})
+		e, err := espeak.New(espeak.Config{Voice: cfg.TTSVoice})
+		if err != nil {
+			return nil, nil, err
+		}
+		return e, func(v string) (pipeline.Synthesizer, error) { return e.ForVoice(v) }, nil
 	default:
 		return newProviderSynthesizer(cfg)
 	}
 }
+
+// maxRequestBytes bounds one ConversationService request message.
+const maxRequestBytes = 64 << 10
 
 // cpuMeter measures the process's CPU use per core between calls.
 type cpuMeter struct {

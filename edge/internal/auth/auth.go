@@ -56,5 +56,9 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (rtc.Identity
 	if err != nil {
 		return rtc.Identity{}, fmt.Errorf("verify token: %w", err)
 	}
-	return rtc.Identity{UserID: c.Subject, DealershipID: c.DealershipID, Role: c.Role}, nil
+	id := rtc.Identity{UserID: c.Subject, DealershipID: c.DealershipID, Role: c.Role, Token: token}
+	if c.ExpiresAt != nil {
+		id.Expires = c.ExpiresAt.Time
+	}
+	return id, nil
 }

@@ -8,7 +8,6 @@ package caller
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,8 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/media/opus"
 	"github.com/avatar-fi/avatar/media/resample"
+	"github.com/avatar-fi/avatar/protocol/callevent"
+	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 )
 
 // ErrStatus is returned by Dial when the edge refuses the offer; the message
@@ -33,7 +34,7 @@ var ErrStatus = errors.New("caller: edge refused the call")
 
 // Event is one data channel event as received.
 type Event struct {
-	pipeline.Event
+	*conversationv1.CallEvent
 	// At is when it arrived.
 	At time.Time
 }
@@ -132,11 +133,11 @@ func Dial(ctx context.Context, api *webrtc.API, base, token string, o Options) (
 	var openOnce, connOnce sync.Once
 	dc.OnOpen(func() { openOnce.Do(func() { close(c.dcOpen) }) })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
-		var ev Event
-		if json.Unmarshal(m.Data, &ev.Event) != nil {
+		ce, err := callevent.Unmarshal(m.Data)
+		if err != nil {
 			return
 		}
-		ev.At = time.Now()
+		ev := Event{CallEvent: ce, At: time.Now()}
 		c.mu.Lock()
 		c.events = append(c.events, ev)
 		c.mu.Unlock()
@@ -313,11 +314,11 @@ func (c *Caller) Events() []Event {
 
 // WaitEvent waits for the first event after the first skip events for which
 // match is true, and returns it with its index.
-func (c *Caller) WaitEvent(ctx context.Context, skip int, match func(pipeline.Event) bool) (Event, int, error) {
+func (c *Caller) WaitEvent(ctx context.Context, skip int, match func(*conversationv1.CallEvent) bool) (Event, int, error) {
 	for {
 		evs := c.Events()
 		for i := skip; i < len(evs); i++ {
-			if match(evs[i].Event) {
+			if match(evs[i].CallEvent) {
 				return evs[i], i, nil
 			}
 		}

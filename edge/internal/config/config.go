@@ -79,13 +79,34 @@ type Config struct {
 	// AVATAR_STT_MODEL (default "whisper-1" for openai, "nova-2" for
 	// deepgram).
 	STTURL, STTAPIKey, STTModel string
-	// TTS is espeak or openai. AVATAR_TTS, default "espeak".
+	// TTS is flite (embedded Flite CMU voices), espeak (embedded eSpeak NG)
+	// or openai. AVATAR_TTS, default "flite".
 	TTS string
 	// TTSURL, TTSAPIKey, TTSModel, TTSVoice configure the TTS provider:
 	// AVATAR_TTS_URL (required for openai), AVATAR_TTS_API_KEY,
-	// AVATAR_TTS_MODEL (default "tts-1"), AVATAR_TTS_VOICE (default "alloy";
-	// for espeak, an eSpeak voice, default "en-us").
+	// AVATAR_TTS_MODEL (default "tts-1"), AVATAR_TTS_VOICE (the default
+	// voice, the coach's; personas have their own: for flite one of slt, rms,
+	// awb, kal, default "slt"; for espeak an eSpeak voice, default "en-us";
+	// for openai default "alloy").
 	TTSURL, TTSAPIKey, TTSModel, TTSVoice string
+
+	// EdgeAPIKey is the edge's service key (ROLE_EDGE_SERVICE) for calls to
+	// the core when a trainee's access token has expired mid-session (a
+	// voice call outlives a 15-minute token). AVATAR_EDGE_API_KEY, optional.
+	EdgeAPIKey string
+	// RedisURL backs the chat and call-start rate limits so that every edge
+	// shares one budget per user; while it is unreachable each edge limits
+	// on its own. AVATAR_REDIS_URL, default "redis://127.0.0.1:6379/0".
+	RedisURL string
+	// LLMURL, when set, makes the coach and the role-play customer speak
+	// through an OpenAI-compatible chat completions server (vLLM, Ollama,
+	// llama.cpp server, OpenAI); the scenario state machine still decides
+	// the customer's moves. AVATAR_LLM_URL, optional; AVATAR_LLM_API_KEY,
+	// AVATAR_LLM_MODEL (default "gpt-4o-mini").
+	LLMURL, LLMAPIKey, LLMModel string
+	// SessionIdle ends a session with no activity and no live call.
+	// AVATAR_SESSION_IDLE_TIMEOUT, default 30m.
+	SessionIdle time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in main). The first
@@ -115,9 +136,15 @@ func Load(getenv func(string) string) (Config, error) {
 		STTLMWeight:     r.Fraction("AVATAR_STT_LM_WEIGHT", 0.5),
 		STTURL:          r.URL("AVATAR_STT_URL", "", "http", "https", "ws", "wss"),
 		STTAPIKey:       r.String("AVATAR_STT_API_KEY", ""),
-		TTS:             r.OneOf("AVATAR_TTS", "espeak", "espeak", "openai"),
+		TTS:             r.OneOf("AVATAR_TTS", "flite", "flite", "espeak", "openai"),
 		TTSURL:          r.URL("AVATAR_TTS_URL", "", "http", "https"),
 		TTSAPIKey:       r.String("AVATAR_TTS_API_KEY", ""),
+		EdgeAPIKey:      r.String("AVATAR_EDGE_API_KEY", ""),
+		RedisURL:        r.URL("AVATAR_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
+		LLMURL:          r.URL("AVATAR_LLM_URL", "", "http", "https"),
+		LLMAPIKey:       r.String("AVATAR_LLM_API_KEY", ""),
+		LLMModel:        r.String("AVATAR_LLM_MODEL", "gpt-4o-mini"),
+		SessionIdle:     r.Duration("AVATAR_SESSION_IDLE_TIMEOUT", 30*time.Minute),
 	}
 	// The token issuer is the core's public URL: unless AVATAR_TOKEN_ISSUER is set,
 	// the edge reads the core's variable, and a bad value is reported under its name.
@@ -134,9 +161,12 @@ func Load(getenv func(string) string) (Config, error) {
 		c.STTModel = r.String("AVATAR_STT_MODEL", "nova-2")
 	}
 	c.TTSModel = r.String("AVATAR_TTS_MODEL", "tts-1")
-	if c.TTS == "espeak" {
+	switch c.TTS {
+	case "flite":
+		c.TTSVoice = r.OneOf("AVATAR_TTS_VOICE", "slt", "slt", "rms", "awb", "kal")
+	case "espeak":
 		c.TTSVoice = r.String("AVATAR_TTS_VOICE", "en-us")
-	} else {
+	default:
 		c.TTSVoice = r.String("AVATAR_TTS_VOICE", "alloy")
 	}
 	// Rules across variables; the Reader keeps only the first problem.

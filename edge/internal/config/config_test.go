@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/config"
 )
@@ -30,6 +31,11 @@ func TestLoad(t *testing.T) {
 		{name: "bad core public URL", env: map[string]string{"AVATAR_PUBLIC_URL": "localhost:8080"}, wantErr: "AVATAR_PUBLIC_URL"},
 		{name: "bad token issuer", env: map[string]string{"AVATAR_TOKEN_ISSUER": "ftp://core"}, wantErr: "AVATAR_TOKEN_ISSUER"},
 		{name: "bad log level", env: map[string]string{"AVATAR_LOG_LEVEL": "loud"}, wantErr: "AVATAR_LOG_LEVEL"},
+		{name: "bad flite voice", env: map[string]string{"AVATAR_TTS_VOICE": "en-us"}, wantErr: "AVATAR_TTS_VOICE"},
+		{name: "bad Redis URL", env: map[string]string{"AVATAR_REDIS_URL": "127.0.0.1:6379"}, wantErr: "AVATAR_REDIS_URL"},
+		{name: "bad LLM URL", env: map[string]string{"AVATAR_LLM_URL": "ollama:11434"}, wantErr: "AVATAR_LLM_URL"},
+		{name: "zero idle timeout", env: map[string]string{"AVATAR_SESSION_IDLE_TIMEOUT": "0s"}, wantErr: "AVATAR_SESSION_IDLE_TIMEOUT"},
+		{name: "espeak fallback", env: map[string]string{"AVATAR_TTS": "espeak", "AVATAR_TTS_VOICE": "en-us"}},
 		{name: "providers", env: map[string]string{"AVATAR_STT": "deepgram", "AVATAR_STT_URL": "wss://dg.example/v1/listen", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"}},
 	}
 	for _, tc := range tests {
@@ -39,7 +45,7 @@ func TestLoad(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tc.env == nil && (c.Addr != ":8090" || c.UDPPort != 8091 || c.Region != "local" || c.STT != "pocketsphinx" || c.TTS != "espeak" || c.MaxCalls != 100) {
+				if tc.env == nil && (c.Addr != ":8090" || c.UDPPort != 8091 || c.Region != "local" || c.STT != "pocketsphinx" || c.TTS != "flite" || c.TTSVoice != "slt" || c.MaxCalls != 100 || c.SessionIdle != 30*time.Minute || c.LLMURL != "" || c.RedisURL != "redis://127.0.0.1:6379/0") {
 					t.Errorf("defaults: %+v", c)
 				}
 				return

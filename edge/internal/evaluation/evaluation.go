@@ -19,6 +19,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/media/opus"
 	"github.com/avatar-fi/avatar/media/resample"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 // ClipResult is one recording's outcome.
@@ -105,8 +106,8 @@ func runClip(ctx context.Context, tr pipeline.Transcriber, pcm []int16) (string,
 		Synthesizer: nullSynth{},
 		Responder:   pipeline.ResponderFunc(func(context.Context, pipeline.Request, func(string) error) error { return nil }),
 		Out:         nullOut{},
-		Events: pipeline.EventSinkFunc(func(ev pipeline.Event) {
-			if ev.Type == pipeline.EventFinalTranscript && ev.Text != "" {
+		Events: pipeline.EventSinkFunc(func(ev *pipeline.Event) {
+			if ev.Type == callevent.TypeFinalTranscript && ev.Text != "" {
 				mu.Lock()
 				finals = append(finals, ev.Text)
 				mu.Unlock()
@@ -152,7 +153,7 @@ func runClip(ctx context.Context, tr pipeline.Transcriber, pcm []int16) (string,
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for call.State() != pipeline.StateListening {
+	for call.State() != callevent.StateListening {
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("the last turn did not end (state %s)", call.State())
 		}

@@ -1,7 +1,8 @@
 // Package events publishes the edge's events to NATS JetStream as
-// avatar.events.v1 protobuf messages: avatar.turn.completed.<region> for
-// every turn and avatar.edge.heartbeat.<region> every few seconds. The
-// stream (AVATAR_EVENTS) is declared by the core.
+// avatar.events.v1 protobuf messages: avatar.session.started|ended.<region>
+// and avatar.turn.completed.<region> for the sessions, each under its event
+// id as Nats-Msg-Id, and avatar.edge.heartbeat.<region> every few seconds.
+// The stream (AVATAR_EVENTS) is declared by the core.
 //
 // Publishing never blocks a call: messages go through a bounded queue to one
 // publishing goroutine, and when NATS is down they are logged and dropped
@@ -22,15 +23,15 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 )
 
 // Subject prefixes (DESIGN.md); the region is appended.
 const (
-	TurnCompletedSubject = "avatar.turn.completed."
-	HeartbeatSubject     = "avatar.edge.heartbeat."
+	SessionStartedSubject = "avatar.session.started."
+	SessionEndedSubject   = "avatar.session.ended."
+	TurnCompletedSubject  = "avatar.turn.completed."
+	HeartbeatSubject      = "avatar.edge.heartbeat."
 )
 
 // DefaultHeartbeatInterval is how often Heartbeats publishes.
@@ -97,8 +98,8 @@ func (p *Publisher) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops publishing (messages still queued are dropped) and closes the
-// connection.
+// Stop publishes what is still queued, for up to FlushTimeout while NATS is
+// reachable, then closes the connection.
 func (p *Publisher) Stop() {
 	p.stop.Do(func() {
 		if p.cancel != nil {
@@ -111,6 +112,13 @@ func (p *Publisher) Stop() {
 	})
 }
 
+// Conn returns the NATS connection (nil before Start), for subscribers that
+// share it.
+func (p *Publisher) Conn() *nats.Conn { return p.nc }
+
+// FlushTimeout bounds how long Stop spends publishing what is queued.
+const FlushTimeout = 3 * time.Second
+
 // Connected reports whether the NATS connection is up.
 func (p *Publisher) Connected() bool { return p.nc != nil && p.nc.IsConnected() }
 
@@ -118,19 +126,38 @@ func (p *Publisher) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			p.flush(context.WithoutCancel(ctx))
 			return
 		case m := <-p.queue:
-			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-			var opts []jetstream.PublishOpt
-			if m.id != "" {
-				opts = append(opts, jetstream.WithMsgID(m.id))
-			}
-			_, err := p.js.Publish(pctx, m.subject, m.data, opts...)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				p.log.LogAttrs(ctx, slog.LevelWarn, "publish event", slog.String("subject", m.subject), slog.String("error", err.Error()))
-			}
+			p.publish(ctx, m)
 		}
+	}
+}
+
+// flush publishes what is queued until the queue is empty, NATS is away or
+// FlushTimeout has passed (the session ends of a shutdown are in it).
+func (p *Publisher) flush(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, FlushTimeout)
+	defer cancel()
+	for ctx.Err() == nil && p.Connected() {
+		select {
+		case m := <-p.queue:
+			p.publish(ctx, m)
+		default:
+			return
+		}
+	}
+}
+
+func (p *Publisher) publish(ctx context.Context, m msg) {
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	var opts []jetstream.PublishOpt
+	if m.id != "" {
+		opts = append(opts, jetstream.WithMsgID(m.id))
+	}
+	if _, err := p.js.Publish(pctx, m.subject, m.data, opts...); err != nil && ctx.Err() == nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "publish event", slog.String("subject", m.subject), slog.String("error", err.Error()))
 	}
 }
 
@@ -147,27 +174,21 @@ func (p *Publisher) enqueue(subject, id string, m proto.Message) {
 	}
 }
 
-// TurnCompleted queues a TurnCompleted event; the message id
-// (<session>:<turn>) lets JetStream drop duplicates.
-func (p *Publisher) TurnCompleted(sessionID, userID, dealershipID string, rec pipeline.TurnRecord) {
-	p.enqueue(TurnCompletedSubject+p.region, fmt.Sprintf("%s:%d", sessionID, rec.Index), TurnEvent(p.region, sessionID, userID, dealershipID, rec))
+// SessionStarted queues a SessionStarted event under its EventId.
+func (p *Publisher) SessionStarted(m *eventsv1.SessionStarted) {
+	p.enqueue(SessionStartedSubject+p.region, m.GetEventId(), m)
 }
 
-// TurnEvent builds the TurnCompleted message of a turn record.
-func TurnEvent(region, sessionID, userID, dealershipID string, rec pipeline.TurnRecord) *eventsv1.TurnCompleted {
-	turn := &analyticsv1.Turn{
-		Index:     int32(rec.Index),
-		UserText:  rec.UserText,
-		ReplyText: rec.ReplyText,
-		BargeIn:   rec.BargeIn,
-		Time:      timestamppb.New(rec.Time),
-	}
-	for _, stage := range pipeline.Stages {
-		if d, ok := rec.Stages[stage]; ok {
-			turn.Latencies = append(turn.Latencies, &analyticsv1.StageLatency{Stage: stage, Milliseconds: float64(d.Microseconds()) / 1000})
-		}
-	}
-	return &eventsv1.TurnCompleted{SessionId: sessionID, UserId: userID, DealershipId: dealershipID, Region: region, Turn: turn}
+// TurnCompleted queues a TurnCompleted event under its EventId, which is
+// unique per turn of a session (across its calls and text messages), so
+// JetStream drops only true duplicates.
+func (p *Publisher) TurnCompleted(m *eventsv1.TurnCompleted) {
+	p.enqueue(TurnCompletedSubject+p.region, m.GetEventId(), m)
+}
+
+// SessionEnded queues a SessionEnded event under its EventId.
+func (p *Publisher) SessionEnded(m *eventsv1.SessionEnded) {
+	p.enqueue(SessionEndedSubject+p.region, m.GetEventId(), m)
 }
 
 // Heartbeat queues an EdgeHeartbeat (its region and time are filled in).

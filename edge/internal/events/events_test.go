@@ -14,7 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/avatar-fi/avatar/edge/internal/events"
-	"github.com/avatar-fi/avatar/edge/internal/pipeline"
+	"github.com/avatar-fi/avatar/protocol/callevent"
+	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 )
 
@@ -67,7 +68,8 @@ func TestPublish(t *testing.T) {
 	// A session id unique to this run: the message id (<session>:<turn>) is
 	// de-duplicated by JetStream across runs within its window.
 	session := "s-" + region
-	pub.TurnCompleted(session, "u1", "d1", pipeline.TurnRecord{Index: 2, UserText: "hello", ReplyText: "hi", Stages: map[string]time.Duration{pipeline.StageTurnGap: 250 * time.Millisecond}, Time: time.Now()})
+	pub.TurnCompleted(&eventsv1.TurnCompleted{SessionId: session, UserId: "u1", DealershipId: "d1", Region: region, EventId: session + ":2",
+		Turn: &analyticsv1.Turn{Index: 2, UserText: "hello", ReplyText: "hi", Latencies: []*analyticsv1.StageLatency{{Stage: callevent.StageTurnGap, Milliseconds: 250}}}})
 	pub.Heartbeat(&eventsv1.EdgeHeartbeat{EdgeId: "e1", ActiveCalls: 3, Capacity: 100})
 	got := map[string][]byte{}
 	for len(got) < 2 {
@@ -103,7 +105,7 @@ func TestNATSDown(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for range 2000 {
-			pub.TurnCompleted("s", "u", "d", pipeline.TurnRecord{Index: 1})
+			pub.TurnCompleted(&eventsv1.TurnCompleted{SessionId: "s", EventId: "s:1", Turn: &analyticsv1.Turn{Index: 1}})
 		}
 		close(done)
 	}()

@@ -87,3 +87,73 @@ var STTDroppedFrames = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "avatar_edge_stt_dropped_frames_total",
 	Help: "Audio frames dropped because the recogniser fell behind.",
 }, []string{"region"})
+
+// LLMRequests counts Stream calls to the LLM provider by purpose (coach,
+// customer) and outcome: ok, error, cancelled (the caller's context ended,
+// as on barge-in), and retried, added once for every attempt after the
+// first.
+var LLMRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_llm_requests_total",
+	Help: "LLM provider replies by outcome (ok, error, cancelled); retried counts extra attempts.",
+}, []string{"purpose", "outcome"})
+
+// LLMFirstToken is the time from the start of a Stream call to the first
+// content delta, retries included.
+var LLMFirstToken = promauto.NewHistogramVec(prometheus.HistogramOpts{
+	Name:    "avatar_edge_llm_first_token_seconds",
+	Help:    "Time from an LLM request to its first content delta, retries included.",
+	Buckets: []float64{0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20},
+}, []string{"purpose"})
+
+// LLMPromptTokens counts prompt tokens as reported by the provider's usage,
+// by purpose and configured model.
+var LLMPromptTokens = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_llm_prompt_tokens_total",
+	Help: "Prompt tokens reported by the LLM provider.",
+}, []string{"purpose", "model"})
+
+// LLMCompletionTokens counts completion tokens as reported by the
+// provider's usage, by purpose and configured model.
+var LLMCompletionTokens = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_llm_completion_tokens_total",
+	Help: "Completion tokens reported by the LLM provider.",
+}, []string{"purpose", "model"})
+
+// RetrievalCache counts the edge's knowledge search cache lookups, by result
+// (hit, miss) and dealership invalidations (invalidation).
+var RetrievalCache = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_retrieval_cache_total",
+	Help: "Knowledge search cache lookups by result, and invalidations.",
+}, []string{"result"})
+
+// CoreSearch is how long a KnowledgeService.Search to the core took.
+var CoreSearch = promauto.NewHistogram(prometheus.HistogramOpts{
+	Name:    "avatar_edge_core_search_seconds",
+	Help:    "KnowledgeService.Search round trips from the edge to the core.",
+	Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1, 2},
+})
+
+// ActiveSessions is the number of conversation sessions held on this edge.
+var ActiveSessions = promauto.NewGauge(prometheus.GaugeOpts{
+	Name: "avatar_edge_active_sessions",
+	Help: "Conversation sessions (coach or role-play) held on this edge.",
+})
+
+// SessionsEnded counts sessions ended, by reason (ended, idle, shutdown).
+var SessionsEnded = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_sessions_ended_total",
+	Help: "Conversation sessions ended, by reason.",
+}, []string{"reason"})
+
+// SessionTurns counts the trainee turns recorded, by channel (text, voice).
+var SessionTurns = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_session_turns_total",
+	Help: "Trainee turns recorded in sessions, by channel.",
+}, []string{"channel"})
+
+// RateLimited counts requests refused by a per-user rate limit, by limit
+// (chat, call_start).
+var RateLimited = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_rate_limited_total",
+	Help: "Requests refused by a per-user rate limit, by limit.",
+}, []string{"limit"})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/media/endpoint"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 	"github.com/avatar-fi/avatar/media/vad"
 )
 
@@ -56,6 +57,7 @@ type Call struct {
 	dropped atomic.Int64
 
 	mu      sync.Mutex
+	greeted bool
 	state   State
 	turnSeq int
 	cur     *turn  // the turn being listened to or answered
@@ -93,7 +95,7 @@ func New(cfg Config) (*Call, error) {
 		gate:  gate,
 		ep:    ep,
 		sttCh: make(chan sttCmd, sttQueueFrames),
-		state: StateListening,
+		state: callevent.StateListening,
 		kick:  make(chan struct{}, 1),
 	}, nil
 }
@@ -108,7 +110,7 @@ func (c *Call) Start(ctx context.Context) error {
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); c.runSTT(ctx) }()
 	go func() { defer c.wg.Done(); c.runPlayout(ctx) }()
-	c.cfg.Events.Send(Event{Type: EventState, State: StateListening})
+	c.cfg.Events.Send(&Event{Type: callevent.TypeState, State: callevent.StateListening})
 	return nil
 }
 
@@ -147,7 +149,7 @@ func (c *Call) setState(s State) {
 		return
 	}
 	c.state = s
-	c.cfg.Events.Send(Event{Type: EventState, State: s})
+	c.cfg.Events.Send(&Event{Type: callevent.TypeState, State: s})
 }
 
 // Push processes the caller's next 20 ms frame (320 samples at 16 kHz),
@@ -200,6 +202,35 @@ func (c *Call) Push(ctx context.Context, pcm []int16) error {
 	return nil
 }
 
+// Greet plays Config.Opening as the call's first reply, turn 0, unless
+// there is none, it has been played, or the trainee is already speaking.
+// Call it once the caller can hear (the transport is connected); ctx is the
+// call's context. The trainee can talk over it like any reply.
+func (c *Call) Greet(ctx context.Context) {
+	if c.cfg.Opening == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.greeted || c.cur != nil || c.reply != nil {
+		return
+	}
+	c.greeted = true
+	t := &turn{index: 0, opening: true, endpointAt: time.Now()}
+	c.cur = t
+	c.startReplyWith(ctx, t, "", false, fixedText(c.cfg.Opening))
+}
+
+// fixedText is a Responder that says one text.
+type fixedText string
+
+func (f fixedText) Respond(ctx context.Context, _ Request, out func(string) error) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	return out(string(f))
+}
+
 func (c *Call) currentTurn() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -214,7 +245,7 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	}
 	c.turnSeq++
 	c.cur = &turn{index: c.turnSeq}
-	c.setState(StateUserSpeaking)
+	c.setState(callevent.StateUserSpeaking)
 	idx := c.turnSeq
 	c.mu.Unlock()
 	c.sendSTT(sttCmd{kind: cmdOpen, turn: idx})
@@ -260,7 +291,7 @@ func (c *Call) speechEnd(now time.Time) {
 	t.endpointAt = now
 	// The speaker stopped before the detector let go of speech.
 	t.lastVoiced = c.lastVoiced.Add(-c.cfg.DetectorHold)
-	c.setState(StateThinking)
+	c.setState(callevent.StateThinking)
 	idx := t.index
 	c.mu.Unlock()
 	c.sendSTT(sttCmd{kind: cmdFinal, turn: idx, t: t})
@@ -273,7 +304,7 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 		return
 	}
 	t.done = true
-	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt}
+	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening}
 	if t.reply != nil {
 		rec.ReplyText = t.reply.playedText()
 	}
@@ -281,9 +312,11 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 	for k, v := range rec.Stages {
 		ms[k] = float64(v.Microseconds()) / 1000
 	}
-	c.cfg.Events.Send(Event{Type: EventTurnLatency, Turn: t.index, Stages: ms, BargeIn: bargeIn})
+	if !t.opening {
+		c.cfg.Events.Send(&Event{Type: callevent.TypeTurnLatency, Turn: int32(t.index), Stages: ms, BargeIn: bargeIn})
+	}
 	if c.cur == t {
-		c.setState(StateListening)
+		c.setState(callevent.StateListening)
 	}
 	if c.cfg.OnTurn != nil {
 		c.cfg.OnTurn(rec)
@@ -303,7 +336,7 @@ func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) 
 	t.sttFinalAt = at
 	idx := t.index
 	if text != "" {
-		c.cfg.Events.Send(Event{Type: EventFinalTranscript, Turn: idx, Text: text})
+		c.cfg.Events.Send(&Event{Type: callevent.TypeFinalTranscript, Turn: int32(idx), Text: text})
 	}
 	if c.cur != t {
 		if text != "" {
@@ -320,7 +353,7 @@ func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) 
 			c.reply = nil
 		}
 		t.done = true
-		c.setState(StateListening)
+		c.setState(callevent.StateListening)
 		return
 	}
 	if r := c.reply; r != nil && r.turn == t && r.held && r.userText == text {
@@ -344,7 +377,7 @@ func (c *Call) onSegment(ctx context.Context, idx int, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.cur
-	if t == nil || t.index != idx || t.done || c.state != StateUserSpeaking || text == "" || c.reply != nil {
+	if t == nil || t.index != idx || t.done || c.state != callevent.StateUserSpeaking || text == "" || c.reply != nil {
 		return
 	}
 	c.startReply(ctx, t, text, true)

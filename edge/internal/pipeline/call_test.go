@@ -2,32 +2,58 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/avatar-fi/avatar/edge/internal/dialogue"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
+
+// The call tests run inside a testing/synctest bubble: the transport's
+// 20 ms frames, the playout ticker and the fakes' latencies all run on the
+// bubble's fake clock, which moves only when every goroutine of the call is
+// blocked. A test takes no wall-clock time to feed seconds of audio, and
+// every time the pipeline stamps (endpoint, stages, frames played) is exact,
+// so the tests compare them with the configured silences and latencies
+// rather than with loose bounds. A call that deadlocks fails the test at
+// once (synctest reports it) instead of waiting for a timeout.
+
+const ms = time.Millisecond
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeSTT recognises a fixed text once it has heard some audio.
-type fakeSTT struct{ text string }
+// fakeSTT recognises a fixed text once it has heard some audio. Final takes
+// finalDelay; with noSegment its streams are not stt.Segmenters, so the call
+// prepares no speculative reply.
+type fakeSTT struct {
+	text       string
+	finalDelay time.Duration
+	noSegment  bool
+}
 
 func (f fakeSTT) NewStream(context.Context) (stt.Stream, error) {
-	return &fakeStream{text: f.text}, nil
+	s := &fakeStream{text: f.text, finalDelay: f.finalDelay}
+	if f.noSegment {
+		return struct{ stt.Stream }{s}, nil // hides Segment
+	}
+	return s, nil
 }
 
 type fakeStream struct {
-	mu     sync.Mutex
-	text   string
-	frames int
+	mu         sync.Mutex
+	text       string
+	frames     int
+	finalDelay time.Duration
 }
 
 func (s *fakeStream) Write(pcm []int16) error { s.mu.Lock(); s.frames++; s.mu.Unlock(); return nil }
@@ -39,16 +65,28 @@ func (s *fakeStream) Partial() string {
 	}
 	return s.text
 }
-func (s *fakeStream) Segment() error                        { return nil }
-func (s *fakeStream) Final(context.Context) (string, error) { return s.Partial(), nil }
-func (s *fakeStream) Close() error                          { return nil }
+func (s *fakeStream) Segment() error { return nil }
+func (s *fakeStream) Final(ctx context.Context) (string, error) {
+	if err := sleep(ctx, s.finalDelay); err != nil {
+		return "", err
+	}
+	return s.Partial(), nil
+}
+func (s *fakeStream) Close() error { return nil }
 
-// fakeTTS speaks 60 ms of tone per word, at once.
-type fakeTTS struct{}
+// framesPerWord is how much audio fakeTTS speaks per word: 60 ms.
+const framesPerWord = 3
 
-func (fakeTTS) Synthesize(ctx context.Context, text string, out func([]int16) error) error {
-	n := len(strings.Fields(text)) * 3 * pipeline.OutFrameSamples
-	buf := make([]int16, 480)
+// fakeTTS speaks framesPerWord frames of tone per word, all at once after
+// delay.
+type fakeTTS struct{ delay time.Duration }
+
+func (f fakeTTS) Synthesize(ctx context.Context, text string, out func([]int16) error) error {
+	if err := sleep(ctx, f.delay); err != nil {
+		return err
+	}
+	n := len(strings.Fields(text)) * framesPerWord * pipeline.OutFrameSamples
+	buf := make([]int16, pipeline.OutFrameSamples/2)
 	for i := range buf {
 		buf[i] = int16(8000 * math.Sin(float64(i)/5))
 	}
@@ -64,18 +102,125 @@ func (fakeTTS) Synthesize(ctx context.Context, text string, out func([]int16) er
 	return nil
 }
 
-// recorder collects what the call plays and sends.
-type recorder struct {
+// replyRest is the second sentence of echoResponder's reply: 12 words, 36
+// frames of fakeTTS audio.
+const replyRest = "Our extended warranty covers the drivetrain for five years and unlimited miles."
+
+// echoResponder answers "You said: <text>." and then replyRest, a word at a
+// time. The first word comes after firstText, replyRest after hold. It
+// records the requests, and the cause of every context that ends while it
+// waits.
+type echoResponder struct {
+	firstText, hold time.Duration
+
 	mu     sync.Mutex
-	frames int
-	events []pipeline.Event
+	reqs   []pipeline.Request
+	causes []error
+}
+
+func (e *echoResponder) Respond(ctx context.Context, req pipeline.Request, out func(string) error) error {
+	e.mu.Lock()
+	e.reqs = append(e.reqs, req)
+	e.mu.Unlock()
+	if err := e.wait(ctx, e.firstText); err != nil {
+		return err
+	}
+	if err := streamWords(out, "You said: "+req.Text+"."); err != nil {
+		return err
+	}
+	if err := e.wait(ctx, e.hold); err != nil {
+		return err
+	}
+	return streamWords(out, replyRest)
+}
+
+func (e *echoResponder) wait(ctx context.Context, d time.Duration) error {
+	err := sleep(ctx, d)
+	if err != nil {
+		e.mu.Lock()
+		e.causes = append(e.causes, err)
+		e.mu.Unlock()
+	}
+	return err
+}
+
+func (e *echoResponder) snapshot() ([]pipeline.Request, []error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.reqs), slices.Clone(e.causes)
+}
+
+// streamWords sends text a word at a time, each followed by a space so that
+// the call's sentence splitter cuts a sentence as soon as its last word
+// arrives.
+func streamWords(out func(string) error, text string) error {
+	for w := range strings.FieldsSeq(text) {
+		if err := out(w + " "); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sleep waits d on the (bubble's) clock, or returns ctx's cause if it ends
+// first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-tm.C:
+		return nil
+	}
+}
+
+// stamped is an event and when it was sent, since the call started.
+type stamped struct {
+	at time.Duration
+	ev *pipeline.Event
+}
+
+// String formats the event for comparison: time, type, then its fields.
+func (s stamped) String() string {
+	ev := s.ev
+	switch ev.GetType() {
+	case callevent.TypeState:
+		return fmt.Sprintf("%v state %s", s.at, ev.GetState())
+	case callevent.TypeTurnLatency:
+		var st []string
+		for _, k := range slices.Sorted(maps.Keys(ev.GetStages())) {
+			st = append(st, fmt.Sprintf("%s=%g", k, ev.GetStages()[k]))
+		}
+		return fmt.Sprintf("%v turn_latency %d barge_in=%t %s", s.at, ev.GetTurn(), ev.GetBargeIn(), strings.Join(st, " "))
+	default:
+		return fmt.Sprintf("%v %s %d %q", s.at, ev.GetType(), ev.GetTurn(), ev.GetText())
+	}
+}
+
+// recorder collects what the call plays and sends, stamped with the time
+// since start.
+type recorder struct {
+	start time.Time
+
+	mu     sync.Mutex
+	frames []time.Duration
+	events []stamped
 	turns  []pipeline.TurnRecord
 }
 
-func (r *recorder) WriteFrame(pcm []int16) error { r.mu.Lock(); r.frames++; r.mu.Unlock(); return nil }
-func (r *recorder) Send(ev pipeline.Event) {
+func (r *recorder) WriteFrame(pcm []int16) error {
 	r.mu.Lock()
-	r.events = append(r.events, ev)
+	r.frames = append(r.frames, time.Since(r.start))
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) Send(ev *pipeline.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, stamped{at: time.Since(r.start), ev: ev})
 	r.mu.Unlock()
 }
 func (r *recorder) onTurn(t pipeline.TurnRecord) {
@@ -83,10 +228,21 @@ func (r *recorder) onTurn(t pipeline.TurnRecord) {
 	r.turns = append(r.turns, t)
 	r.mu.Unlock()
 }
-func (r *recorder) snapshot() (int, []pipeline.Event, []pipeline.TurnRecord) {
+func (r *recorder) snapshot() ([]time.Duration, []stamped, []pipeline.TurnRecord) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.frames, append([]pipeline.Event(nil), r.events...), append([]pipeline.TurnRecord(nil), r.turns...)
+	return slices.Clone(r.frames), slices.Clone(r.events), slices.Clone(r.turns)
+}
+
+// eventLines formats events, optionally only those of the given types.
+func eventLines(evs []stamped, types ...string) []string {
+	var out []string
+	for _, e := range evs {
+		if len(types) == 0 || slices.Contains(types, e.ev.GetType()) {
+			out = append(out, e.String())
+		}
+	}
+	return out
 }
 
 func speechFrame(k int) []int16 {
@@ -97,7 +253,7 @@ func speechFrame(k int) []int16 {
 	return f
 }
 
-func silenceFrame() []int16 { return make([]int16, pipeline.InFrameSamples) }
+func silenceFrame(int) []int16 { return make([]int16, pipeline.InFrameSamples) }
 
 type bundle struct {
 	call *pipeline.Call
@@ -105,23 +261,29 @@ type bundle struct {
 	ctx  context.Context
 }
 
-func setup(t *testing.T) *bundle {
+// setup starts a call inside the current synctest bubble. Zero fields of
+// cfg take the fakes (fakeSTT saying "hello there", fakeTTS, an
+// echoResponder); Out, Events and OnTurn are a recorder. The call stops when
+// the test ends.
+func setup(t *testing.T, cfg pipeline.Config) *bundle {
 	t.Helper()
-	rec := &recorder{}
-	call, err := pipeline.New(pipeline.Config{
-		SessionID:   "s1",
-		Transcriber: fakeSTT{text: "hello there"},
-		Synthesizer: fakeTTS{},
-		Responder:   dialogue.Echo{},
-		Out:         rec,
-		Events:      rec,
-		OnTurn:      rec.onTurn,
-	})
+	rec := &recorder{start: time.Now()}
+	cfg.SessionID = "s1"
+	if cfg.Transcriber == nil {
+		cfg.Transcriber = fakeSTT{text: "hello there"}
+	}
+	if cfg.Synthesizer == nil {
+		cfg.Synthesizer = fakeTTS{}
+	}
+	if cfg.Responder == nil {
+		cfg.Responder = &echoResponder{}
+	}
+	cfg.Out, cfg.Events, cfg.OnTurn = rec, rec, rec.onTurn
+	call, err := pipeline.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancel)
+	ctx := t.Context()
 	if err := call.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -129,122 +291,442 @@ func setup(t *testing.T) *bundle {
 	return &bundle{call: call, rec: rec, ctx: ctx}
 }
 
-// push sends frames at real time.
+// now returns the time since the call started.
+func (b *bundle) now() time.Duration { return time.Since(b.rec.start) }
+
+// step plays the transport delivering one frame at the end of its 20 ms: it
+// lets one frame of time pass, waits for everything due by then (playout
+// ticks, fake latencies) to settle, pushes pcm, and waits for the call to
+// finish reacting to it. Frame k of a call is thus pushed at (k+1)·20 ms,
+// after the playout tick of that instant.
+func (b *bundle) step(t *testing.T, pcm []int16) {
+	t.Helper()
+	time.Sleep(pipeline.FrameDuration)
+	synctest.Wait()
+	if err := b.call.Push(b.ctx, pcm); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+}
+
+// push steps n frames made by frame.
 func (b *bundle) push(t *testing.T, frame func(k int) []int16, n int) {
 	t.Helper()
 	for k := range n {
-		if err := b.call.Push(b.ctx, frame(k)); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(pipeline.FrameDuration)
+		b.step(t, frame(k))
 	}
 }
 
-func (b *bundle) waitState(t *testing.T, s pipeline.State, frames int) {
+// waitState pushes silence until the call is in state s, at most maxFrames
+// frames, and returns how many it pushed.
+func (b *bundle) waitState(t *testing.T, s pipeline.State, maxFrames int) int {
 	t.Helper()
-	for range frames {
+	for n := range maxFrames + 1 {
 		if b.call.State() == s {
+			return n
+		}
+		if n < maxFrames {
+			b.step(t, silenceFrame(n))
+		}
+	}
+	t.Fatalf("state %s after %d frames of silence, want %s", b.call.State(), maxFrames, s)
+	return 0
+}
+
+// waitTurns pushes silence until n turns are recorded, at most maxFrames
+// frames, and returns the turns.
+func (b *bundle) waitTurns(t *testing.T, n, maxFrames int) []pipeline.TurnRecord {
+	t.Helper()
+	for i := range maxFrames + 1 {
+		if _, _, turns := b.rec.snapshot(); len(turns) >= n {
+			return turns
+		}
+		if i < maxFrames {
+			b.step(t, silenceFrame(i))
+		}
+	}
+	_, _, turns := b.rec.snapshot()
+	t.Fatalf("%d turns after %d frames of silence, want %d: %+v", len(turns), maxFrames, n, turns)
+	return nil
+}
+
+// stages builds a TurnRecord.Stages map.
+func stages(endpoint, sttFinal, firstText, firstAudio, firstPacket, turnGap time.Duration) map[string]time.Duration {
+	return map[string]time.Duration{
+		callevent.StageEndpoint:    endpoint,
+		callevent.StageSTTFinal:    sttFinal,
+		callevent.StageFirstText:   firstText,
+		callevent.StageFirstAudio:  firstAudio,
+		callevent.StageFirstPacket: firstPacket,
+		callevent.StageTurnGap:     turnGap,
+	}
+}
+
+// checkTurn compares a TurnRecord with want field by field; want.Time is a
+// time since the call started.
+func checkTurn(t *testing.T, b *bundle, got, want pipeline.TurnRecord, wantAt time.Duration) {
+	t.Helper()
+	if got.Index != want.Index || got.UserText != want.UserText || got.ReplyText != want.ReplyText ||
+		got.BargeIn != want.BargeIn || got.Opening != want.Opening {
+		t.Errorf("turn %d: index %d, user %q, reply %q, barge-in %t, opening %t; want %d, %q, %q, %t, %t",
+			want.Index, got.Index, got.UserText, got.ReplyText, got.BargeIn, got.Opening,
+			want.Index, want.UserText, want.ReplyText, want.BargeIn, want.Opening)
+	}
+	if at := got.Time.Sub(b.rec.start); at != wantAt {
+		t.Errorf("turn %d: time %v, want %v", want.Index, at, wantAt)
+	}
+	if !maps.Equal(got.Stages, want.Stages) {
+		t.Errorf("turn %d: stages %v, want %v", want.Index, got.Stages, want.Stages)
+	}
+}
+
+// checkLines compares formatted events line by line.
+func checkLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got  %s\n want %s", what, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+}
+
+// checkPacing checks that n frames were played, one every 20 ms from start.
+func checkPacing(t *testing.T, frames []time.Duration, start time.Duration, n int) {
+	t.Helper()
+	if len(frames) != n {
+		t.Errorf("played %d frames, want %d", len(frames), n)
+	}
+	for i, at := range frames {
+		if want := start + time.Duration(i)*pipeline.FrameDuration; at != want {
+			t.Errorf("frame %d played at %v, want %v", i, at, want)
 			return
 		}
-		b.push(t, func(int) []int16 { return silenceFrame() }, 1)
 	}
-	t.Fatalf("state %s, want %s", b.call.State(), s)
 }
 
+// The timeline shared by the call tests: 10 frames of silence, then 40 of
+// speech (frames 10–49, pushed at 220 ms … 1 s). The energy detector
+// reports every speech frame voiced and every silent one not, so the last
+// voiced frame is pushed at 1 s, and the turn starts on the third speech
+// frame (MinSpeech 60 ms), at 260 ms.
+const (
+	leadFrames   = 10
+	speechFrames = 40
+	lastVoiced   = (leadFrames + speechFrames) * pipeline.FrameDuration // 1 s
+	turnStart    = (leadFrames + 3) * pipeline.FrameDuration            // 260 ms
+)
+
+// speak pushes the shared timeline.
+func (b *bundle) speak(t *testing.T) {
+	t.Helper()
+	b.push(t, silenceFrame, leadFrames)
+	b.push(t, speechFrame, speechFrames)
+}
+
+// TestTurn runs one turn with instant engines. "hello there" gives no
+// transcript cue, so the turn ends exactly DefaultSilence (12 frames) after
+// the last voiced frame; the reply prepared at the Tentative pause is
+// released then and its first frame goes out at that same instant, so the
+// turn gap is DefaultSilence and the other stages are zero. The reply, 16
+// words of 3 frames, plays one frame per 20 ms, and the turn is complete on
+// the tick after its 48th frame.
 func TestTurn(t *testing.T) {
-	b := setup(t)
-	b.push(t, func(int) []int16 { return silenceFrame() }, 10)
-	b.push(t, speechFrame, 40)
-	b.waitState(t, pipeline.StateSpeaking, 50)
-	b.waitState(t, pipeline.StateListening, 300)
-	frames, events, turns := b.rec.snapshot()
-	if len(turns) != 1 {
-		t.Fatalf("%d turns, want 1", len(turns))
-	}
-	tr := turns[0]
-	want := "You said: hello there. " + dialogue.EchoSuffix
-	if tr.UserText != "hello there" || tr.ReplyText != want || tr.BargeIn {
-		t.Errorf("turn %+v", tr)
-	}
-	if wantFrames := len(strings.Fields(want)) * 3; frames < wantFrames {
-		t.Errorf("played %d frames, want >= %d", frames, wantFrames)
-	}
-	for _, st := range pipeline.Stages {
-		if _, ok := tr.Stages[st]; !ok {
-			t.Errorf("stage %s missing: %v", st, tr.Stages)
+	synctest.Test(t, func(t *testing.T) {
+		resp := &echoResponder{}
+		b := setup(t, pipeline.Config{Responder: resp})
+		b.speak(t)
+		turns := b.waitTurns(t, 1, 200)
+		frames, events, _ := b.rec.snapshot()
+
+		endAt := lastVoiced + pipeline.DefaultSilence // 1.24 s
+		const replyFrames = (4 + 12) * framesPerWord
+		doneAt := endAt + replyFrames*pipeline.FrameDuration // 2.2 s
+		reply := "You said: hello there. " + replyRest
+		if len(turns) != 1 {
+			t.Fatalf("%d turns, want 1", len(turns))
 		}
-	}
-	gap := tr.Stages[pipeline.StageTurnGap]
-	if gap <= 0 || gap > time.Second {
-		t.Errorf("turn gap %v", gap)
-	}
-	t.Logf("stages %v", tr.Stages)
-	var types []string
-	for _, ev := range events {
-		types = append(types, ev.Type+":"+string(ev.State))
-	}
-	joined := strings.Join(types, " ")
-	for _, w := range []string{"state:USER_SPEAKING", "partial_transcript:", "final_transcript:", "state:THINKING", "state:SPEAKING", "reply_text:", "turn_latency:", "state:LISTENING"} {
-		if !strings.Contains(joined, w) {
-			t.Errorf("no %s event in %s", w, joined)
+		checkTurn(t, b, turns[0], pipeline.TurnRecord{
+			Index: 1, UserText: "hello there", ReplyText: reply,
+			Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+		}, endAt)
+		checkPacing(t, frames, endAt, replyFrames)
+		checkLines(t, "events", eventLines(events), []string{
+			"0s state LISTENING",
+			fmt.Sprintf("%v state USER_SPEAKING", turnStart),
+			fmt.Sprintf("%v partial_transcript 1 %q", turnStart, "hello there"),
+			fmt.Sprintf("%v state THINKING", endAt),
+			fmt.Sprintf("%v final_transcript 1 %q", endAt, "hello there"),
+			fmt.Sprintf("%v state SPEAKING", endAt),
+			fmt.Sprintf("%v reply_text 1 %q", endAt, "You said: hello there."),
+			fmt.Sprintf("%v reply_text 1 %q", endAt+4*framesPerWord*pipeline.FrameDuration, replyRest),
+			fmt.Sprintf("%v turn_latency 1 barge_in=false endpoint=240 first_audio=0 first_packet=0 first_text=0 stt_final=0 turn_gap=240", doneAt),
+			fmt.Sprintf("%v state LISTENING", doneAt),
+		})
+		if got := b.call.State(); got != callevent.StateListening {
+			t.Errorf("state %s, want LISTENING", got)
 		}
+		reqs, causes := resp.snapshot()
+		if want := (pipeline.Request{SessionID: "s1", Turn: 1, Text: "hello there"}); len(reqs) != 1 || reqs[0] != want {
+			t.Errorf("requests %+v, want [%+v]", reqs, want)
+		}
+		if len(causes) != 0 {
+			t.Errorf("reply cancelled: %v", causes)
+		}
+		if n := b.call.DroppedFrames(); n != 0 {
+			t.Errorf("%d frames dropped", n)
+		}
+	})
+}
+
+// TestTurnStages checks each stage of a turn against the configured
+// silences and the engines' latencies, on the shared timeline (last voiced
+// frame at 1 s). The endpoint stage is the silence the transcript's cue
+// selects (all whole frames), plus DetectorHold. With a Segmenter the reply
+// is prepared at the Tentative pause (100 ms, at 1.1 s), so latencies
+// that end before the endpoint count as zero-length stages.
+func TestTurnStages(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   pipeline.Config
+		stt   fakeSTT
+		tts   fakeTTS
+		resp  *echoResponder
+		wantS map[string]time.Duration
+	}{
+		{
+			name:  "no cue ends after Silence",
+			stt:   fakeSTT{text: "hello there"},
+			wantS: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+		},
+		{
+			name:  "complete words end after EarlySilence",
+			stt:   fakeSTT{text: "yes"},
+			wantS: stages(pipeline.DefaultEarlySilence, 0, 0, 0, 0, pipeline.DefaultEarlySilence),
+		},
+		{
+			name:  "trailing words end after LateSilence",
+			stt:   fakeSTT{text: "I want the warranty and"},
+			wantS: stages(pipeline.DefaultLateSilence, 0, 0, 0, 0, pipeline.DefaultLateSilence),
+		},
+		{
+			// Silence 240 ms less 60 ms of the hold: the turn ends 180 ms
+			// after the last voiced frame, 280 ms after the speaker's
+			// true end (the last voiced frame less the hold).
+			name:  "detector hold",
+			cfg:   pipeline.Config{DetectorHold: pipeline.SileroHold},
+			stt:   fakeSTT{text: "hello there"},
+			wantS: stages(180*ms+pipeline.SileroHold, 0, 0, 0, 0, 180*ms+pipeline.SileroHold),
+		},
+		{
+			name:  "slow final transcript",
+			stt:   fakeSTT{text: "hello there", finalDelay: 50 * ms},
+			wantS: stages(240*ms, 50*ms, 0, 0, 0, 290*ms),
+		},
+		{
+			// Text at 1.1 s + 300 ms, 160 ms after the endpoint (1.24 s).
+			name:  "slow responder",
+			stt:   fakeSTT{text: "hello there"},
+			resp:  &echoResponder{firstText: 300 * ms},
+			wantS: stages(240*ms, 0, 160*ms, 0, 0, 400*ms),
+		},
+		{
+			// Audio at 1.1 s + 200 ms, 60 ms after the endpoint.
+			name:  "slow synthesizer",
+			stt:   fakeSTT{text: "hello there"},
+			tts:   fakeTTS{delay: 200 * ms},
+			wantS: stages(240*ms, 0, 0, 60*ms, 0, 300*ms),
+		},
+		{
+			// Without a Segmenter nothing is prepared at the pause: the
+			// reply starts from the final transcript, at the endpoint.
+			name:  "no speculative reply",
+			stt:   fakeSTT{text: "hello there", noSegment: true},
+			tts:   fakeTTS{delay: 50 * ms},
+			resp:  &echoResponder{firstText: 100 * ms},
+			wantS: stages(240*ms, 0, 100*ms, 50*ms, 0, 390*ms),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := tt.cfg
+				cfg.Transcriber, cfg.Synthesizer = tt.stt, tt.tts
+				if tt.resp != nil {
+					cfg.Responder = tt.resp
+				}
+				b := setup(t, cfg)
+				b.speak(t)
+				turns := b.waitTurns(t, 1, 200)
+				_, events, _ := b.rec.snapshot()
+				if len(turns) != 1 {
+					t.Fatalf("%d turns, want 1", len(turns))
+				}
+				endAt := lastVoiced - tt.cfg.DetectorHold + tt.wantS[callevent.StageEndpoint]
+				checkTurn(t, b, turns[0], pipeline.TurnRecord{
+					Index: 1, UserText: tt.stt.text, ReplyText: "You said: " + tt.stt.text + ". " + replyRest,
+					Stages: tt.wantS,
+				}, endAt)
+				var latency []*pipeline.Event
+				for _, e := range events {
+					if e.ev.GetType() == callevent.TypeTurnLatency {
+						latency = append(latency, e.ev)
+					}
+				}
+				if len(latency) != 1 {
+					t.Fatalf("%d turn_latency events, want 1", len(latency))
+				}
+				want := make(map[string]float64)
+				for k, d := range tt.wantS {
+					want[k] = float64(d) / float64(ms)
+				}
+				if got := latency[0].GetStages(); !maps.Equal(got, want) {
+					t.Errorf("turn_latency stages %v, want %v", got, want)
+				}
+			})
+		})
 	}
 }
 
+// TestBargeIn speaks over the reply. The turn starts on the third speech
+// frame, and the playout tick of that instant comes first (see step), so
+// exactly 4+replyFrames frames have been played when the trainee barges in,
+// and none after. The turn keeps the words of the frames played: whole
+// sentences, and the share of the words of the sentence cut.
 func TestBargeIn(t *testing.T) {
-	b := setup(t)
-	b.push(t, func(int) []int16 { return silenceFrame() }, 10)
-	b.push(t, speechFrame, 40)
-	b.waitState(t, pipeline.StateSpeaking, 50)
-	b.push(t, func(int) []int16 { return silenceFrame() }, 10) // 200 ms of reply
-	// Speak until the endpointer decides (MinSpeech), then count frames.
-	var before int
-	for k := 0; b.call.State() == pipeline.StateSpeaking; k++ {
-		if k > 20 {
-			t.Fatal("no barge-in after 20 frames of speech")
-		}
-		before, _, _ = b.rec.snapshot()
-		if err := b.call.Push(b.ctx, speechFrame(k)); err != nil {
-			t.Fatal(err)
-		}
-		if k < 19 {
-			time.Sleep(pipeline.FrameDuration)
-		}
+	tests := []struct {
+		name        string
+		resp        *echoResponder
+		replyFrames int // frames of silence pushed while the reply plays
+		wantPlayed  int
+		wantReply   string
+		wantCauses  []error
+	}{
+		{
+			// 24 frames: the first sentence (12) and 12 of the second's
+			// 36, so 4 of its 12 words.
+			name:        "mid-sentence",
+			resp:        &echoResponder{},
+			replyFrames: 20,
+			wantPlayed:  24,
+			wantReply:   "You said: hello there. Our extended warranty covers",
+		},
+		{
+			// The responder holds the second sentence back: the first
+			// plays, then silence, and the barge-in cancels the reply
+			// while it is being generated.
+			name:        "while generating",
+			resp:        &echoResponder{hold: time.Minute},
+			replyFrames: 20,
+			wantPlayed:  12,
+			wantReply:   "You said: hello there.",
+			wantCauses:  []error{pipeline.ErrBargeIn},
+		},
 	}
-	after, _, _ := b.rec.snapshot()
-	time.Sleep(5 * pipeline.FrameDuration)
-	later, _, turns := b.rec.snapshot()
-	if later-before > 1 {
-		t.Errorf("%d frames played after the barge-in decision (%d at it, %d right after), want <= 1", later-before, before, after)
-	}
-	if len(turns) != 1 || !turns[0].BargeIn {
-		t.Fatalf("turns %+v, want one barged-in turn", turns)
-	}
-	full := "You said: hello there. " + dialogue.EchoSuffix
-	if got := turns[0].ReplyText; got == "" || len(got) >= len(full) || !strings.HasPrefix(full, got) {
-		t.Errorf("played text %q, want a proper prefix of %q", got, full)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := setup(t, pipeline.Config{Responder: tt.resp})
+				b.speak(t)
+				if n := b.waitState(t, callevent.StateSpeaking, 50); n != int(pipeline.DefaultSilence/pipeline.FrameDuration) {
+					t.Errorf("SPEAKING after %d frames of silence, want %v", n, pipeline.DefaultSilence)
+				}
+				b.push(t, silenceFrame, tt.replyFrames)
+				b.push(t, speechFrame, 2)
+				if s := b.call.State(); s != callevent.StateSpeaking {
+					t.Fatalf("state %s after 2 frames of speech, want SPEAKING (MinSpeech is 3 frames)", s)
+				}
+				b.step(t, speechFrame(2))
+				bargeAt := b.now()
+				if s := b.call.State(); s != callevent.StateUserSpeaking {
+					t.Fatalf("state %s after 3 frames of speech, want USER_SPEAKING", s)
+				}
+				b.push(t, func(k int) []int16 { return speechFrame(k + 3) }, 5)
+				frames, events, turns := b.rec.snapshot()
+				if len(frames) != tt.wantPlayed {
+					t.Errorf("played %d frames, want %d", len(frames), tt.wantPlayed)
+				}
+				if n := len(frames); n > 0 && frames[n-1] > bargeAt {
+					t.Errorf("frame played at %v, after the barge-in at %v", frames[n-1], bargeAt)
+				}
+				if len(turns) != 1 {
+					t.Fatalf("turns %+v, want one barged-in turn", turns)
+				}
+				endAt := lastVoiced + pipeline.DefaultSilence
+				checkTurn(t, b, turns[0], pipeline.TurnRecord{
+					Index: 1, UserText: "hello there", ReplyText: tt.wantReply, BargeIn: true,
+					Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+				}, endAt)
+				checkLines(t, "latency events", eventLines(events, callevent.TypeTurnLatency), []string{
+					fmt.Sprintf("%v turn_latency 1 barge_in=true endpoint=240 first_audio=0 first_packet=0 first_text=0 stt_final=0 turn_gap=240", bargeAt),
+				})
+				if _, causes := tt.resp.snapshot(); !slices.Equal(causes, tt.wantCauses) {
+					t.Errorf("reply cancelled with %v, want %v", causes, tt.wantCauses)
+				}
+			})
+		})
 	}
 }
 
 // TestSpeculativeReplyDroppedOnResume pauses long enough for a speculative
-// reply, then speaks on: nothing may play until the real end of the turn,
-// and there is one turn.
+// reply, then speaks on: the reply, still being generated, is cancelled
+// with ErrResumed, nothing plays until the real end of the turn, and there
+// is one turn, timed from the second burst of speech.
 func TestSpeculativeReplyDroppedOnResume(t *testing.T) {
-	b := setup(t)
-	silence := func(int) []int16 { return silenceFrame() }
-	b.push(t, silence, 10)
-	b.push(t, speechFrame, 20)
-	b.push(t, silence, 6) // 120 ms: past Tentative, short of the endpoint
-	b.push(t, speechFrame, 20)
-	if frames, _, turns := b.rec.snapshot(); frames != 0 || len(turns) != 0 {
-		t.Fatalf("during the turn: %d frames played, %d turns", frames, len(turns))
-	}
-	if s := b.call.State(); s != pipeline.StateUserSpeaking {
-		t.Fatalf("state %s, want USER_SPEAKING", s)
-	}
-	b.waitState(t, pipeline.StateSpeaking, 50)
-	b.waitState(t, pipeline.StateListening, 300)
-	if _, _, turns := b.rec.snapshot(); len(turns) != 1 || turns[0].BargeIn {
-		t.Errorf("turns %+v, want one", turns)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// The responder holds the second sentence for 200 ms: longer than
+		// the 2 frames from the pause to the resumption, shorter than the
+		// first sentence's 240 ms of audio, so the real reply plays
+		// without a gap.
+		resp := &echoResponder{hold: 200 * ms}
+		b := setup(t, pipeline.Config{Responder: resp})
+		b.push(t, silenceFrame, 10)
+		b.push(t, speechFrame, 20)
+		b.push(t, silenceFrame, 6) // Pause on the 5th frame (Tentative), short of the endpoint
+		b.push(t, speechFrame, 20)
+		lastAt := b.now() // 1.12 s
+		if frames, _, turns := b.rec.snapshot(); len(frames) != 0 || len(turns) != 0 {
+			t.Fatalf("during the turn: %d frames played, %d turns", len(frames), len(turns))
+		}
+		if s := b.call.State(); s != callevent.StateUserSpeaking {
+			t.Fatalf("state %s, want USER_SPEAKING", s)
+		}
+		if _, causes := resp.snapshot(); !slices.Equal(causes, []error{pipeline.ErrResumed}) {
+			t.Errorf("speculative reply cancelled with %v, want [%v]", causes, pipeline.ErrResumed)
+		}
+		turns := b.waitTurns(t, 1, 200)
+		frames, _, _ := b.rec.snapshot()
+		endAt := lastAt + pipeline.DefaultSilence
+		if len(turns) != 1 {
+			t.Fatalf("turns %+v, want one", turns)
+		}
+		checkTurn(t, b, turns[0], pipeline.TurnRecord{
+			Index: 1, UserText: "hello there", ReplyText: "You said: hello there. " + replyRest,
+			Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+		}, endAt)
+		checkPacing(t, frames, endAt, 16*framesPerWord)
+		reqs, causes := resp.snapshot()
+		if len(reqs) != 2 {
+			t.Errorf("%d requests, want 2 (the dropped one and the reply)", len(reqs))
+		}
+		if len(causes) != 1 {
+			t.Errorf("replies cancelled with %v, want only the first", causes)
+		}
+	})
+}
+
+// TestStopCancelsReply hangs up while a reply is being generated: its
+// context ends with ErrHangUp and Stop returns once every goroutine of the
+// call has (synctest.Test fails on any left behind).
+func TestStopCancelsReply(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		resp := &echoResponder{hold: time.Minute}
+		b := setup(t, pipeline.Config{Responder: resp})
+		b.speak(t)
+		b.waitState(t, callevent.StateSpeaking, 50)
+		b.call.Stop()
+		if _, causes := resp.snapshot(); !slices.Equal(causes, []error{pipeline.ErrHangUp}) {
+			t.Errorf("reply cancelled with %v, want [%v]", causes, pipeline.ErrHangUp)
+		}
+		if _, _, turns := b.rec.snapshot(); len(turns) != 0 {
+			t.Errorf("turns %+v after hang-up, want none", turns)
+		}
+	})
 }

@@ -48,6 +48,9 @@ type Config struct {
 	Synthesizer Synthesizer
 	// Responder writes the reply to each final transcript.
 	Responder Responder
+	// Opening, when set, is what the other party says first: Greet plays
+	// it as the call's turn 0 (the role-play customer opens the call).
+	Opening string
 	// Out plays the reply audio.
 	Out AudioOut
 	// Events receives the data channel events (optional).
@@ -113,7 +116,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Events == nil {
-		c.Events = EventSinkFunc(func(Event) {})
+		c.Events = EventSinkFunc(func(*Event) {})
 	}
 	return c
 }

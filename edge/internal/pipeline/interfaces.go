@@ -57,11 +57,11 @@ type AudioOut interface {
 // concurrent use; it must not block for long and may drop events when the
 // peer is slow.
 type EventSink interface {
-	Send(ev Event)
+	Send(ev *Event)
 }
 
 // EventSinkFunc adapts a function to an EventSink.
-type EventSinkFunc func(ev Event)
+type EventSinkFunc func(ev *Event)
 
 // Send calls f.
-func (f EventSinkFunc) Send(ev Event) { f(ev) }
+func (f EventSinkFunc) Send(ev *Event) { f(ev) }

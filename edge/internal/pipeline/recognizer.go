@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/stt"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 type cmdKind uint8
@@ -156,7 +157,7 @@ func (c *Call) runSTT(ctx context.Context) {
 				if p := s.Partial(); p != partial {
 					partial = p
 					c.partial.Store(&p)
-					c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+					c.cfg.Events.Send(&Event{Type: callevent.TypePartialTranscript, Turn: int32(turn), Text: p})
 				}
 			}
 		case cmdSegment:
@@ -172,7 +173,7 @@ func (c *Call) runSTT(ctx context.Context) {
 				if p != partial {
 					partial = p
 					c.partial.Store(&p)
-					c.cfg.Events.Send(Event{Type: EventPartialTranscript, Turn: turn, Text: p})
+					c.cfg.Events.Send(&Event{Type: callevent.TypePartialTranscript, Turn: int32(turn), Text: p})
 				}
 				if cmd.speculate {
 					c.onSegment(ctx, turn, p)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 // reply is one reply being generated and played; guarded by Call.mu.
@@ -75,6 +77,11 @@ func (r *reply) pushPending(si int) {
 // startReply starts generating the reply to text for turn t; held replies
 // are not played until released. c.mu must be held.
 func (c *Call) startReply(ctx context.Context, t *turn, text string, held bool) {
+	c.startReplyWith(ctx, t, text, held, c.cfg.Responder)
+}
+
+// startReplyWith is startReply with responder writing the reply.
+func (c *Call) startReplyWith(ctx context.Context, t *turn, text string, held bool, responder Responder) {
 	rctx, cancel := context.WithCancelCause(ctx)
 	r := &reply{
 		turn:      t,
@@ -92,13 +99,13 @@ func (c *Call) startReply(ctx context.Context, t *turn, text string, held bool) 
 	go func() {
 		defer c.wg.Done()
 		defer cancel(nil)
-		c.generate(rctx, r, req)
+		c.generate(rctx, r, req, responder)
 	}()
 }
 
 // generate runs the Responder and synthesises its sentences in order as they
 // complete, queueing the audio.
-func (c *Call) generate(ctx context.Context, r *reply, req Request) {
+func (c *Call) generate(ctx context.Context, r *reply, req Request, responder Responder) {
 	sentences := make(chan string, 64)
 	synthDone := make(chan struct{})
 	go func() {
@@ -111,7 +118,7 @@ func (c *Call) generate(ctx context.Context, r *reply, req Request) {
 		}
 	}()
 	var split sentenceSplitter
-	err := c.cfg.Responder.Respond(ctx, req, func(delta string) error {
+	err := responder.Respond(ctx, req, func(delta string) error {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
@@ -257,12 +264,12 @@ func (c *Call) playOne(ctx context.Context, buf []int16) bool {
 	}
 	if r.firstPacketAt.IsZero() {
 		r.firstPacketAt = now
-		c.setState(StateSpeaking)
+		c.setState(callevent.StateSpeaking)
 	}
 	r.playedFrames++
 	s := r.sentences[si]
 	if s.played == 0 {
-		c.cfg.Events.Send(Event{Type: EventReplyText, Turn: r.turn.index, Text: s.text})
+		c.cfg.Events.Send(&Event{Type: callevent.TypeReplyText, Turn: int32(r.turn.index), Text: s.text})
 	}
 	s.played++
 	return true

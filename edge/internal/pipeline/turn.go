@@ -3,6 +3,8 @@ package pipeline
 import (
 	"strings"
 	"time"
+
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 // TurnRecord is what a completed turn leaves behind.
@@ -19,8 +21,11 @@ type TurnRecord struct {
 	// Stages holds each stage's duration, keyed by the Stage* names; a stage
 	// that did not happen (no reply audio) is absent.
 	Stages map[string]time.Duration
-	// Time is when the turn's endpoint was detected.
+	// Time is when the turn's endpoint was detected (for the opening, when
+	// it started playing).
 	Time time.Time
+	// Opening marks turn 0: the other party's first words, no user text.
+	Opening bool
 }
 
 // turn is the bookkeeping of one user turn and its reply; guarded by
@@ -33,16 +38,17 @@ type turn struct {
 	sttFinalAt time.Time
 	reply      *reply
 	done       bool
+	opening    bool // turn 0, the Opening
 }
 
 // stages computes the stage durations. Milestones reached early (by a
 // speculative reply, before the endpoint) count as zero-length stages.
 func (t *turn) stages() map[string]time.Duration {
 	st := make(map[string]time.Duration, len(Stages))
-	if t.endpointAt.IsZero() {
+	if t.endpointAt.IsZero() || t.opening {
 		return st
 	}
-	st[StageEndpoint] = max(0, t.endpointAt.Sub(t.lastVoiced))
+	st[callevent.StageEndpoint] = max(0, t.endpointAt.Sub(t.lastVoiced))
 	prev := t.endpointAt
 	step := func(name string, at time.Time) bool {
 		if at.IsZero() {
@@ -55,12 +61,12 @@ func (t *turn) stages() map[string]time.Duration {
 		prev = at
 		return true
 	}
-	if !step(StageSTTFinal, t.sttFinalAt) || t.reply == nil {
+	if !step(callevent.StageSTTFinal, t.sttFinalAt) || t.reply == nil {
 		return st
 	}
 	r := t.reply
-	if step(StageFirstText, r.firstTextAt) && step(StageFirstAudio, r.firstAudioAt) && step(StageFirstPacket, r.firstPacketAt) {
-		st[StageTurnGap] = r.firstPacketAt.Sub(t.lastVoiced)
+	if step(callevent.StageFirstText, r.firstTextAt) && step(callevent.StageFirstAudio, r.firstAudioAt) && step(callevent.StageFirstPacket, r.firstPacketAt) {
+		st[callevent.StageTurnGap] = r.firstPacketAt.Sub(t.lastVoiced)
 	}
 	return st
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatar-fi/avatar/edge/internal/caller"
-	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
+	"github.com/avatar-fi/avatar/protocol/callevent"
+	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 )
 
 // fakeSTT hears "hello" in anything; fakeTTS speaks a 440 Hz tone, 50 ms a
@@ -239,7 +240,7 @@ func TestGarbageMedia(t *testing.T) {
 	c.Say(make([]int16, 8000))
 	c.Say(tone)
 	c.Say(make([]int16, 8000))
-	if _, _, err := c.WaitEvent(ctx, 0, func(ev pipeline.Event) bool { return ev.Type == pipeline.EventTurnLatency }); err != nil {
+	if _, _, err := c.WaitEvent(ctx, 0, func(ev *conversationv1.CallEvent) bool { return ev.Type == callevent.TypeTurnLatency }); err != nil {
 		t.Fatal(err)
 	}
 	if n, _, _ := c.Audio(); n == 0 {

@@ -2,7 +2,6 @@ package rtc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/metrics"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/media/opus"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 // EventsLabel is the label of the data channel the client creates for call
@@ -33,6 +33,7 @@ const maxConcealFrames = 5
 // call is one PeerConnection and its pipeline.
 type call struct {
 	srv  *Server
+	dlg  Dialogue
 	info CallInfo
 	log  *slog.Logger
 
@@ -82,11 +83,20 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	c.events = &eventSender{ch: make(chan []byte, 256), open: make(chan struct{})}
 
 	info := c.info
+	synth := cfg.Synthesizer
+	if v := c.dlg.Voice(); v != "" && cfg.Voices != nil {
+		if vs, err := cfg.Voices(v); err == nil {
+			synth = vs
+		} else {
+			c.log.Warn("persona voice unavailable; using the default", "voice", v, "error", err.Error())
+		}
+	}
 	c.pipe, err = pipeline.New(pipeline.Config{
 		SessionID:    c.info.SessionID,
 		Transcriber:  cfg.Transcriber,
-		Synthesizer:  cfg.Synthesizer,
-		Responder:    cfg.Responder,
+		Synthesizer:  synth,
+		Responder:    c.dlg,
+		Opening:      c.dlg.Opening(),
 		Out:          c.out,
 		Events:       c.events,
 		Endpoint:     cfg.Endpoint,
@@ -98,6 +108,9 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 				metrics.TurnStage.WithLabelValues(cfg.Region, stage).Observe(d.Seconds())
 			}
 			metrics.Turns.WithLabelValues(cfg.Region, fmt.Sprint(rec.BargeIn)).Inc()
+			if ev := c.dlg.TurnDone(rec); ev != nil {
+				c.events.Send(ev)
+			}
 			if cfg.OnTurn != nil {
 				cfg.OnTurn(info, rec)
 			}
@@ -110,7 +123,10 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
-			c.connOnce.Do(func() { close(c.connected) })
+			c.connOnce.Do(func() {
+				close(c.connected)
+				c.pipe.Greet(callCtx)
+			})
 		case webrtc.PeerConnectionStateFailed:
 			go c.end(ErrICEFailed)
 		case webrtc.PeerConnectionStateClosed:
@@ -224,6 +240,7 @@ func (c *call) end(cause error) {
 			}
 		}
 		c.wg.Wait()
+		c.dlg.End()
 		region := c.srv.cfg.Region
 		if started {
 			metrics.ActiveCalls.WithLabelValues(region).Dec()
@@ -414,8 +431,8 @@ type eventSender struct {
 const maxBufferedBytes = 1 << 20
 
 // Send implements pipeline.EventSink.
-func (e *eventSender) Send(ev pipeline.Event) {
-	b, err := json.Marshal(ev)
+func (e *eventSender) Send(ev *pipeline.Event) {
+	b, err := callevent.Marshal(ev)
 	if err != nil {
 		return
 	}

@@ -36,6 +36,37 @@ type Identity struct {
 	DealershipID string
 	// Role is the avatar.org.v1.Role enum name, e.g. "ROLE_TRAINEE".
 	Role string
+	// Token is the bearer token the identity was verified from, and Expires
+	// its expiry: the dialogue calls the core with them.
+	Token   string
+	Expires time.Time
+}
+
+// Dialogue is one call's side of its conversation session. Its methods are
+// called from the call's goroutines and must be safe for concurrent use.
+type Dialogue interface {
+	// Responder answers the call's turns.
+	pipeline.Responder
+	// SessionID names the session the call joined.
+	SessionID() string
+	// Opening is what the call says first, once connected ("" for nothing).
+	Opening() string
+	// Voice names the voice replies are spoken with ("" for the default).
+	Voice() string
+	// TurnDone hears how a turn ended (the reply as heard, up to a
+	// barge-in) and returns the turn_result event to send the caller, or
+	// nil.
+	TurnDone(rec pipeline.TurnRecord) *pipeline.Event
+	// End detaches the call from the session when it ends.
+	End()
+}
+
+// Dialogues joins calls to conversation sessions.
+type Dialogues interface {
+	// Join attaches call callID of id to session sessionID (a new session
+	// when empty). It returns an error wrapping ErrNoSession when the
+	// session does not exist or is another user's.
+	Join(ctx context.Context, id Identity, sessionID, callID string) (Dialogue, error)
 }
 
 // Authenticator verifies a bearer access token.
@@ -58,7 +89,7 @@ type CallInfo struct {
 	Identity  Identity
 }
 
-// Config sets up a Server. Auth, Transcriber, Synthesizer and Responder are
+// Config sets up a Server. Auth, Transcriber, Synthesizer and Dialogues are
 // required; UDPConn or UDPPort says where media flows.
 type Config struct {
 	// Region names this edge's region in metrics and logs.
@@ -96,10 +127,14 @@ type Config struct {
 
 	// Auth verifies bearer tokens.
 	Auth Authenticator
-	// Transcriber, Synthesizer and Responder are shared by every call.
+	// Transcriber and Synthesizer are shared by every call.
 	Transcriber pipeline.Transcriber
 	Synthesizer pipeline.Synthesizer
-	Responder   pipeline.Responder
+	// Voices, optional, returns the synthesizer of a named voice (a
+	// persona's); nil, or an error, speaks with Synthesizer.
+	Voices func(voice string) (pipeline.Synthesizer, error)
+	// Dialogues joins each call to its session, whose engine answers it.
+	Dialogues Dialogues
 	// Endpoint configures end-of-turn detection (zero: pipeline defaults).
 	Endpoint endpoint.Config
 	// NewDetector makes each call's voice activity detector (default: the
@@ -150,8 +185,8 @@ func (c Config) validate() error {
 	switch {
 	case c.Auth == nil:
 		return fmt.Errorf("%w: Auth is required", ErrConfig)
-	case c.Transcriber == nil || c.Synthesizer == nil || c.Responder == nil:
-		return fmt.Errorf("%w: Transcriber, Synthesizer and Responder are required", ErrConfig)
+	case c.Transcriber == nil || c.Synthesizer == nil || c.Dialogues == nil:
+		return fmt.Errorf("%w: Transcriber, Synthesizer and Dialogues are required", ErrConfig)
 	case c.UDPConn == nil && (c.UDPPort < 0 || c.UDPPort > 65535):
 		return fmt.Errorf("%w: UDPPort %d, want 0..65535", ErrConfig, c.UDPPort)
 	case c.MaxCalls < 0:

@@ -13,7 +13,6 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/auth"
 	"github.com/avatar-fi/avatar/edge/internal/caller"
-	"github.com/avatar-fi/avatar/edge/internal/dialogue"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
@@ -21,6 +20,8 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
+	"github.com/avatar-fi/avatar/protocol/callevent"
+	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -90,6 +91,7 @@ type edgeOpts struct {
 	maxCalls    int
 	failed      time.Duration
 	connect     time.Duration
+	opening     string
 }
 
 func startEdge(t *testing.T, o edgeOpts) *edge {
@@ -120,7 +122,7 @@ func startEdge(t *testing.T, o edgeOpts) *edge {
 		Auth:        verifier,
 		Transcriber: o.transcriber,
 		Synthesizer: o.synthesizer,
-		Responder:   dialogue.Echo{},
+		Dialogues:   &echoDialogues{opening: o.opening},
 		OnTurn: func(_ rtc.CallInfo, rec pipeline.TurnRecord) {
 			e.mu.Lock()
 			e.turns = append(e.turns, rec)
@@ -181,14 +183,14 @@ func TestEndToEnd(t *testing.T) {
 	c.Say(make([]int16, 16000))
 	c.Say(first.PCM)
 	c.Say(make([]int16, 8000))
-	isType := func(typ string) func(pipeline.Event) bool {
-		return func(ev pipeline.Event) bool { return ev.Type == typ }
+	isType := func(typ string) func(*conversationv1.CallEvent) bool {
+		return func(ev *conversationv1.CallEvent) bool { return ev.Type == typ }
 	}
-	final1, i, err := c.WaitEvent(ctx, 0, isType(pipeline.EventFinalTranscript))
+	final1, i, err := c.WaitEvent(ctx, 0, isType(callevent.TypeFinalTranscript))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lat1, _, err := c.WaitEvent(ctx, i, isType(pipeline.EventTurnLatency))
+	lat1, _, err := c.WaitEvent(ctx, i, isType(callevent.TypeTurnLatency))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestEndToEnd(t *testing.T) {
 	if packets < 50 || len(spurts) == 0 {
 		t.Fatalf("reply audio: %d packets, want a reply of over a second", packets)
 	}
-	gap := lat1.Stages[pipeline.StageTurnGap]
+	gap := lat1.Stages[callevent.StageTurnGap]
 	if gap <= 0 || gap > 1000 {
 		t.Errorf("turn gap %v ms", gap)
 	}
@@ -206,14 +208,14 @@ func TestEndToEnd(t *testing.T) {
 	c.Say(make([]int16, 8000))
 	c.Say(first.PCM) // the reply to this one is interrupted
 	c.Say(make([]int16, 8000))
-	if _, _, err := c.WaitEvent(ctx, i, func(ev pipeline.Event) bool {
-		return ev.Type == pipeline.EventState && ev.State == pipeline.StateSpeaking
+	if _, _, err := c.WaitEvent(ctx, i, func(ev *conversationv1.CallEvent) bool {
+		return ev.Type == callevent.TypeState && ev.State == callevent.StateSpeaking
 	}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
 	c.Say(second.PCM)
-	bargeLat, j, err := c.WaitEvent(ctx, i+1, func(ev pipeline.Event) bool { return ev.Type == pipeline.EventTurnLatency && ev.BargeIn })
+	bargeLat, j, err := c.WaitEvent(ctx, i+1, func(ev *conversationv1.CallEvent) bool { return ev.Type == callevent.TypeTurnLatency && ev.BargeIn })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +227,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("reply audio went on %v after barge-in", d)
 	}
 	c.Say(make([]int16, 8000))
-	final3, _, err := c.WaitEvent(ctx, j, isType(pipeline.EventFinalTranscript))
+	final3, _, err := c.WaitEvent(ctx, j, isType(callevent.TypeFinalTranscript))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.WaitEvent(ctx, j+1, isType(pipeline.EventTurnLatency)); err != nil {
+	if _, _, err := c.WaitEvent(ctx, j+1, isType(callevent.TypeTurnLatency)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -253,11 +255,11 @@ func TestEndToEnd(t *testing.T) {
 	if len(recs) != 3 || !recs[1].BargeIn || recs[0].BargeIn {
 		t.Fatalf("turn records %+v, want 3 with the second barged in", recs)
 	}
-	full := "You said: " + recs[1].UserText + ". " + dialogue.EchoSuffix
+	full := "You said: " + recs[1].UserText + ". " + echoSuffix
 	if got := recs[1].ReplyText; len(got) >= len(full) {
 		t.Errorf("barged-in reply text %q not cut short", got)
 	}
-	if recs[0].Stages[pipeline.StageTurnGap] <= 0 {
+	if recs[0].Stages[callevent.StageTurnGap] <= 0 {
 		t.Errorf("turn gap not recorded: %v", recs[0].Stages)
 	}
 	waitCalls(t, e.srv, 0)

@@ -1,6 +1,9 @@
 package rtc
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // ErrUnauthenticated is returned when the bearer token is missing or fails
 // verification (HTTP 401).
@@ -24,6 +27,34 @@ var ErrDraining = errors.New("rtc: edge is draining")
 // ErrNotFound is returned for a call id that does not exist, or that belongs
 // to another user (HTTP 404).
 var ErrNotFound = errors.New("rtc: no such call")
+
+// ErrNoSession is returned for an offer naming a session that does not
+// exist on this edge or belongs to another user (HTTP 404).
+var ErrNoSession = errors.New("rtc: no such session")
+
+// ErrRateLimited is returned when the caller started too many calls (HTTP
+// 429 with Retry-After); Dialogues.Join wraps it in a *RetryError.
+var ErrRateLimited = errors.New("rtc: too many call starts")
+
+// RetryError says how long to wait before trying again.
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter returns how long err says to wait, or 0.
+func RetryAfter(err error) time.Duration {
+	var re *RetryError
+	if errors.As(err, &re) {
+		return re.After
+	}
+	return 0
+}
 
 // ErrConfig is returned by New, wrapped with the field's name, for an
 // invalid Config.

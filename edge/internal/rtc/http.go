@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -41,8 +42,8 @@ func httpError(w http.ResponseWriter, status int, reason, msg string) {
 	_, _ = io.WriteString(w, reason+": "+msg+"\n")
 }
 
-// bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(h http.Header) string {
+// BearerToken returns the token of an "Authorization: Bearer <token>" header.
+func BearerToken(h http.Header) string {
 	v := h.Get("Authorization")
 	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
 		return strings.TrimSpace(v[7:])
@@ -51,7 +52,7 @@ func bearer(h http.Header) string {
 }
 
 func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
-	id, err := s.Authenticate(r.Context(), bearer(r.Header))
+	id, err := s.Authenticate(r.Context(), BearerToken(r.Header))
 	if err != nil {
 		s.reject(err)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="avatar"`)
@@ -78,6 +79,9 @@ func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "5")
 		}
+		if ra := RetryAfter(err); ra > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(ra.Seconds()+0.999)))
+		}
 		if status >= 500 {
 			s.log.LogAttrs(r.Context(), slog.LevelError, "answer offer", slog.String("error", err.Error()))
 		}
@@ -98,6 +102,10 @@ func offerStatus(err error) (int, string, string) {
 		return http.StatusBadRequest, "UNSUPPORTED_MEDIA", "the offer must carry an Opus audio m-line"
 	case errors.Is(err, ErrBadOffer):
 		return http.StatusBadRequest, "VALIDATION_ERROR", "the body is not a usable SDP offer"
+	case errors.Is(err, ErrNoSession):
+		return http.StatusNotFound, "NOT_FOUND", "no such session: start one with StartSession, or leave sessionId out"
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests, "RATE_LIMITED", "too many call starts; try again later"
 	case errors.Is(err, ErrFull):
 		return http.StatusServiceUnavailable, "UNAVAILABLE", "this edge is at its call limit; try again or another edge"
 	case errors.Is(err, ErrDraining), errors.Is(err, ErrShutdown):
@@ -110,7 +118,7 @@ func offerStatus(err error) (int, string, string) {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	id, err := s.Authenticate(r.Context(), bearer(r.Header))
+	id, err := s.Authenticate(r.Context(), BearerToken(r.Header))
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="avatar"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid bearer access token is required")

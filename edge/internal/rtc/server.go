@@ -157,14 +157,22 @@ func (s *Server) Offer(ctx context.Context, id Identity, sessionID, offer string
 		return "", "", ErrFull
 	}
 	callID = newID()
-	if sessionID == "" {
-		sessionID = newID()
-	}
-	c := &call{srv: s, info: CallInfo{CallID: callID, SessionID: sessionID, Identity: id}}
 	s.pending++ // reserve the slot
 	s.wg.Add(1)
 	s.mu.Unlock()
 
+	dlg, err := s.cfg.Dialogues.Join(ctx, id, sessionID, callID)
+	if err != nil {
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
+		s.wg.Done()
+		if errors.Is(err, ErrNoSession) {
+			metrics.CallsRejected.WithLabelValues(s.cfg.Region, "no_session").Inc()
+		}
+		return "", "", err
+	}
+	c := &call{srv: s, dlg: dlg, info: CallInfo{CallID: callID, SessionID: dlg.SessionID(), Identity: id}}
 	answer, err = c.start(ctx, offer)
 	s.mu.Lock()
 	s.pending--

@@ -5,6 +5,8 @@
 //
 // eSpeak NG keeps global state and is not re-entrant: the process has one
 // engine, and a Synthesizer serialises syntheses behind a mutex (a sentence
-// takes a few tens of milliseconds). Building needs pkg-config and
+// takes a few tens of milliseconds). ForVoice returns a Synthesizer for
+// another voice, mapping the persona voice names of package tts (slt, rms,
+// awb, kal) to eSpeak NG voices. Building needs pkg-config and
 // libespeak-ng-dev; running needs espeak-ng-data.
 package espeak

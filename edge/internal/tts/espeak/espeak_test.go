@@ -84,3 +84,51 @@ func TestNewBadConfig(t *testing.T) {
 		t.Errorf("bad voice: %v", err)
 	}
 }
+
+// TestForVoice checks that the Flite persona voice names map to eSpeak NG
+// voices that exist and sound different, that eSpeak names pass through and
+// that unknown voices fail.
+func TestForVoice(t *testing.T) {
+	s, err := espeak.New(espeak.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, voice, want string
+	}{
+		{"slt", "slt", "en-us+f3"},
+		{"rms", "rms", "en-us+m3"},
+		{"awb", "awb", "en-gb-scotland+m1"},
+		{"kal", "KAL", "en-us+m1"},
+		{"espeak name", "en-gb-x-rp", "en-gb-x-rp"},
+	}
+	lengths := map[int]string{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := s.ForVoice(tc.voice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Voice() != tc.want || espeak.PersonaVoice(tc.voice) != tc.want {
+				t.Errorf("voice %q, want %q", v.Voice(), tc.want)
+			}
+			var pcm []int16
+			err = v.Synthesize(t.Context(), "The extended warranty covers the engine.", func(p []int16) error {
+				pcm = append(pcm, p...)
+				return nil
+			})
+			if err != nil || len(pcm) < tts.SampleRate {
+				t.Fatalf("%d samples, err %v", len(pcm), err)
+			}
+			lengths[len(pcm)] = tc.voice
+		})
+	}
+	if len(lengths) < 3 {
+		t.Errorf("the voices gave only %d distinct lengths of audio: %v", len(lengths), lengths)
+	}
+	for _, bad := range []string{"", "no-such-voice"} {
+		if _, err := s.ForVoice(bad); !errors.Is(err, espeak.ErrInit) {
+			t.Errorf("ForVoice(%q): %v, want ErrInit", bad, err)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -137,6 +138,47 @@ func (s *Synthesizer) apply() error {
 	C.espeak_SetParameter(C.espeakRATE, C.int(s.rate), 0)
 	return nil
 }
+
+// personaVoices maps the Flite voice names that personas are given (see
+// package tts) to the nearest eSpeak NG voices, so that a persona's voice
+// works on either engine.
+var personaVoices = map[string]string{
+	"slt": "en-us+f3",          // US female
+	"rms": "en-us+m3",          // US male
+	"awb": "en-gb-scotland+m1", // Scottish male
+	"kal": "en-us+m1",          // US male, another timbre than rms
+}
+
+// PersonaVoice returns the eSpeak NG voice ForVoice uses for name: the
+// mapped voice for a Flite persona voice name (slt, rms, awb, kal), else
+// name itself.
+func PersonaVoice(name string) string {
+	if v, ok := personaVoices[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return v
+	}
+	return name
+}
+
+// ForVoice returns a Synthesizer like s that speaks with the named voice: a
+// Flite persona voice name, mapped by PersonaVoice, or any eSpeak NG voice
+// name (with an optional "+variant"). It checks that eSpeak NG knows the
+// voice (an error wrapping ErrInit if not), which takes the engine's lock
+// for a moment; call it once per session.
+func (s *Synthesizer) ForVoice(name string) (*Synthesizer, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, fmt.Errorf("%w: empty voice name", ErrInit)
+	}
+	v := &Synthesizer{voice: PersonaVoice(name), rate: s.rate}
+	engineMu.Lock()
+	defer engineMu.Unlock()
+	if err := v.apply(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Voice returns the eSpeak NG voice the Synthesizer speaks with.
+func (s *Synthesizer) Voice() string { return s.voice }
 
 // NativeRate returns eSpeak NG's output rate in hertz (22050 normally).
 func NativeRate() int { return nativeRate }

@@ -2,7 +2,8 @@
 // OpenAI's POST /v1/audio/speech (OpenAI, Kokoro-FastAPI, openedai-speech,
 // Piper servers with that front end). It asks for raw PCM (24 kHz, 16-bit
 // little-endian mono), streams the body as it arrives and resamples it to
-// 48 kHz.
+// 48 kHz. ForVoice returns a Synthesizer for another voice, mapping the
+// persona voice names of package tts (slt, rms, awb, kal) to OpenAI voices.
 package openai
 
 import (
@@ -22,7 +23,8 @@ import (
 // PCMRate is the sample rate of the "pcm" response format.
 const PCMRate = 24000
 
-// ErrConfig is returned by New for a missing URL.
+// ErrConfig is returned by New for a missing URL and by ForVoice for an
+// empty voice name.
 var ErrConfig = errors.New("openai tts: invalid config")
 
 // Config sets up a Synthesizer.
@@ -42,6 +44,44 @@ type Config struct {
 
 // Synthesizer speaks through the server; it is safe for concurrent use.
 type Synthesizer struct{ cfg Config }
+
+// personaVoices maps the Flite voice names that personas are given (see
+// package tts) to OpenAI voices of the same kind, so that a persona's voice
+// works on either engine.
+var personaVoices = map[string]string{
+	"slt": "nova",  // US female
+	"rms": "onyx",  // US male, deep
+	"awb": "echo",  // male, lighter
+	"kal": "alloy", // neutral
+}
+
+// PersonaVoice returns the voice ForVoice asks the server for: the mapped
+// OpenAI voice for a Flite persona voice name (slt, rms, awb, kal), else
+// name itself.
+func PersonaVoice(name string) string {
+	if v, ok := personaVoices[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return v
+	}
+	return name
+}
+
+// ForVoice returns a Synthesizer like s that asks for the named voice: a
+// Flite persona voice name, mapped by PersonaVoice, or any voice name the
+// server knows (OpenAI's alloy, nova, onyx…, or a Kokoro or Piper server's
+// own), passed through. It makes no request, so an unknown voice shows up
+// as the server's error on the first Synthesize; an empty name returns an
+// error wrapping ErrConfig.
+func (s *Synthesizer) ForVoice(name string) (*Synthesizer, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, fmt.Errorf("%w: empty voice name", ErrConfig)
+	}
+	cfg := s.cfg
+	cfg.Voice = PersonaVoice(name)
+	return &Synthesizer{cfg: cfg}, nil
+}
+
+// Voice returns the voice the Synthesizer asks for.
+func (s *Synthesizer) Voice() string { return s.cfg.Voice }
 
 // New returns a Synthesizer for cfg.
 func New(cfg Config) (*Synthesizer, error) {

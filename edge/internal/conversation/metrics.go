@@ -1,0 +1,5 @@
+package conversation
+
+import "github.com/avatar-fi/avatar/edge/internal/metrics"
+
+var rateLimitedRequests = metrics.RateLimited
