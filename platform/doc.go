@@ -3,8 +3,12 @@
 //
 //   - envconfig reads AVATAR_* variables into typed values with defaults and
 //     validation, and reports the first bad one as "AVATAR_X: what is wrong".
+//   - ratelimit enforces named per-user budgets (chat, call starts, uploads,
+//     searches, logins) shared by every replica and service through Redis, and
+//     returns domain errors that each service maps at its own boundary.
 //
 // The module is a leaf like protocol and media: it imports neither the core nor the
-// edge, depends only on the standard library, starts no goroutines and keeps no
-// global state.
+// edge and keeps no global state. envconfig depends only on the standard library;
+// ratelimit on Redis's client, redis_rate, x/time/rate and the Prometheus client
+// (its metrics are registered on the registerer the caller passes).
 package platform

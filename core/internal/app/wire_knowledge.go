@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/server"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1/knowledgev1connect"
 )
 
@@ -53,7 +55,11 @@ func wireKnowledge(ctx context.Context, d *Deps, srv *server.Server) (func(conte
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: %w", err)
 	}
-	limiter, err := ratelimit.New(d.Redis, ratelimit.WithLogger(d.Log))
+	metrics, err := ratelimit.NewMetrics(prometheus.DefaultRegisterer)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge rate limits: %w", err)
+	}
+	limiter, err := ratelimit.New(d.Redis, ratelimit.WithLogger(d.Log), ratelimit.WithMetrics(metrics))
 	if err != nil {
 		return nil, fmt.Errorf("knowledge rate limits: %w", err)
 	}

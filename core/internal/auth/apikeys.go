@@ -10,17 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/authn"
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/store"
-	"github.com/avatar-fi/avatar/core/internal/validate"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
@@ -34,49 +31,43 @@ func scoped(ctx context.Context, s *Service, dealershipID string, fn func(pgx.Tx
 	return store.InTenant(ctx, s.cfg.DB, dealershipID, fn)
 }
 
-// CreateApiKey implements AuthService.CreateApiKey. A dealership admin issues trainee or
-// admin keys for their own dealership; a super admin issues any role, where super-admin
-// and edge-service keys belong to no dealership.
-func (s *Service) CreateApiKey(ctx context.Context, req *connect.Request[authv1.CreateApiKeyRequest]) (*connect.Response[authv1.CreateApiKeyResponse], error) {
-	p, _ := principal.From(ctx)
-	m := req.Msg
-	var v validate.Errors
-	v.Text("name", m.GetName(), 1, 100)
-	v.ID("dealershipId", m.GetDealershipId(), false)
-	role := m.GetRole()
-	if _, ok := orgv1.Role_name[int32(role)]; !ok || role == orgv1.Role_ROLE_UNSPECIFIED {
-		v.Add("role", "must be one of ROLE_SUPER_ADMIN, ROLE_DEALERSHIP_ADMIN, ROLE_TRAINEE, ROLE_EDGE_SERVICE")
-	}
-	var expires *time.Time
-	if m.ExpireTime != nil {
-		if err := m.ExpireTime.CheckValid(); err != nil || !m.ExpireTime.AsTime().After(s.cfg.Now()) {
-			v.Add("expireTime", "must be in the future")
-		} else {
-			t := m.ExpireTime.AsTime()
-			expires = &t
-		}
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	did := m.GetDealershipId()
-	global := role == orgv1.Role_ROLE_SUPER_ADMIN || role == orgv1.Role_ROLE_EDGE_SERVICE
+// NewAPIKey is an API key to issue.
+type NewAPIKey struct {
+	// Name is the key's label.
+	Name string
+	// Role is what the key may do.
+	Role orgv1.Role
+	// DealershipID is the key's dealership: empty means the caller's own for a
+	// dealership admin; super-admin and edge-service keys have none.
+	DealershipID string
+	// Expires is when the key stops working; nil never.
+	Expires *time.Time
+}
+
+// CreateAPIKey issues k on behalf of p and returns it with its secret
+// ("ak_<id>_<secret>"), which is stored only hashed. A dealership admin issues trainee
+// or admin keys for their own dealership (another one answers ErrDealershipNotFound,
+// a global role ErrRoleNotAllowed); a super admin issues any role, where super-admin
+// and edge-service keys belong to no dealership (a *ValidationError otherwise).
+func (s *Service) CreateAPIKey(ctx context.Context, p principal.Principal, k NewAPIKey) (*authv1.ApiKey, string, error) {
+	did := k.DealershipID
+	global := k.Role == orgv1.Role_ROLE_SUPER_ADMIN || k.Role == orgv1.Role_ROLE_EDGE_SERVICE
 	if !p.IsSuperAdmin() {
 		if global {
-			return nil, apierror.PermissionDenied("only a super admin may issue this role")
+			return nil, "", ErrRoleNotAllowed
 		}
 		if did == "" {
 			did = p.DealershipID
 		}
 		if did != p.DealershipID {
-			return nil, apierror.NotFound("dealership")
+			return nil, "", ErrDealershipNotFound
 		}
 	}
 	switch {
 	case global && did != "":
-		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "must be empty for super-admin and edge-service keys"})
+		return nil, "", invalid("dealershipId", "must be empty for super-admin and edge-service keys")
 	case !global && did == "":
-		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "is required for this role"})
+		return nil, "", invalid("dealershipId", "is required for this role")
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -92,21 +83,24 @@ func (s *Service) CreateApiKey(ctx context.Context, req *connect.Request[authv1.
 				return fmt.Errorf("find dealership: %w", err)
 			}
 			if !exists {
-				return apierror.NotFound("dealership")
+				return ErrDealershipNotFound
 			}
 		}
-		return tx.QueryRow(ctx, `INSERT INTO api_keys (id, dealership_id, name, role, secret_hash, created_by, expires_at)
+		if err := tx.QueryRow(ctx, `INSERT INTO api_keys (id, dealership_id, name, role, secret_hash, created_by, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
-			id, d, m.GetName(), role.String(), sha(secretHex), p.UserID, expires).Scan(&created)
+			id, d, k.Name, k.Role.String(), sha(secretHex), p.UserID, k.Expires).Scan(&created); err != nil {
+			return fmt.Errorf("create API key: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	k := &authv1.ApiKey{Id: id, Name: m.GetName(), Role: role, DealershipId: did, CreateTime: timestamppb.New(created)}
-	if expires != nil {
-		k.ExpireTime = timestamppb.New(*expires)
+	key := &authv1.ApiKey{Id: id, Name: k.Name, Role: k.Role, DealershipId: did, CreateTime: timestamppb.New(created)}
+	if k.Expires != nil {
+		key.ExpireTime = timestamppb.New(*k.Expires)
 	}
-	return connect.NewResponse(&authv1.CreateApiKeyResponse{ApiKey: k, Secret: authn.APIKeyPrefix + id + "_" + secretHex}), nil
+	return key, authn.APIKeyPrefix + id + "_" + secretHex, nil
 }
 
 // AuthenticateKey implements authn.KeyAuthenticator: "ak_<id>_<secret>" → the key's
@@ -142,24 +136,19 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (principal.Pr
 	return principal.Principal{UserID: "apikey:" + id, DealershipID: did, Role: orgv1.Role(orgv1.Role_value[role])}, nil
 }
 
-// ListApiKeys implements AuthService.ListApiKeys, newest first, paginated.
-func (s *Service) ListApiKeys(ctx context.Context, req *connect.Request[authv1.ListApiKeysRequest]) (*connect.Response[authv1.ListApiKeysResponse], error) {
-	p, _ := principal.From(ctx)
-	m := req.Msg
-	var v validate.Errors
-	v.ID("dealershipId", m.GetDealershipId(), false)
-	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	after, afterID := v.PageToken("pageToken", m.GetPageToken())
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	did := m.GetDealershipId()
+// ListAPIKeys lists the API keys of dealershipID visible to p, newest first: size keys
+// older than the page position (after, afterID) — the zero time for the first page —
+// and the token of the next page ("" after the last). A dealership admin lists their
+// own dealership's (another one answers ErrDealershipNotFound); a super admin any
+// dealership's, or every key when dealershipID is empty.
+func (s *Service) ListAPIKeys(ctx context.Context, p principal.Principal, dealershipID string, size int, after time.Time, afterID string) ([]*authv1.ApiKey, string, error) {
+	did := dealershipID
 	if !p.IsSuperAdmin() {
 		if did == "" {
 			did = p.DealershipID
 		}
 		if did != p.DealershipID {
-			return nil, apierror.NotFound("dealership")
+			return nil, "", ErrDealershipNotFound
 		}
 	}
 	if after.IsZero() {
@@ -196,44 +185,34 @@ func (s *Service) ListApiKeys(ctx context.Context, req *connect.Request[authv1.L
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	res := &authv1.ListApiKeysResponse{}
+	next := ""
 	if len(out) > size {
 		out = out[:size]
 		last := out[size-1]
-		res.NextPageToken = pagetoken.Encode(last.CreateTime.AsTime(), last.Id)
+		next = pagetoken.Encode(last.CreateTime.AsTime(), last.Id)
 	}
-	res.ApiKeys = out
-	return connect.NewResponse(res), nil
+	return out, next, nil
 }
 
-// RevokeApiKey implements AuthService.RevokeApiKey. Another dealership's key answers
-// NotFound.
-func (s *Service) RevokeApiKey(ctx context.Context, req *connect.Request[authv1.RevokeApiKeyRequest]) (*connect.Response[authv1.RevokeApiKeyResponse], error) {
-	p, _ := principal.From(ctx)
-	var v validate.Errors
-	v.ID("id", req.Msg.GetId(), true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+// RevokeAPIKey revokes the key id for good. A key p may not see (another dealership's,
+// for a dealership admin) answers ErrAPIKeyNotFound, like an unknown one. Revoking a
+// revoked key is not an error.
+func (s *Service) RevokeAPIKey(ctx context.Context, p principal.Principal, id string) error {
 	did := ""
 	if !p.IsSuperAdmin() {
 		did = p.DealershipID
 	}
-	err := scoped(ctx, s, did, func(tx pgx.Tx) error {
+	return scoped(ctx, s, did, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
-			WHERE id = $1 AND ($2 = '' OR dealership_id = NULLIF($2, '')::uuid)`, req.Msg.GetId(), did)
+			WHERE id = $1 AND ($2 = '' OR dealership_id = NULLIF($2, '')::uuid)`, id, did)
 		if err != nil {
 			return fmt.Errorf("revoke API key: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return apierror.NotFound("API key")
+			return ErrAPIKeyNotFound
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&authv1.RevokeApiKeyResponse{}), nil
 }

@@ -7,17 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/authn"
 	"github.com/avatar-fi/avatar/core/internal/password"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
 	"github.com/avatar-fi/avatar/core/internal/store"
-	"github.com/avatar-fi/avatar/core/internal/validate"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
-	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 )
 
 // refreshPrefix starts every refresh token.
@@ -39,83 +35,93 @@ func scanUser(row pgx.Row) (user, error) {
 	return u, err
 }
 
-func errInvalidLogin() error { return apierror.Unauthenticated("invalid email or password") }
+// Credentials are what a user signs in with.
+type Credentials struct {
+	// Email is the account's address, in any case (Login compares it in lower case).
+	Email string
+	// Password is the account's password.
+	Password string
+	// TOTPCode is the current authenticator code, for accounts with two-factor on.
+	TOTPCode string
+	// RecoveryCode is a single-use recovery code, instead of TOTPCode.
+	RecoveryCode string
+	// IP is the client's address, for the per-IP limit and lockout.
+	IP string
+}
 
-// Login implements AuthService.Login.
-func (s *Service) Login(ctx context.Context, req *connect.Request[authv1.LoginRequest]) (*connect.Response[authv1.LoginResponse], error) {
-	m := req.Msg
-	var v validate.Errors
-	v.Email("email", m.GetEmail())
-	if m.GetPassword() == "" {
-		v.Add("password", "is required")
-	} else if len(m.GetPassword()) > password.MaxLength {
-		v.Add("password", "must be at most 1024 bytes")
-	}
-	if len(m.GetTotpCode()) > 16 {
-		v.Add("totpCode", "must be a 6-digit code")
-	}
-	if len(m.GetRecoveryCode()) > 64 {
-		v.Add("recoveryCode", "is not a recovery code")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	email := strings.ToLower(m.GetEmail())
-	ip := authn.ClientFrom(ctx).IP
+// Tokens are a signed-in session: a short-lived access token and the refresh token
+// that renews it.
+type Tokens struct {
+	// Access is the signed access token (JWT).
+	Access string
+	// Refresh is the opaque refresh token ("rt_…").
+	Refresh string
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64
+}
+
+// Login checks c and opens a session. Before the password is checked, the account and
+// IP lockouts and the login rate limits apply (ratelimit errors). A wrong password, an
+// unknown email and a disabled account all answer ErrInvalidLogin, after the same work;
+// each counts as a failure for the lockouts. An account with two-factor on answers
+// ErrTOTPRequired without a code, and ErrInvalidTOTPCode or ErrInvalidRecoveryCode for
+// a wrong one.
+func (s *Service) Login(ctx context.Context, c Credentials) (Tokens, error) {
+	email := strings.ToLower(c.Email)
 	if err := s.cfg.AccountLockout.Check(ctx, email); err != nil {
-		return nil, err
+		return Tokens{}, fmt.Errorf("account lockout: %w", err)
 	}
-	if err := s.cfg.IPLockout.Check(ctx, ip); err != nil {
-		return nil, err
+	if err := s.cfg.IPLockout.Check(ctx, c.IP); err != nil {
+		return Tokens{}, fmt.Errorf("IP lockout: %w", err)
 	}
-	if err := s.cfg.Limiter.Allow(ctx, ratelimit.LoginIP, ip); err != nil {
-		return nil, err
+	if err := s.cfg.Limiter.Allow(ctx, ratelimit.LoginIP, c.IP); err != nil {
+		return Tokens{}, fmt.Errorf("login limit: %w", err)
 	}
 	if err := s.cfg.Limiter.Allow(ctx, ratelimit.LoginAccount, email); err != nil {
-		return nil, err
+		return Tokens{}, fmt.Errorf("login limit: %w", err)
 	}
 
 	u, err := scanUser(s.cfg.DB.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE lower(email) = $1", email))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Same work and the same answer as a wrong password.
-		if err := s.cfg.Passwords.VerifyDummy(ctx, m.GetPassword()); err != nil && !errors.Is(err, password.ErrMismatch) {
-			return nil, err
+		if err := s.cfg.Passwords.VerifyDummy(ctx, c.Password); err != nil && !errors.Is(err, password.ErrMismatch) {
+			return Tokens{}, err
 		}
-		return nil, s.failed(ctx, email, ip)
+		return Tokens{}, s.failed(ctx, email, c.IP)
 	case err != nil:
-		return nil, fmt.Errorf("find user: %w", err)
+		return Tokens{}, fmt.Errorf("find user: %w", err)
 	}
-	if err := s.cfg.Passwords.Verify(ctx, u.PasswordHash, m.GetPassword()); err != nil {
+	if err := s.cfg.Passwords.Verify(ctx, u.PasswordHash, c.Password); err != nil {
 		if errors.Is(err, password.ErrMismatch) {
-			return nil, s.failed(ctx, email, ip)
+			return Tokens{}, s.failed(ctx, email, c.IP)
 		}
-		return nil, fmt.Errorf("verify password: %w", err)
+		return Tokens{}, fmt.Errorf("verify password: %w", err)
 	}
 	if !u.Active {
-		return nil, s.failed(ctx, email, ip)
+		return Tokens{}, s.failed(ctx, email, c.IP)
 	}
 	if u.TOTPEnabled {
 		switch {
-		case m.GetTotpCode() == "" && m.GetRecoveryCode() == "":
-			return nil, apierror.New(connect.CodeUnauthenticated, ReasonTOTPRequired, "two-factor code required")
-		case m.GetTotpCode() != "":
-			ok, err := s.useTOTP(ctx, u, m.GetTotpCode())
+		case c.TOTPCode == "" && c.RecoveryCode == "":
+			return Tokens{}, ErrTOTPRequired
+		case c.TOTPCode != "":
+			ok, err := s.useTOTP(ctx, u, c.TOTPCode)
 			if err != nil {
-				return nil, err
+				return Tokens{}, err
 			}
 			if !ok {
-				_ = s.failed(ctx, email, ip)
-				return nil, apierror.Unauthenticated("invalid two-factor code")
+				_ = s.failed(ctx, email, c.IP)
+				return Tokens{}, ErrInvalidTOTPCode
 			}
 		default:
-			ok, err := s.useRecoveryCode(ctx, u.ID, m.GetRecoveryCode())
+			ok, err := s.useRecoveryCode(ctx, u.ID, c.RecoveryCode)
 			if err != nil {
-				return nil, err
+				return Tokens{}, err
 			}
 			if !ok {
-				_ = s.failed(ctx, email, ip)
-				return nil, apierror.Unauthenticated("invalid recovery code")
+				_ = s.failed(ctx, email, c.IP)
+				return Tokens{}, ErrInvalidRecoveryCode
 			}
 		}
 	}
@@ -123,24 +129,25 @@ func (s *Service) Login(ctx context.Context, req *connect.Request[authv1.LoginRe
 		s.log.WarnContext(ctx, "reset login lockout", "error", err.Error())
 	}
 	if s.cfg.Passwords.NeedsRehash(u.PasswordHash) {
-		if h, err := s.cfg.Passwords.Hash(ctx, m.GetPassword()); err == nil {
+		if h, err := s.cfg.Passwords.Hash(ctx, c.Password); err == nil {
 			_, _ = s.cfg.DB.Exec(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1", u.ID, h)
 		}
 	}
-	var res *authv1.LoginResponse
+	var t Tokens
 	err = store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
-		access, refresh, exp, err := s.issue(ctx, tx, u, "", s.cfg.Now().Add(s.cfg.RefreshTTL))
-		res = &authv1.LoginResponse{AccessToken: access, RefreshToken: refresh, ExpiresIn: exp}
+		var err error
+		t, err = s.issue(ctx, tx, u, "", s.cfg.Now().Add(s.cfg.RefreshTTL))
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return Tokens{}, err
 	}
-	s.log.InfoContext(ctx, "login", "user_id", u.ID, "ip", ip)
-	return connect.NewResponse(res), nil
+	s.log.InfoContext(ctx, "login", "user_id", u.ID, "ip", c.IP)
+	return t, nil
 }
 
-// failed counts a failed attempt against the account and the IP and returns the answer.
+// failed counts a failed attempt against the account and the IP and returns
+// ErrInvalidLogin.
 func (s *Service) failed(ctx context.Context, email, ip string) error {
 	if _, err := s.cfg.AccountLockout.Fail(ctx, email); err != nil {
 		s.log.WarnContext(ctx, "count login failure", "error", err.Error())
@@ -148,18 +155,18 @@ func (s *Service) failed(ctx context.Context, email, ip string) error {
 	if _, err := s.cfg.IPLockout.Fail(ctx, ip); err != nil {
 		s.log.WarnContext(ctx, "count login failure", "error", err.Error())
 	}
-	return errInvalidLogin()
+	return ErrInvalidLogin
 }
 
 // issue signs an access token and stores a new refresh token in family (a new family
 // when empty) ending at familyEnd.
-func (s *Service) issue(ctx context.Context, tx pgx.Tx, u user, family string, familyEnd time.Time) (string, string, int64, error) {
+func (s *Service) issue(ctx context.Context, tx pgx.Tx, u user, family string, familyEnd time.Time) (Tokens, error) {
 	signer := s.cfg.Keys.Signer()
 	c := accesstoken.Claims{Role: u.Role, DealershipID: u.DealershipID, Email: u.Email}
 	c.Subject = u.ID
 	access, err := signer.Sign(c)
 	if err != nil {
-		return "", "", 0, err
+		return Tokens{}, err
 	}
 	refresh := randomToken(refreshPrefix, 32)
 	var did any
@@ -169,29 +176,18 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, u user, family string, f
 	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (family_id, user_id, dealership_id, token_hash, expires_at)
 		VALUES (COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()), $2, $3, $4, $5)`, family, u.ID, did, sha(refresh), familyEnd)
 	if err != nil {
-		return "", "", 0, fmt.Errorf("store refresh token: %w", err)
+		return Tokens{}, fmt.Errorf("store refresh token: %w", err)
 	}
-	return access, refresh, int64(signer.TTL().Seconds()), nil
+	return Tokens{Access: access, Refresh: refresh, ExpiresIn: int64(signer.TTL().Seconds())}, nil
 }
 
-func validRefresh(field, tok string) error {
-	var v validate.Errors
-	switch {
-	case tok == "":
-		v.Add(field, "is required")
-	case len(tok) > 128 || !strings.HasPrefix(tok, refreshPrefix):
-		v.Add(field, "is not a refresh token")
-	}
-	return v.Err()
-}
-
-// Refresh implements AuthService.Refresh: rotation with reuse detection.
-func (s *Service) Refresh(ctx context.Context, req *connect.Request[authv1.RefreshRequest]) (*connect.Response[authv1.RefreshResponse], error) {
-	tok := req.Msg.GetRefreshToken()
-	if err := validRefresh("refreshToken", tok); err != nil {
-		return nil, err
-	}
-	var res *authv1.RefreshResponse
+// Refresh rotates the refresh token tok: it marks tok used and returns a new session in
+// the same family, which keeps the family's absolute expiry. A token used a second time
+// was copied: the whole family is revoked and the answer is ErrRefreshTokenReused.
+// Unknown, revoked and expired tokens and disabled users answer ErrRefreshTokenInvalid,
+// ErrRefreshTokenRevoked, ErrRefreshTokenExpired and ErrAccountDisabled.
+func (s *Service) Refresh(ctx context.Context, tok string) (Tokens, error) {
+	var t Tokens
 	reused := false
 	err := store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
 		var id, family, userID string
@@ -200,13 +196,13 @@ func (s *Service) Refresh(ctx context.Context, req *connect.Request[authv1.Refre
 		err := tx.QueryRow(ctx, `SELECT id::text, family_id::text, user_id::text, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at
 			FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, sha(tok)).Scan(&id, &family, &userID, &used, &revoked, &expires)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return apierror.Unauthenticated("invalid refresh token")
+			return ErrRefreshTokenInvalid
 		}
 		if err != nil {
 			return fmt.Errorf("find refresh token: %w", err)
 		}
 		if revoked {
-			return apierror.Unauthenticated("refresh token revoked")
+			return ErrRefreshTokenRevoked
 		}
 		if used {
 			// Theft detection: someone replays a rotated token. Revoke the family.
@@ -218,42 +214,37 @@ func (s *Service) Refresh(ctx context.Context, req *connect.Request[authv1.Refre
 			return nil
 		}
 		if !expires.After(s.cfg.Now()) {
-			return apierror.Unauthenticated("refresh token expired; sign in again")
+			return ErrRefreshTokenExpired
 		}
 		u, err := scanUser(tx.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", userID))
 		if err != nil {
 			return fmt.Errorf("load user: %w", err)
 		}
 		if !u.Active {
-			return apierror.Unauthenticated("account disabled")
+			return ErrAccountDisabled
 		}
 		if _, err := tx.Exec(ctx, "UPDATE refresh_tokens SET used_at = now() WHERE id = $1", id); err != nil {
 			return fmt.Errorf("mark refresh token used: %w", err)
 		}
-		access, refresh, exp, err := s.issue(ctx, tx, u, family, expires)
-		res = &authv1.RefreshResponse{AccessToken: access, RefreshToken: refresh, ExpiresIn: exp}
+		t, err = s.issue(ctx, tx, u, family, expires)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return Tokens{}, err
 	}
 	if reused {
-		return nil, apierror.Unauthenticated("refresh token already used; every session of this sign-in is revoked")
+		return Tokens{}, ErrRefreshTokenReused
 	}
-	return connect.NewResponse(res), nil
+	return t, nil
 }
 
-// Logout implements AuthService.Logout: it revokes the token's whole family. An unknown
-// token is not an error, so Logout is idempotent.
-func (s *Service) Logout(ctx context.Context, req *connect.Request[authv1.LogoutRequest]) (*connect.Response[authv1.LogoutResponse], error) {
-	tok := req.Msg.GetRefreshToken()
-	if err := validRefresh("refreshToken", tok); err != nil {
-		return nil, err
-	}
+// Logout revokes the whole family of the refresh token tok. An unknown token is not an
+// error, so Logout is idempotent.
+func (s *Service) Logout(ctx context.Context, tok string) error {
 	_, err := s.cfg.DB.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = now()
 		WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`, sha(tok))
 	if err != nil {
-		return nil, fmt.Errorf("revoke refresh family: %w", err)
+		return fmt.Errorf("revoke refresh family: %w", err)
 	}
-	return connect.NewResponse(&authv1.LogoutResponse{}), nil
+	return nil
 }

@@ -7,18 +7,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
+	"github.com/avatar-fi/avatar/core/internal/lockout"
 	"github.com/avatar-fi/avatar/core/internal/password"
-	"github.com/avatar-fi/avatar/core/internal/principal"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
 )
 
 // ReasonTOTPRequired is the error reason Login answers (with Unauthenticated) when the
@@ -26,7 +21,9 @@ import (
 // and calls Login again with totpCode or recoveryCode.
 const ReasonTOTPRequired = "TOTP_REQUIRED"
 
-// Limiter is the rate-limit check the service needs; *ratelimit.Limiter is one.
+// Limiter is the rate-limit check the service needs; *ratelimit.Limiter (platform) is
+// one. Allow returns nil when allowed and a ratelimit error (ErrLimited, ErrUnavailable)
+// otherwise.
 type Limiter interface {
 	Allow(ctx context.Context, limit, key string) error
 }
@@ -44,7 +41,7 @@ type Config struct {
 	// Limiter applies the login limits (ratelimit.LoginAccount, ratelimit.LoginIP).
 	Limiter Limiter
 	// AccountLockout and IPLockout lock out repeated login failures.
-	AccountLockout, IPLockout *ratelimit.Lockout
+	AccountLockout, IPLockout *lockout.Lockout
 	// RefreshTTL is the absolute lifetime of a refresh-token family. Default 30 days.
 	RefreshTTL time.Duration
 	// TOTPIssuer names the service in authenticator apps. Default "Avatar".
@@ -55,13 +52,15 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Service implements authv1connect.AuthServiceHandler. Safe for concurrent use.
+// Service is the sign-in domain: logins, refresh-token rotation, two-factor enrolment
+// and API keys. It returns this package's errors (errors.go), the ratelimit errors of
+// its limits and lockouts, and wrapped infrastructure errors; Handler maps them to the
+// public error model. It also resolves API keys for authentication
+// (authn.KeyAuthenticator). Safe for concurrent use.
 type Service struct {
 	cfg Config
 	log *slog.Logger
 }
-
-var _ authv1connect.AuthServiceHandler = (*Service)(nil)
 
 // New validates cfg and returns the service.
 func New(cfg Config) (*Service, error) {
@@ -82,18 +81,6 @@ func New(cfg Config) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, log: log}, nil
-}
-
-// caller returns the authenticated human user, refusing API keys and services.
-func caller(ctx context.Context) (principal.Principal, error) {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return p, apierror.Unauthenticated("sign in first")
-	}
-	if strings.HasPrefix(p.UserID, "apikey:") || p.UserID == "" {
-		return p, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "this call needs a signed-in user, not an API key")
-	}
-	return p, nil
 }
 
 func randomToken(prefix string, n int) string {

@@ -12,15 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/store"
-	"github.com/avatar-fi/avatar/core/internal/validate"
-	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 )
 
 const (
@@ -33,7 +29,7 @@ var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algo
 func (s *Service) loadUser(ctx context.Context, id string) (user, error) {
 	u, err := scanUser(s.cfg.DB.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return u, apierror.Unauthenticated("account not found")
+		return u, ErrAccountNotFound
 	}
 	if err != nil {
 		return u, fmt.Errorf("load user: %w", err)
@@ -85,75 +81,68 @@ func (s *Service) useRecoveryCode(ctx context.Context, userID, code string) (boo
 	return tag.RowsAffected() == 1, nil
 }
 
-// EnrollTotp implements AuthService.EnrollTotp: a new pending secret, not yet required
-// at login until ConfirmTotp.
-func (s *Service) EnrollTotp(ctx context.Context, _ *connect.Request[authv1.EnrollTotpRequest]) (*connect.Response[authv1.EnrollTotpResponse], error) {
-	p, err := caller(ctx)
+// TOTPEnrollment is a new, pending two-factor secret, in the forms an authenticator app
+// takes.
+type TOTPEnrollment struct {
+	// Secret is the base32 secret, for typing in.
+	Secret string
+	// URL is the otpauth:// URL.
+	URL string
+	// QRPNG is URL as a 256×256 QR code in PNG.
+	QRPNG []byte
+}
+
+// EnrollTOTP gives userID a new pending two-factor secret, stored sealed; it is not
+// required at login until ConfirmTOTP. It answers ErrTOTPAlreadyEnabled while
+// two-factor is on and ErrAccountNotFound for an unknown user.
+func (s *Service) EnrollTOTP(ctx context.Context, userID string) (TOTPEnrollment, error) {
+	u, err := s.loadUser(ctx, userID)
 	if err != nil {
-		return nil, err
-	}
-	u, err := s.loadUser(ctx, p.UserID)
-	if err != nil {
-		return nil, err
+		return TOTPEnrollment{}, err
 	}
 	if u.TOTPEnabled {
-		return nil, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonConflict, "two-factor is already on; disable it first")
+		return TOTPEnrollment{}, ErrTOTPAlreadyEnabled
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.cfg.TOTPIssuer, AccountName: u.Email, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
-		return nil, fmt.Errorf("generate TOTP secret: %w", err)
+		return TOTPEnrollment{}, fmt.Errorf("generate TOTP secret: %w", err)
 	}
 	sealed, err := s.cfg.Box.Seal([]byte(key.Secret()), []byte(u.ID))
 	if err != nil {
-		return nil, fmt.Errorf("seal TOTP secret: %w", err)
+		return TOTPEnrollment{}, fmt.Errorf("seal TOTP secret: %w", err)
 	}
 	if _, err := s.cfg.DB.Exec(ctx, "UPDATE users SET totp_secret = $2, totp_enabled = false, updated_at = now() WHERE id = $1", u.ID, sealed); err != nil {
-		return nil, fmt.Errorf("store TOTP secret: %w", err)
+		return TOTPEnrollment{}, fmt.Errorf("store TOTP secret: %w", err)
 	}
 	img, err := key.Image(256, 256)
 	if err != nil {
-		return nil, fmt.Errorf("QR code: %w", err)
+		return TOTPEnrollment{}, fmt.Errorf("QR code: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("QR png: %w", err)
+		return TOTPEnrollment{}, fmt.Errorf("QR png: %w", err)
 	}
-	return connect.NewResponse(&authv1.EnrollTotpResponse{Secret: key.Secret(), OtpauthUrl: key.URL(), QrPng: buf.Bytes()}), nil
+	return TOTPEnrollment{Secret: key.Secret(), URL: key.URL(), QRPNG: buf.Bytes()}, nil
 }
 
-func validCode(field, code string) error {
-	var v validate.Errors
-	if code == "" {
-		v.Add(field, "is required")
-	} else if len(code) > 64 {
-		v.Add(field, "is not a code")
-	}
-	return v.Err()
-}
-
-// ConfirmTotp implements AuthService.ConfirmTotp: the first valid code switches
-// two-factor on and returns ten single-use recovery codes, stored hashed.
-func (s *Service) ConfirmTotp(ctx context.Context, req *connect.Request[authv1.ConfirmTotpRequest]) (*connect.Response[authv1.ConfirmTotpResponse], error) {
-	if err := validCode("code", req.Msg.GetCode()); err != nil {
-		return nil, err
-	}
-	p, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.loadUser(ctx, p.UserID)
+// ConfirmTOTP switches two-factor on for userID with the first valid code of its
+// pending secret, and returns ten single-use recovery codes, stored hashed. It answers
+// ErrNoTOTPEnrollment without a pending secret and a *ValidationError (field "code")
+// for a wrong code.
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
+	u, err := s.loadUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	if u.TOTPEnabled || len(u.TOTPSecret) == 0 {
-		return nil, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "no pending two-factor enrolment; call EnrollTotp first")
+		return nil, ErrNoTOTPEnrollment
 	}
-	ok, err := s.useTOTP(ctx, u, req.Msg.GetCode())
+	ok, err := s.useTOTP(ctx, u, code)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, apierror.Invalid(apierror.Violation{Field: "code", Description: "is not the current code"})
+		return nil, invalid("code", "is not the current code")
 	}
 	codes := make([]string, recoveryCodeCount)
 	err = store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
@@ -169,51 +158,45 @@ func (s *Service) ConfirmTotp(ctx context.Context, req *connect.Request[authv1.C
 				return fmt.Errorf("store recovery code: %w", err)
 			}
 		}
-		_, err := tx.Exec(ctx, "UPDATE users SET totp_enabled = true, updated_at = now() WHERE id = $1", u.ID)
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE users SET totp_enabled = true, updated_at = now() WHERE id = $1", u.ID); err != nil {
+			return fmt.Errorf("enable two-factor: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&authv1.ConfirmTotpResponse{RecoveryCodes: codes}), nil
+	return codes, nil
 }
 
-// DisableTotp implements AuthService.DisableTotp, given a current code or a recovery code.
-func (s *Service) DisableTotp(ctx context.Context, req *connect.Request[authv1.DisableTotpRequest]) (*connect.Response[authv1.DisableTotpResponse], error) {
-	code := req.Msg.GetCode()
-	if err := validCode("code", code); err != nil {
-		return nil, err
-	}
-	p, err := caller(ctx)
+// DisableTOTP switches two-factor off for userID, given a current code or a recovery
+// code. It answers ErrTOTPNotEnabled while two-factor is off and a *ValidationError
+// (field "code") for a wrong code.
+func (s *Service) DisableTOTP(ctx context.Context, userID, code string) error {
+	u, err := s.loadUser(ctx, userID)
 	if err != nil {
-		return nil, err
-	}
-	u, err := s.loadUser(ctx, p.UserID)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	if !u.TOTPEnabled {
-		return nil, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "two-factor is not on")
+		return ErrTOTPNotEnabled
 	}
 	ok, err := s.useTOTP(ctx, u, code)
 	if err == nil && !ok {
 		ok, err = s.useRecoveryCode(ctx, u.ID, code)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !ok {
-		return nil, apierror.Invalid(apierror.Violation{Field: "code", Description: "is not a valid code"})
+		return invalid("code", "is not a valid code")
 	}
-	err = store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
+	return store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", u.ID); err != nil {
 			return fmt.Errorf("clear recovery codes: %w", err)
 		}
-		_, err := tx.Exec(ctx, "UPDATE users SET totp_enabled = false, totp_secret = NULL, updated_at = now() WHERE id = $1", u.ID)
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE users SET totp_enabled = false, totp_secret = NULL, updated_at = now() WHERE id = $1", u.ID); err != nil {
+			return fmt.Errorf("disable two-factor: %w", err)
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&authv1.DisableTotpResponse{}), nil
 }

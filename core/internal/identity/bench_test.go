@@ -7,7 +7,7 @@ import (
 
 	"github.com/avatar-fi/avatar/core/internal/identity"
 	"github.com/avatar-fi/avatar/core/internal/password"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 )
 

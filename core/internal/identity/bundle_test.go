@@ -18,10 +18,11 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/identity"
+	"github.com/avatar-fi/avatar/core/internal/lockout"
 	"github.com/avatar-fi/avatar/core/internal/password"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
 	"github.com/avatar-fi/avatar/core/internal/redistest"
 	"github.com/avatar-fi/avatar/core/internal/server"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
@@ -97,7 +98,7 @@ func setupShared(t testing.TB, pool *pgxpool.Pool, rdb *redis.Client, prefix str
 			{Name: ratelimit.LoginIP, Rate: 1000, Period: time.Minute},
 			{Name: ratelimit.LoginAccount, Rate: 1000, Period: time.Minute},
 		},
-		IPLockout: ratelimit.LockoutConfig{Free: 1000},
+		IPLockout: lockout.Config{Free: 1000},
 	}
 	for _, o := range opts {
 		o(&cfg)

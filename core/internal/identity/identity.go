@@ -12,17 +12,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/avatar-fi/avatar/core/internal/audit"
 	"github.com/avatar-fi/avatar/core/internal/auth"
 	"github.com/avatar-fi/avatar/core/internal/authn"
 	"github.com/avatar-fi/avatar/core/internal/authz"
+	"github.com/avatar-fi/avatar/core/internal/lockout"
 	"github.com/avatar-fi/avatar/core/internal/org"
 	"github.com/avatar-fi/avatar/core/internal/password"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/server"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
@@ -51,7 +53,10 @@ type Config struct {
 	Limits []ratelimit.Limit
 	// AccountLockout and IPLockout configure login lockouts; zero fields take defaults
 	// (account: 5 free failures; IP: 20), doubling from 30 s up to 1 h.
-	AccountLockout, IPLockout ratelimit.LockoutConfig
+	AccountLockout, IPLockout lockout.Config
+	// Registerer takes the rate-limit and lockout metrics (avatar_ratelimit_*). Default
+	// prometheus.DefaultRegisterer, where the core's other metrics are.
+	Registerer prometheus.Registerer
 	// KeyActivation is how long a new signing key is published before it signs
 	// (default 2 min); NoKeyActivationDelay makes it 0 (tests).
 	KeyActivation        time.Duration
@@ -62,16 +67,25 @@ type Config struct {
 
 // Identity is the assembled set. Its fields are ready to use after New.
 type Identity struct {
-	Box       *secrets.Box
+	// Box seals secrets at rest.
+	Box *secrets.Box
+	// Passwords hashes and checks passwords.
 	Passwords *password.Hasher
-	Keys      *auth.KeyRing
-	Limiter   *ratelimit.Limiter
-	Audit     *audit.Log
-	Policy    *authz.Policy
-	Authn     *authn.Interceptor
-	Auth      *auth.Service
-	Org       *org.Service
-	log       *slog.Logger
+	// Keys signs access tokens and publishes their public keys.
+	Keys *auth.KeyRing
+	// Limiter applies the login limits, shared through Redis.
+	Limiter *ratelimit.Limiter
+	// Audit records and lists audited calls.
+	Audit *audit.Log
+	// Policy says which roles may call which procedure.
+	Policy *authz.Policy
+	// Authn authenticates every call.
+	Authn *authn.Interceptor
+	// Auth is the sign-in domain; Mount serves it through auth.Handler.
+	Auth *auth.Service
+	// Org is the organisation domain; Mount serves it through org.Handler.
+	Org *org.Service
+	log *slog.Logger
 }
 
 // New builds every part, creates the first signing key if needed and bootstraps the
@@ -105,7 +119,15 @@ func New(ctx context.Context, db *pgxpool.Pool, rdb redis.UniversalClient, cfg C
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	limiter, err := ratelimit.New(rdb, ratelimit.WithPrefix(cfg.RedisPrefix), ratelimit.WithLimits(cfg.Limits...), ratelimit.WithLogger(log))
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.DefaultRegisterer
+	}
+	metrics, err := ratelimit.NewMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	limiter, err := ratelimit.New(rdb, ratelimit.WithPrefix(cfg.RedisPrefix), ratelimit.WithLimits(cfg.Limits...),
+		ratelimit.WithLogger(log), ratelimit.WithMetrics(metrics))
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +138,8 @@ func New(ctx context.Context, db *pgxpool.Pool, rdb redis.UniversalClient, cfg C
 	auditLog := audit.New(db, policy, log)
 	authSvc, err := auth.New(auth.Config{
 		DB: db, Keys: ring, Passwords: hasher, Box: box, Limiter: limiter,
-		AccountLockout: ratelimit.NewLockout(rdb, cfg.RedisPrefix+"acct:", cfg.AccountLockout, log),
-		IPLockout:      ratelimit.NewLockout(rdb, cfg.RedisPrefix+"ip:", cfg.IPLockout, log),
+		AccountLockout: lockout.New(rdb, cfg.RedisPrefix+"acct:", cfg.AccountLockout, lockout.WithLogger(log), lockout.WithMetrics(metrics)),
+		IPLockout:      lockout.New(rdb, cfg.RedisPrefix+"ip:", cfg.IPLockout, lockout.WithLogger(log), lockout.WithMetrics(metrics)),
 		Log:            log, Now: cfg.Now,
 	})
 	if err != nil {
@@ -145,8 +167,8 @@ func New(ctx context.Context, db *pgxpool.Pool, rdb redis.UniversalClient, cfg C
 func (i *Identity) Mount(srv *server.Server) {
 	srv.Use(i.Authn, i.Audit.Interceptor())
 	opts := srv.HandlerOptions()
-	srv.Handle(authv1connect.NewAuthServiceHandler(i.Auth, opts...))
-	srv.Handle(orgv1connect.NewOrgServiceHandler(i.Org, opts...))
+	srv.Handle(authv1connect.NewAuthServiceHandler(auth.NewHandler(i.Auth), opts...))
+	srv.Handle(orgv1connect.NewOrgServiceHandler(org.NewHandler(i.Org), opts...))
 	srv.Handle("GET "+JWKSPath, accesstoken.Handler(i.Keys.PublicKeys))
 }
 

@@ -14,8 +14,9 @@ import (
 
 	"github.com/avatar-fi/avatar/core/internal/auth"
 	"github.com/avatar-fi/avatar/core/internal/identity"
-	"github.com/avatar-fi/avatar/core/internal/ratelimit"
+	"github.com/avatar-fi/avatar/core/internal/lockout"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
@@ -344,7 +345,7 @@ func TestTwoServersShareRateLimit(t *testing.T) {
 func TestBruteForceLockout(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *identity.Config) {
-		c.AccountLockout = ratelimit.LockoutConfig{Free: 5, Base: 2 * time.Second, Max: time.Hour}
+		c.AccountLockout = lockout.Config{Free: 5, Base: 2 * time.Second, Max: time.Hour}
 	})
 	ac := b.auth()
 	for i := range 5 {

@@ -25,8 +25,8 @@ import (
 const DealershipHeader = "X-Avatar-Dealership-Id"
 
 // Limiter takes one call from a user's budget of a named limit ("knowledge_upload",
-// "knowledge_search"); it returns nil when allowed and a public RATE_LIMITED error when
-// the budget is spent (ratelimit.Limiter).
+// "knowledge_search"); it returns nil when allowed and a platform/ratelimit error
+// otherwise (ratelimit.Limiter), which publicError maps.
 type Limiter interface {
 	Allow(ctx context.Context, limit, key string) error
 }
@@ -68,11 +68,17 @@ func (h *Handler) limit(ctx context.Context, kind string, p principal.Principal)
 	if h.limiter == nil {
 		return nil
 	}
-	return h.limiter.Allow(ctx, kind, p.UserID)
+	if err := h.limiter.Allow(ctx, kind, p.UserID); err != nil {
+		return publicError(err)
+	}
+	return nil
 }
 
 // publicError maps domain errors to the public error model.
 func publicError(err error) error {
+	if ce, ok := apierror.FromRateLimit(err); ok {
+		return ce
+	}
 	var wu *WebhookURLError
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -8,35 +8,29 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/audit"
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/password"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/store"
-	"github.com/avatar-fi/avatar/core/internal/validate"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
 )
 
-// ErrInvalidConfig means New was given a nil dependency.
-var ErrInvalidConfig = errors.New("invalid org configuration")
-
-// Service implements orgv1connect.OrgServiceHandler. Safe for concurrent use.
+// Service is the organisation domain: dealerships, their users and the audit log, with
+// tenancy enforced for the principal each method is given. It returns the sentinels and
+// *ValidationError of errors.go and wrapped infrastructure errors; Handler maps them to
+// the public error model. Safe for concurrent use.
 type Service struct {
 	db        *pgxpool.Pool
 	passwords *password.Hasher
 	audit     *audit.Log
 	log       *slog.Logger
 }
-
-var _ orgv1connect.OrgServiceHandler = (*Service)(nil)
 
 // New returns the service; log may be nil.
 func New(db *pgxpool.Pool, passwords *password.Hasher, auditLog *audit.Log, log *slog.Logger) (*Service, error) {
@@ -55,13 +49,14 @@ func (s *Service) inScope(ctx context.Context, p principal.Principal, fn func(pg
 		return store.InTx(ctx, s.db, fn)
 	}
 	if p.DealershipID == "" {
-		return apierror.PermissionDenied("no dealership")
+		return ErrNoDealership
 	}
 	return store.InTenant(ctx, s.db, p.DealershipID, fn)
 }
 
 // targetDealership resolves the dealership a request acts on: a non-super caller may
-// name only their own (anything else is NotFound); empty means the caller's own.
+// name only their own (anything else is ErrDealershipNotFound); empty means the
+// caller's own.
 func targetDealership(p principal.Principal, requested string) (string, error) {
 	if p.IsSuperAdmin() {
 		return requested, nil
@@ -69,7 +64,7 @@ func targetDealership(p principal.Principal, requested string) (string, error) {
 	if requested == "" || requested == p.DealershipID {
 		return p.DealershipID, nil
 	}
-	return "", apierror.NotFound("dealership")
+	return "", ErrDealershipNotFound
 }
 
 func isUnique(err error) bool {
@@ -91,36 +86,26 @@ func scanUser(row pgx.Row) (*orgv1.User, error) {
 	return &u, nil
 }
 
-// CreateDealership implements OrgService.CreateDealership (super admins).
-func (s *Service) CreateDealership(ctx context.Context, req *connect.Request[orgv1.CreateDealershipRequest]) (*connect.Response[orgv1.CreateDealershipResponse], error) {
-	var v validate.Errors
-	v.Text("name", req.Msg.GetName(), 1, 200)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	d := &orgv1.Dealership{Name: strings.TrimSpace(req.Msg.GetName())}
+// CreateDealership creates a dealership named name (trimmed); a taken name answers
+// ErrDealershipExists. Only super admins reach it (authz policy).
+func (s *Service) CreateDealership(ctx context.Context, name string) (*orgv1.Dealership, error) {
+	d := &orgv1.Dealership{Name: strings.TrimSpace(name)}
 	var created time.Time
 	err := s.db.QueryRow(ctx, "INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text, created_at", d.Name).Scan(&d.Id, &created)
 	if isUnique(err) {
-		return nil, apierror.Conflict("a dealership with this name exists")
+		return nil, ErrDealershipExists
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create dealership: %w", err)
 	}
 	d.CreateTime = timestamppb.New(created)
-	return connect.NewResponse(&orgv1.CreateDealershipResponse{Dealership: d}), nil
+	return d, nil
 }
 
-// ListDealerships implements OrgService.ListDealerships: all for a super admin, the
-// caller's own otherwise.
-func (s *Service) ListDealerships(ctx context.Context, req *connect.Request[orgv1.ListDealershipsRequest]) (*connect.Response[orgv1.ListDealershipsResponse], error) {
-	p, _ := principal.From(ctx)
-	var v validate.Errors
-	size := v.PageSize("pageSize", req.Msg.GetPageSize(), 50, 500)
-	after, afterID := v.PageToken("pageToken", req.Msg.GetPageToken())
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+// ListDealerships lists every dealership for a super admin and the caller's own
+// otherwise, oldest first: size dealerships after the page position (after, afterID),
+// and the token of the next page ("" after the last).
+func (s *Service) ListDealerships(ctx context.Context, p principal.Principal, size int, after time.Time, afterID string) ([]*orgv1.Dealership, string, error) {
 	if afterID == "" {
 		afterID = "00000000-0000-0000-0000-000000000000"
 	}
@@ -132,7 +117,7 @@ func (s *Service) ListDealerships(ctx context.Context, req *connect.Request[orgv
 		WHERE ($1 = '' OR id = NULLIF($1, '')::uuid) AND (created_at, id) > ($2, $3::uuid)
 		ORDER BY created_at, id LIMIT $4`, own, after, afterID, size+1)
 	if err != nil {
-		return nil, fmt.Errorf("list dealerships: %w", err)
+		return nil, "", fmt.Errorf("list dealerships: %w", err)
 	}
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*orgv1.Dealership, error) {
 		var d orgv1.Dealership
@@ -142,57 +127,55 @@ func (s *Service) ListDealerships(ctx context.Context, req *connect.Request[orgv
 		return &d, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list dealerships: %w", err)
+		return nil, "", fmt.Errorf("list dealerships: %w", err)
 	}
-	res := &orgv1.ListDealershipsResponse{}
+	next := ""
 	if len(ds) > size {
 		ds = ds[:size]
-		res.NextPageToken = pagetoken.Encode(ds[size-1].CreateTime.AsTime(), ds[size-1].Id)
+		next = pagetoken.Encode(ds[size-1].CreateTime.AsTime(), ds[size-1].Id)
 	}
-	res.Dealerships = ds
-	return connect.NewResponse(res), nil
+	return ds, next, nil
 }
 
-// CreateUser implements OrgService.CreateUser.
-func (s *Service) CreateUser(ctx context.Context, req *connect.Request[orgv1.CreateUserRequest]) (*connect.Response[orgv1.CreateUserResponse], error) {
-	p, _ := principal.From(ctx)
-	m := req.Msg
-	var v validate.Errors
-	v.ID("dealershipId", m.GetDealershipId(), false)
-	v.Email("email", m.GetEmail())
-	switch err := password.Validate(m.GetPassword()); {
-	case errors.Is(err, password.ErrTooLong):
-		v.Add("password", "must be at most 1024 bytes")
-	case err != nil:
-		v.Add("password", fmt.Sprintf("must be at least %d characters", password.MinLength))
+// NewUser is a user to create.
+type NewUser struct {
+	// DealershipID is the user's dealership: empty means the caller's own; a super admin
+	// has none.
+	DealershipID string
+	// Email is the sign-in address, stored in lower case.
+	Email string
+	// Password is the initial password, stored as an argon2id hash.
+	Password string
+	// Role is the user's role.
+	Role orgv1.Role
+	// DisplayName is the name shown for the user.
+	DisplayName string
+}
+
+// CreateUser creates u on behalf of p. Only a super admin creates super admins
+// (ErrSuperAdminOnly); a dealership admin creates users in their own dealership only
+// (ErrDealershipNotFound otherwise, as for a dealership that does not exist). A super
+// admin has no dealership and every other role needs one (*ValidationError); a taken
+// email answers ErrUserExists.
+func (s *Service) CreateUser(ctx context.Context, p principal.Principal, u NewUser) (*orgv1.User, error) {
+	if u.Role == orgv1.Role_ROLE_SUPER_ADMIN && !p.IsSuperAdmin() {
+		return nil, ErrSuperAdminOnly
 	}
-	v.Text("displayName", m.GetDisplayName(), 0, 200)
-	switch m.GetRole() {
-	case orgv1.Role_ROLE_SUPER_ADMIN, orgv1.Role_ROLE_DEALERSHIP_ADMIN, orgv1.Role_ROLE_TRAINEE:
-	default:
-		v.Add("role", "must be ROLE_TRAINEE, ROLE_DEALERSHIP_ADMIN or ROLE_SUPER_ADMIN")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if m.GetRole() == orgv1.Role_ROLE_SUPER_ADMIN && !p.IsSuperAdmin() {
-		return nil, apierror.PermissionDenied("only a super admin may create super admins")
-	}
-	did, err := targetDealership(p, m.GetDealershipId())
+	did, err := targetDealership(p, u.DealershipID)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case m.GetRole() == orgv1.Role_ROLE_SUPER_ADMIN && did != "":
-		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "must be empty for a super admin"})
-	case m.GetRole() != orgv1.Role_ROLE_SUPER_ADMIN && did == "":
-		return nil, apierror.Invalid(apierror.Violation{Field: "dealershipId", Description: "is required"})
+	case u.Role == orgv1.Role_ROLE_SUPER_ADMIN && did != "":
+		return nil, invalid("dealershipId", "must be empty for a super admin")
+	case u.Role != orgv1.Role_ROLE_SUPER_ADMIN && did == "":
+		return nil, invalid("dealershipId", "is required")
 	}
-	hash, err := s.passwords.Hash(ctx, m.GetPassword())
+	hash, err := s.passwords.Hash(ctx, u.Password)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
-	var resUser *orgv1.User
+	var created *orgv1.User
 	insert := func(tx pgx.Tx) error {
 		var d any
 		if did != "" {
@@ -202,18 +185,18 @@ func (s *Service) CreateUser(ctx context.Context, req *connect.Request[orgv1.Cre
 				return fmt.Errorf("find dealership: %w", err)
 			}
 			if !ok {
-				return apierror.NotFound("dealership")
+				return ErrDealershipNotFound
 			}
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `INSERT INTO users (dealership_id, email, password_hash, role, display_name)
-			VALUES ($1, $2, $3, $4, $5) RETURNING `+userCols, d, strings.ToLower(m.GetEmail()), hash, m.GetRole().String(), m.GetDisplayName()))
+		row, err := scanUser(tx.QueryRow(ctx, `INSERT INTO users (dealership_id, email, password_hash, role, display_name)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+userCols, d, strings.ToLower(u.Email), hash, u.Role.String(), u.DisplayName))
 		if isUnique(err) {
-			return apierror.Conflict("a user with this email exists")
+			return ErrUserExists
 		}
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		resUser = u
+		created = row
 		return nil
 	}
 	if did == "" {
@@ -224,5 +207,5 @@ func (s *Service) CreateUser(ctx context.Context, req *connect.Request[orgv1.Cre
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&orgv1.CreateUserResponse{User: resUser}), nil
+	return created, nil
 }

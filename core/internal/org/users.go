@@ -5,32 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
-	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/principal"
-	"github.com/avatar-fi/avatar/core/internal/validate"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
 
-// ListUsers implements OrgService.ListUsers, oldest first, paginated.
-func (s *Service) ListUsers(ctx context.Context, req *connect.Request[orgv1.ListUsersRequest]) (*connect.Response[orgv1.ListUsersResponse], error) {
-	p, _ := principal.From(ctx)
-	m := req.Msg
-	var v validate.Errors
-	v.ID("dealershipId", m.GetDealershipId(), false)
-	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	after, afterID := v.PageToken("pageToken", m.GetPageToken())
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	did, err := targetDealership(p, m.GetDealershipId())
+// ListUsers lists the users of dealershipID (empty: the caller's own; for a super
+// admin, everyone), oldest first: size users after the page position (after, afterID),
+// and the token of the next page ("" after the last). A dealership admin naming another
+// dealership gets ErrDealershipNotFound.
+func (s *Service) ListUsers(ctx context.Context, p principal.Principal, dealershipID string, size int, after time.Time, afterID string) ([]*orgv1.User, string, error) {
+	did, err := targetDealership(p, dealershipID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if afterID == "" {
 		afterID = "00000000-0000-0000-0000-000000000000"
@@ -50,18 +42,17 @@ func (s *Service) ListUsers(ctx context.Context, req *connect.Request[orgv1.List
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	res := &orgv1.ListUsersResponse{}
+	next := ""
 	if len(users) > size {
 		users = users[:size]
-		res.NextPageToken = pagetoken.Encode(users[size-1].CreateTime.AsTime(), users[size-1].Id)
+		next = pagetoken.Encode(users[size-1].CreateTime.AsTime(), users[size-1].Id)
 	}
-	res.Users = users
-	return connect.NewResponse(res), nil
+	return users, next, nil
 }
 
-// getUser loads one user visible to p, or NotFound.
+// getUser loads one user visible to p, or ErrUserNotFound.
 func (s *Service) getUser(ctx context.Context, tx pgx.Tx, p principal.Principal, id string, lock bool) (*orgv1.User, error) {
 	q := `SELECT ` + userCols + ` FROM users WHERE id = $1 AND ($2 = '' OR dealership_id = NULLIF($2, '')::uuid)`
 	if lock {
@@ -73,7 +64,7 @@ func (s *Service) getUser(ctx context.Context, tx pgx.Tx, p principal.Principal,
 	}
 	u, err := scanUser(tx.QueryRow(ctx, q, id, own))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, apierror.NotFound("user")
+		return nil, ErrUserNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
@@ -81,64 +72,51 @@ func (s *Service) getUser(ctx context.Context, tx pgx.Tx, p principal.Principal,
 	return u, nil
 }
 
-func validID(id string) error {
-	var v validate.Errors
-	v.ID("id", id, true)
-	return v.Err()
-}
-
-// GetUser implements OrgService.GetUser. Another dealership's user answers NotFound.
-func (s *Service) GetUser(ctx context.Context, req *connect.Request[orgv1.GetUserRequest]) (*connect.Response[orgv1.GetUserResponse], error) {
-	if err := validID(req.Msg.GetId()); err != nil {
-		return nil, err
-	}
-	p, _ := principal.From(ctx)
+// GetUser returns the user id. Another dealership's user answers ErrUserNotFound, like
+// an unknown one.
+func (s *Service) GetUser(ctx context.Context, p principal.Principal, id string) (*orgv1.User, error) {
 	var u *orgv1.User
 	err := s.inScope(ctx, p, func(tx pgx.Tx) error {
 		var err error
-		u, err = s.getUser(ctx, tx, p, req.Msg.GetId(), false)
+		u, err = s.getUser(ctx, tx, p, id, false)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&orgv1.GetUserResponse{User: u}), nil
+	return u, nil
 }
 
-// UpdateUser implements OrgService.UpdateUser: display name and role (not to or from
-// super admin, which changes tenancy).
-func (s *Service) UpdateUser(ctx context.Context, req *connect.Request[orgv1.UpdateUserRequest]) (*connect.Response[orgv1.UpdateUserResponse], error) {
-	m := req.Msg
-	var v validate.Errors
-	v.ID("id", m.GetId(), true)
-	if m.DisplayName != nil {
-		v.Text("displayName", m.GetDisplayName(), 0, 200)
-	}
-	if m.Role != nil && m.GetRole() != orgv1.Role_ROLE_DEALERSHIP_ADMIN && m.GetRole() != orgv1.Role_ROLE_TRAINEE {
-		v.Add("role", "must be ROLE_TRAINEE or ROLE_DEALERSHIP_ADMIN")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	p, _ := principal.From(ctx)
+// UserChange is what UpdateUser changes; nil fields stay as they are.
+type UserChange struct {
+	// DisplayName is the new display name.
+	DisplayName *string
+	// Role is the new role: ROLE_TRAINEE or ROLE_DEALERSHIP_ADMIN.
+	Role *orgv1.Role
+}
+
+// UpdateUser applies c to the user id. A super admin's role cannot change, since that
+// would change tenancy (*ValidationError); another dealership's user answers
+// ErrUserNotFound.
+func (s *Service) UpdateUser(ctx context.Context, p principal.Principal, id string, c UserChange) (*orgv1.User, error) {
 	var u *orgv1.User
 	err := s.inScope(ctx, p, func(tx pgx.Tx) error {
-		cur, err := s.getUser(ctx, tx, p, m.GetId(), true)
+		cur, err := s.getUser(ctx, tx, p, id, true)
 		if err != nil {
 			return err
 		}
-		if cur.Role == orgv1.Role_ROLE_SUPER_ADMIN && m.Role != nil {
-			return apierror.Invalid(apierror.Violation{Field: "role", Description: "a super admin's role cannot change"})
+		if cur.Role == orgv1.Role_ROLE_SUPER_ADMIN && c.Role != nil {
+			return invalid("role", "a super admin's role cannot change")
 		}
 		name, role := cur.DisplayName, cur.Role
-		if m.DisplayName != nil {
-			name = m.GetDisplayName()
+		if c.DisplayName != nil {
+			name = *c.DisplayName
 		}
-		if m.Role != nil {
-			role = m.GetRole()
+		if c.Role != nil {
+			role = *c.Role
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET display_name = $2, role = $3, updated_at = now() WHERE id = $1 RETURNING `+userCols,
-			m.GetId(), name, role.String()))
+			id, name, role.String()))
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
@@ -147,27 +125,24 @@ func (s *Service) UpdateUser(ctx context.Context, req *connect.Request[orgv1.Upd
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&orgv1.UpdateUserResponse{User: u}), nil
+	return u, nil
 }
 
-// DeactivateUser implements OrgService.DeactivateUser: the user can no longer sign in,
-// and every refresh token they hold is revoked. Access tokens already issued lapse
-// within their 15 minutes.
-func (s *Service) DeactivateUser(ctx context.Context, req *connect.Request[orgv1.DeactivateUserRequest]) (*connect.Response[orgv1.DeactivateUserResponse], error) {
-	if err := validID(req.Msg.GetId()); err != nil {
-		return nil, err
-	}
-	p, _ := principal.From(ctx)
-	if req.Msg.GetId() == p.UserID {
-		return nil, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "you cannot deactivate yourself")
+// DeactivateUser stops the user id from signing in and revokes every refresh token
+// they hold; access tokens already issued lapse within their 15 minutes. Nobody
+// deactivates themselves (ErrDeactivateSelf); another dealership's user answers
+// ErrUserNotFound.
+func (s *Service) DeactivateUser(ctx context.Context, p principal.Principal, id string) (*orgv1.User, error) {
+	if id == p.UserID {
+		return nil, ErrDeactivateSelf
 	}
 	var u *orgv1.User
 	err := s.inScope(ctx, p, func(tx pgx.Tx) error {
-		if _, err := s.getUser(ctx, tx, p, req.Msg.GetId(), true); err != nil {
+		if _, err := s.getUser(ctx, tx, p, id, true); err != nil {
 			return err
 		}
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET active = false, updated_at = now() WHERE id = $1 RETURNING `+userCols, req.Msg.GetId()))
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET active = false, updated_at = now() WHERE id = $1 RETURNING `+userCols, id))
 		if err != nil {
 			return fmt.Errorf("deactivate user: %w", err)
 		}
@@ -180,56 +155,50 @@ func (s *Service) DeactivateUser(ctx context.Context, req *connect.Request[orgv1
 	if _, err := s.db.Exec(ctx, "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", u.Id); err != nil {
 		return nil, fmt.Errorf("revoke sessions: %w", err)
 	}
-	return connect.NewResponse(&orgv1.DeactivateUserResponse{User: u}), nil
+	return u, nil
 }
 
-// GetMe implements OrgService.GetMe.
-func (s *Service) GetMe(ctx context.Context, _ *connect.Request[orgv1.GetMeRequest]) (*connect.Response[orgv1.GetMeResponse], error) {
-	p, _ := principal.From(ctx)
+// Me returns the user p is. An API key or a service is not a user (ErrNotAUser); a
+// user deleted since the token was issued answers ErrUserNotFound.
+func (s *Service) Me(ctx context.Context, p principal.Principal) (*orgv1.User, error) {
 	if p.UserID == "" || strings.HasPrefix(p.UserID, "apikey:") {
-		return nil, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "an API key is not a user")
+		return nil, ErrNotAUser
 	}
 	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, p.UserID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, apierror.NotFound("user")
+		return nil, ErrUserNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get me: %w", err)
 	}
-	return connect.NewResponse(&orgv1.GetMeResponse{User: u}), nil
+	return u, nil
 }
 
-// ListAuditEvents implements OrgService.ListAuditEvents: the caller's dealership for a
-// dealership admin; any dealership, or all, for a super admin. Newest first.
-func (s *Service) ListAuditEvents(ctx context.Context, req *connect.Request[orgv1.ListAuditEventsRequest]) (*connect.Response[orgv1.ListAuditEventsResponse], error) {
-	p, _ := principal.From(ctx)
-	m := req.Msg
-	var v validate.Errors
-	v.ID("dealershipId", m.GetDealershipId(), false)
-	size := v.PageSize("pageSize", m.GetPageSize(), 50, 500)
-	before, beforeID := v.PageToken("pageToken", m.GetPageToken())
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	did, err := targetDealership(p, m.GetDealershipId())
+// ListAuditEvents lists the audit events of dealershipID (empty: the caller's own; for
+// a super admin, every dealership's), newest first: size events before the page
+// position (before, beforeID), and the token of the next page ("" after the last). A
+// dealership admin naming another dealership gets ErrDealershipNotFound.
+func (s *Service) ListAuditEvents(ctx context.Context, p principal.Principal, dealershipID string, size int, before time.Time, beforeID string) ([]*orgv1.AuditEvent, string, error) {
+	did, err := targetDealership(p, dealershipID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	evs, err := s.audit.List(ctx, did, size+1, before, beforeID)
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("list audit events: %w", err)
 	}
-	res := &orgv1.ListAuditEventsResponse{}
+	next := ""
 	if len(evs) > size {
 		evs = evs[:size]
-		res.NextPageToken = pagetoken.Encode(evs[size-1].Time, evs[size-1].ID)
+		next = pagetoken.Encode(evs[size-1].Time, evs[size-1].ID)
 	}
+	out := make([]*orgv1.AuditEvent, 0, len(evs))
 	for _, e := range evs {
-		res.Events = append(res.Events, &orgv1.AuditEvent{
+		out = append(out, &orgv1.AuditEvent{
 			Id: e.ID, DealershipId: e.DealershipID, ActorId: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
 			ResourceType: e.ResourceType, ResourceId: e.ResourceID, ChangedFields: e.Changed, Ip: e.IP, UserAgent: e.UserAgent,
 			CreateTime: timestamppb.New(e.Time),
 		})
 	}
-	return connect.NewResponse(res), nil
+	return out, next, nil
 }

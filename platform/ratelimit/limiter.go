@@ -4,24 +4,26 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
-
-	"github.com/avatar-fi/avatar/core/internal/apierror"
 )
 
+// DefaultPrefix starts every Redis key of a Limiter without WithPrefix.
+const DefaultPrefix = "avatar:"
+
 // Limiter checks named budgets. It is safe for concurrent use by many goroutines, and
-// several Limiters (in one process or many) with the same Redis and prefix share budgets.
+// several Limiters (in one process or many) with the same Redis and prefix share
+// budgets.
 type Limiter struct {
-	rl     *redis_rate.Limiter
-	prefix string
-	limits map[string]Limit
-	log    *slog.Logger
+	rl      *redis_rate.Limiter
+	prefix  string
+	limits  map[string]Limit
+	log     *slog.Logger
+	metrics *Metrics
 
 	mu       sync.Mutex
 	local    map[string]*localEntry
@@ -37,12 +39,15 @@ type localEntry struct {
 // Option configures a Limiter.
 type Option func(*Limiter) error
 
-// WithPrefix sets the Redis key prefix (default "avatar:"); tests use a unique prefix.
+// WithPrefix sets the Redis key prefix (default DefaultPrefix); tests use a unique
+// prefix per test.
 func WithPrefix(p string) Option {
 	return func(l *Limiter) error { l.prefix = p; return nil }
 }
 
-// WithLimits adds or replaces limits by name.
+// WithLimits adds limits, or replaces the limits of the same name. A limit with no
+// name, a non-positive rate or period, or a negative burst is refused with an error
+// wrapping ErrInvalidLimit.
 func WithLimits(limits ...Limit) Option {
 	return func(l *Limiter) error {
 		for _, lim := range limits {
@@ -55,7 +60,7 @@ func WithLimits(limits ...Limit) Option {
 	}
 }
 
-// WithLogger sets the logger (default: discard).
+// WithLogger sets the logger for Redis fallbacks (default: discard; nil keeps it).
 func WithLogger(log *slog.Logger) Option {
 	return func(l *Limiter) error {
 		if log != nil {
@@ -65,10 +70,17 @@ func WithLogger(log *slog.Logger) Option {
 	}
 }
 
-// New returns a Limiter over rdb with DefaultLimits plus any WithLimits.
+// WithMetrics counts the Limiter's refusals and Redis fallbacks in m (default: not
+// counted).
+func WithMetrics(m *Metrics) Option {
+	return func(l *Limiter) error { l.metrics = m; return nil }
+}
+
+// New returns a Limiter over rdb with DefaultLimits plus any WithLimits. rdb must stay
+// open while the Limiter is used.
 func New(rdb redis.UniversalClient, opts ...Option) (*Limiter, error) {
 	l := &Limiter{
-		rl: redis_rate.NewLimiter(rdb), prefix: "avatar:", limits: map[string]Limit{},
+		rl: redis_rate.NewLimiter(rdb), prefix: DefaultPrefix, limits: map[string]Limit{},
 		log: slog.New(slog.DiscardHandler), local: map[string]*localEntry{}, lastWarn: map[string]time.Time{},
 	}
 	for _, d := range DefaultLimits() {
@@ -83,9 +95,11 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Limiter, error) {
 }
 
 // Allow takes one request from the budget of (limit, key), where key is typically a user
-// id, email or IP. It returns nil when allowed, an apierror.RateLimited error
-// (ResourceExhausted with Retry-After) when the budget is spent, and an error wrapping
-// ErrUnknownLimit for an unknown limit name.
+// id, email or IP. It returns nil when the request is allowed; a *LimitedError
+// (errors.Is(err, ErrLimited)) when the budget is spent; an error wrapping
+// ErrUnavailable when Redis cannot be reached and the limit fails closed; an error
+// wrapping ctx.Err() when ctx ends first; and an error wrapping ErrUnknownLimit for a
+// name the Limiter does not have.
 func (l *Limiter) Allow(ctx context.Context, limit, key string) error {
 	lim, ok := l.limits[limit]
 	if !ok {
@@ -95,7 +109,7 @@ func (l *Limiter) Allow(ctx context.Context, limit, key string) error {
 	if burst == 0 {
 		burst = lim.Rate
 	}
-	res, err := l.rl.Allow(ctx, l.prefix+"rl:"+limit+":"+key, redis_rate.Limit{Rate: lim.Rate, Burst: burst, Period: lim.Period})
+	res, err := l.rl.Allow(ctx, l.key(limit, key), redis_rate.Limit{Rate: lim.Rate, Burst: burst, Period: lim.Period})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("rate limit %s: %w", limit, ctx.Err())
@@ -105,12 +119,12 @@ func (l *Limiter) Allow(ctx context.Context, limit, key string) error {
 	if res.Allowed > 0 {
 		return nil
 	}
-	deniedTotal.WithLabelValues(limit).Inc()
-	return apierror.RateLimited(int64(math.Ceil(res.RetryAfter.Seconds())))
+	l.metrics.Denied(limit)
+	return &LimitedError{Limit: limit, RetryAfter: res.RetryAfter}
 }
 
 func (l *Limiter) fallback(ctx context.Context, lim Limit, burst int, key string, cause error) error {
-	redisErrorsTotal.WithLabelValues(lim.Name).Inc()
+	l.metrics.RedisError(lim.Name)
 	now := time.Now()
 	l.mu.Lock()
 	if now.Sub(l.lastWarn[lim.Name]) > time.Minute {
@@ -119,7 +133,7 @@ func (l *Limiter) fallback(ctx context.Context, lim Limit, burst int, key string
 	}
 	if lim.Fallback == FailClosed {
 		l.mu.Unlock()
-		return apierror.Unavailable("rate limiter unavailable, try again shortly")
+		return fmt.Errorf("rate limit %s: %w: %w", lim.Name, ErrUnavailable, cause)
 	}
 	k := lim.Name + ":" + key
 	e := l.local[k]
@@ -140,16 +154,20 @@ func (l *Limiter) fallback(ctx context.Context, lim Limit, burst int, key string
 	l.mu.Unlock()
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		deniedTotal.WithLabelValues(lim.Name).Inc()
-		return apierror.RateLimited(int64(math.Ceil(d.Seconds())))
+		l.metrics.Denied(lim.Name)
+		return &LimitedError{Limit: lim.Name, RetryAfter: d}
 	}
 	return nil
 }
 
-// Reset clears the budget of (limit, key) in Redis, for example after a successful login.
+// Reset clears the budget of (limit, key) in Redis, for example after a successful
+// login.
 func (l *Limiter) Reset(ctx context.Context, limit, key string) error {
-	if err := l.rl.Reset(ctx, l.prefix+"rl:"+limit+":"+key); err != nil {
+	if err := l.rl.Reset(ctx, l.key(limit, key)); err != nil {
 		return fmt.Errorf("reset rate limit %s: %w", limit, err)
 	}
 	return nil
 }
+
+// key is the Redis key of (limit, key); redis_rate puts "rate:" in front of it.
+func (l *Limiter) key(limit, key string) string { return l.prefix + "rl:" + limit + ":" + key }

@@ -1,20 +1,22 @@
-package ratelimit
+package lockout
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/avatar-fi/avatar/core/internal/apierror"
+	"github.com/avatar-fi/avatar/platform/ratelimit"
 )
 
-// LockoutConfig sets how failed attempts lock a key (an account or an IP).
-type LockoutConfig struct {
+// Limit is the limit name of a lockout's refusals (LimitedError.Limit) and metrics.
+const Limit = "lockout"
+
+// Config sets how failed attempts lock a key.
+type Config struct {
 	// Free is the number of failures allowed before the first lock. Default 5.
 	Free int
 	// Base is the first lock's length; each further failure doubles it. Default 30 s.
@@ -25,14 +27,33 @@ type LockoutConfig struct {
 	Window time.Duration
 }
 
-// Lockout locks a key for a time that doubles with every failure past Free, shared by
-// all replicas through Redis. While Redis is down it keeps the same state per process.
-// It is safe for concurrent use.
+// Option configures a Lockout.
+type Option func(*Lockout)
+
+// WithLogger sets the logger for Redis fallbacks (default: discard; nil keeps it).
+func WithLogger(log *slog.Logger) Option {
+	return func(o *Lockout) {
+		if log != nil {
+			o.log = log
+		}
+	}
+}
+
+// WithMetrics counts refusals and Redis fallbacks in m under the limit name Limit
+// (default: not counted).
+func WithMetrics(m *ratelimit.Metrics) Option {
+	return func(o *Lockout) { o.metrics = m }
+}
+
+// Lockout locks a key for a time that doubles with every failure past Config.Free,
+// shared by all replicas through Redis. While Redis is down it keeps the same state per
+// process. It is safe for concurrent use.
 type Lockout struct {
-	rdb    redis.UniversalClient
-	prefix string
-	cfg    LockoutConfig
-	log    *slog.Logger
+	rdb     redis.UniversalClient
+	prefix  string
+	cfg     Config
+	log     *slog.Logger
+	metrics *ratelimit.Metrics
 
 	mu    sync.Mutex
 	local map[string]*localLock
@@ -44,9 +65,9 @@ type localLock struct {
 	seen  time.Time
 }
 
-// NewLockout returns a Lockout; zero config fields take their defaults and prefix is
-// the Redis key prefix (tests use a unique one).
-func NewLockout(rdb redis.UniversalClient, prefix string, cfg LockoutConfig, log *slog.Logger) *Lockout {
+// New returns a Lockout over rdb, which must stay open while it is used. prefix starts
+// its Redis keys (tests use a unique one) and zero Config fields take their defaults.
+func New(rdb redis.UniversalClient, prefix string, cfg Config, opts ...Option) *Lockout {
 	if cfg.Free <= 0 {
 		cfg.Free = 5
 	}
@@ -59,39 +80,43 @@ func NewLockout(rdb redis.UniversalClient, prefix string, cfg LockoutConfig, log
 	if cfg.Window <= 0 {
 		cfg.Window = 24 * time.Hour
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	o := &Lockout{rdb: rdb, prefix: prefix, cfg: cfg, log: slog.New(slog.DiscardHandler), local: map[string]*localLock{}}
+	for _, opt := range opts {
+		opt(o)
 	}
-	return &Lockout{rdb: rdb, prefix: prefix, cfg: cfg, log: log, local: map[string]*localLock{}}
+	return o
 }
 
-// Check returns apierror.RateLimited with the remaining lock time when key is locked.
+// Check returns nil when key is not locked, and a *ratelimit.LimitedError (Limit
+// "lockout", errors.Is(err, ratelimit.ErrLimited)) with the remaining lock time when it
+// is.
 func (o *Lockout) Check(ctx context.Context, key string) error {
 	ttl, err := o.rdb.PTTL(ctx, o.lockKey(key)).Result()
 	if err != nil {
-		redisErrorsTotal.WithLabelValues("lockout").Inc()
+		o.metrics.RedisError(Limit)
 		o.log.WarnContext(ctx, "lockout cannot reach Redis, using local state", "error", err.Error())
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		if l := o.local[key]; l != nil && time.Now().Before(l.until) {
-			deniedTotal.WithLabelValues("lockout").Inc()
-			return apierror.RateLimited(int64(math.Ceil(time.Until(l.until).Seconds())))
+			o.metrics.Denied(Limit)
+			return &ratelimit.LimitedError{Limit: Limit, RetryAfter: time.Until(l.until)}
 		}
 		return nil
 	}
 	if ttl > 0 {
-		deniedTotal.WithLabelValues("lockout").Inc()
-		return apierror.RateLimited(int64(math.Ceil(ttl.Seconds())))
+		o.metrics.Denied(Limit)
+		return &ratelimit.LimitedError{Limit: Limit, RetryAfter: ttl}
 	}
 	return nil
 }
 
 // Fail records a failure for key and, past Free failures, locks it for
 // Base·2^(failures−Free−1), capped at Max. It returns the lock length (zero if none).
+// While Redis is down the failure is counted in this process and the error is nil.
 func (o *Lockout) Fail(ctx context.Context, key string) (time.Duration, error) {
 	n, err := o.incr(ctx, key)
 	if err != nil {
-		redisErrorsTotal.WithLabelValues("lockout").Inc()
+		o.metrics.RedisError(Limit)
 		return o.failLocal(key), nil
 	}
 	d := o.lockFor(n)

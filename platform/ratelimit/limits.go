@@ -7,9 +7,9 @@ type Fallback int
 
 const (
 	// FallbackLocal limits with an in-process limiter of the same rate (fail-open to
-	// the per-replica budget).
+	// the per-process budget).
 	FallbackLocal Fallback = iota
-	// FailClosed refuses requests with Unavailable while Redis is down.
+	// FailClosed refuses requests with ErrUnavailable while Redis is down.
 	FailClosed
 )
 
@@ -27,25 +27,26 @@ type Limit struct {
 	Fallback Fallback
 }
 
-// Names of the default limits.
+// Names of the default limits. They are part of the Redis keys, so every process that
+// uses a name with the same Redis and prefix shares its budgets.
 const (
-	// Chat is text chat messages per user: 30/min.
+	// Chat is text chat messages per user: 30/min (the edge).
 	Chat = "chat"
-	// CallStart is voice call starts per user: 20/min.
+	// CallStart is voice call starts per user: 20/min (the edge).
 	CallStart = "call_start"
-	// KnowledgeUpload is document uploads per user: 10/min.
+	// KnowledgeUpload is document uploads per user: 10/min (the core).
 	KnowledgeUpload = "knowledge_upload"
-	// KnowledgeSearch is knowledge searches per user: 10/min.
+	// KnowledgeSearch is knowledge searches per user: 10/min (the core).
 	KnowledgeSearch = "knowledge_search"
-	// LoginAccount is login attempts per email address: 10/min.
+	// LoginAccount is login attempts per email address: 10/min (the core).
 	LoginAccount = "login_account"
-	// LoginIP is login attempts per client IP: 30/min.
+	// LoginIP is login attempts per client IP: 30/min (the core).
 	LoginIP = "login_ip"
 )
 
 // DefaultLimits are the per-user defaults from DESIGN.md plus the login limits. All fall
 // back to local limiting: refusing every chat or login while Redis restarts would turn a
-// cache outage into a full outage, and the local limiter still bounds abuse per replica.
+// cache outage into a full outage, and the local limiter still bounds abuse per process.
 func DefaultLimits() []Limit {
 	return []Limit{
 		{Name: Chat, Rate: 30, Period: time.Minute},

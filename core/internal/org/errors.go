@@ -1,0 +1,70 @@
+package org
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrInvalidConfig means New was given a nil dependency.
+var ErrInvalidConfig = errors.New("invalid org configuration")
+
+// ErrNoDealership means a caller who is not a super admin has no dealership to act in.
+var ErrNoDealership = errors.New("org: caller has no dealership")
+
+// ErrDealershipNotFound means the dealership does not exist or is not the caller's.
+var ErrDealershipNotFound = errors.New("org: dealership not found")
+
+// ErrDealershipExists means another dealership has the same name.
+var ErrDealershipExists = errors.New("org: a dealership with this name exists")
+
+// ErrUserNotFound means the user does not exist or belongs to another dealership.
+var ErrUserNotFound = errors.New("org: user not found")
+
+// ErrUserExists means another user has the same email.
+var ErrUserExists = errors.New("org: a user with this email exists")
+
+// ErrSuperAdminOnly means only a super admin may create a super admin.
+var ErrSuperAdminOnly = errors.New("org: only a super admin may create super admins")
+
+// ErrDeactivateSelf means a user tried to deactivate their own account.
+var ErrDeactivateSelf = errors.New("org: a user cannot deactivate themselves")
+
+// ErrNotAUser means the caller is an API key or a service, which has no user record.
+var ErrNotAUser = errors.New("org: the caller is not a user")
+
+// ErrInvalid means a request breaks a rule that depends on more than its own fields
+// (such as a user's dealership against its role); the error is a *ValidationError
+// naming the fields.
+var ErrInvalid = errors.New("org: invalid request")
+
+// Violation is one invalid field of a request.
+type Violation struct {
+	// Field is the lowerCamelCase path of the field in the request, for example
+	// "dealershipId".
+	Field string
+	// Description says what is wrong, for a person.
+	Description string
+}
+
+// ValidationError lists the invalid fields of a request; errors.Is(err, ErrInvalid)
+// holds for it.
+type ValidationError struct {
+	// Violations are the invalid fields.
+	Violations []Violation
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	parts := make([]string, 0, len(e.Violations))
+	for _, v := range e.Violations {
+		parts = append(parts, v.Field+": "+v.Description)
+	}
+	return ErrInvalid.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+func invalid(field, description string) error {
+	return &ValidationError{Violations: []Violation{{Field: field, Description: description}}}
+}
