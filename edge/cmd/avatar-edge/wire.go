@@ -20,6 +20,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/conversation"
 	"github.com/avatar-fi/avatar/edge/internal/coreclient"
 	"github.com/avatar-fi/avatar/edge/internal/events"
+	"github.com/avatar-fi/avatar/edge/internal/llm"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/session"
@@ -68,7 +69,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Warn("knowledge changes not watched; cached answers expire only with the cache", "error", err.Error())
 		}
 	}
-	engines, err := newEngineFactory(cfg, core, log)
+	var model *llm.Client
+	if cfg.LLMURL != "" {
+		model, err = llm.New(llm.Config{BaseURL: cfg.LLMURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel, Logger: log})
+		if err != nil {
+			return fmt.Errorf("AVATAR_LLM_URL: %w", err)
+		}
+	}
+	engines, err := conversation.NewEngineFactory(core, model)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/media/endpoint"
-	"github.com/avatar-fi/avatar/protocol/callevent"
 	"github.com/avatar-fi/avatar/media/vad"
+	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
 // Frame sizes of the two sides of a call.
@@ -241,6 +241,9 @@ func (c *Call) currentTurn() int {
 func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	c.mu.Lock()
 	if r := c.reply; r != nil {
+		// The turn being answered is no longer current: completing it must
+		// not announce LISTENING between SPEAKING and USER_SPEAKING.
+		c.cur = nil
 		c.bargeIn(ctx, r)
 	}
 	c.turnSeq++

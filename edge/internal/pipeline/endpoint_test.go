@@ -52,7 +52,6 @@ func labelledEnd(t *testing.T, dir, wavName string) (time.Duration, bool) {
 // labelled end of speech the turn ends and how far the last voiced frame
 // less DetectorHold lies from that end. The bounds are the measured values.
 func TestEndpointOnSpeech(t *testing.T) {
-	const ms = time.Millisecond
 	dir := speechset.SharedDir()
 	clips, err := speechset.Load(dir)
 	if err != nil {

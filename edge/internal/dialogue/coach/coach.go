@@ -241,12 +241,18 @@ var lowWeight = map[string]bool{
 func Select(question string, passages []*knowledgev1.SearchResult, minCoverage float64, maxWords int) Selection {
 	q := lexicon.Analyze(question)
 	terms := q.Content()
-	weight := func(s string) float64 {
+	// A term weighs what its word tells about the topic (rare words most),
+	// less when it is common to every F&I question.
+	byStem := map[string]float64{}
+	for i, w := range q.Words {
+		s := q.Stems[i]
+		v := lexicon.Informativeness(w)
 		if lowWeight[s] {
-			return 0.3
+			v *= 0.3
 		}
-		return 1
+		byStem[s] = max(byStem[s], v)
 	}
+	weight := func(s string) float64 { return byStem[s] }
 	var total float64
 	for _, s := range terms {
 		total += weight(s)
