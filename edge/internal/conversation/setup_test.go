@@ -28,6 +28,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/session"
+	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
@@ -245,4 +246,18 @@ func offerSDP(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return offer.SDP
+}
+
+// loadClips returns the shared speech set's audio by file name.
+func loadClips(t *testing.T) map[string][]int16 {
+	t.Helper()
+	clips, err := speechset.Load(speechset.SharedDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]int16{}
+	for _, c := range clips {
+		out[c.Name] = c.PCM
+	}
+	return out
 }

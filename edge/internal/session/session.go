@@ -368,11 +368,11 @@ func (s *Session) touch(newTurn bool) (int, error) {
 		return 0, ErrEnded
 	}
 	s.lastActive = s.m.cfg.Now()
-	if !newTurn {
-		return s.turns, nil
-	}
 	if s.turns >= s.m.cfg.MaxTurns {
 		return 0, ErrTooManyTurns
+	}
+	if !newTurn {
+		return s.turns, nil
 	}
 	s.turns++
 	return s.turns, nil
