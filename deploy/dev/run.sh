@@ -46,6 +46,15 @@ if [ -x "$BIN/avatarctl" ] && [ -f deploy/dev/seed.sh ]; then
   bash deploy/dev/seed.sh || echo "run: seed: FAILED (see above); the core still runs" >&2
 fi
 
+# The edges' service key: they call the core with it when a trainee's access token expires
+# during a long call (created once, kept in $DATA).
+key_file="$DATA/edge-api-key"
+if [ -x "$BIN/avatarctl" ] && [ ! -s "$key_file" ]; then
+  AVATAR_EMAIL=$AVATAR_BOOTSTRAP_EMAIL AVATAR_PASSWORD=$AVATAR_BOOTSTRAP_PASSWORD \
+    "$BIN/avatarctl" create-api-key -name "edges (make run)" -role edge | jq -r '.secret // empty' >"$key_file" || true
+fi
+if [ -s "$key_file" ]; then export AVATAR_EDGE_API_KEY=$(cat "$key_file"); fi
+
 # One edge per demo region.
 if [ -x "$BIN/avatar-edge" ]; then
   i=0
@@ -65,5 +74,9 @@ if [ -x "$BIN/avatar-edge" ]; then
   echo "Edges: us-east http://localhost:8090 (media udp 8091), eu-west http://localhost:8190 (media udp 8191)"
 fi
 echo "Demo users: manager@demo-motors.test / trainee@demo-motors.test, password ${AVATAR_DEMO_PASSWORD:-avatar-demo-password}"
+if [ -x "$BIN/avatar-edge" ]; then
+  echo "Role-play by text: AVATAR_EMAIL=trainee@demo-motors.test AVATAR_PASSWORD=${AVATAR_DEMO_PASSWORD:-avatar-demo-password} $BIN/avatarctl chat -scenario 'service contract'"
+  echo "Ask the coach:     AVATAR_EMAIL=trainee@demo-motors.test AVATAR_PASSWORD=${AVATAR_DEMO_PASSWORD:-avatar-demo-password} $BIN/avatarctl chat -mode coach"
+fi
 echo "Logs in $DATA. Ctrl-C stops everything."
 wait -n "${pids[@]}" || true

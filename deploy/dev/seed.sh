@@ -34,3 +34,14 @@ for doc in deploy/dev/demo/*.md; do
     ctl upload-document -file "$doc" -tags demo | jq -r '.document.status')
   echo "seed: document $(basename "$doc"): $status"
 done
+
+# Scenarios: the six built-in ones come with the core; Demo Motors also has a copy of one,
+# edited for its own menu, to show dealership scenarios beside the built-ins.
+if ! AVATAR_EMAIL=manager@demo-motors.test AVATAR_PASSWORD=${AVATAR_DEMO_PASSWORD:-avatar-demo-password} \
+    ctl list-scenarios | jq -e '.scenarios[]? | select(.title=="Demo Motors: service contract on a used truck")' >/dev/null; then
+  AVATAR_EMAIL=manager@demo-motors.test AVATAR_PASSWORD=${AVATAR_DEMO_PASSWORD:-avatar-demo-password} \
+    ctl copy-scenario -from "service contract" -title "Demo Motors: service contract on a used truck" >/dev/null
+  echo "seed: scenario Demo Motors: service contract on a used truck: created"
+else
+  echo "seed: scenario Demo Motors: service contract on a used truck: ok"
+fi

@@ -20,6 +20,7 @@ import (
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1/orgv1connect"
+	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
 var errUsage = errors.New("usage")
@@ -33,7 +34,10 @@ commands:
   list-dealerships
   upload-document -file PATH [-title TITLE] [-tags a,b] [-dealership ID]   (waits until READY or FAILED)
   list-documents [-dealership ID]
-credentials: AVATAR_API_KEY, or AVATAR_EMAIL and AVATAR_PASSWORD (and AVATAR_TOTP_CODE)
+  list-scenarios [-dealership ID]
+  copy-scenario -from ID|TITLE WORDS [-title TITLE] [-dealership ID]   (a dealership's own copy to edit)
+  chat [-mode role-play|coach] [-scenario ID|TITLE WORDS] [-edge URL]   (a text session on an edge: one line a turn; /end or end of input grades it)
+credentials: AVATAR_API_KEY, or AVATAR_EMAIL and AVATAR_PASSWORD (and AVATAR_TOTP_CODE); the edge: AVATAR_EDGE_URL
 `
 
 var roles = map[string]orgv1.Role{
@@ -43,8 +47,8 @@ var roles = map[string]orgv1.Role{
 
 // run is avatarctl without the process: it returns the exit code (0 ok, 1 failure,
 // 2 usage).
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, args, getenv, stdout, stderr)
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
 	switch {
 	case err == nil:
 		return 0
@@ -60,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	global := flag.NewFlagSet("avatarctl", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	coreURL := global.String("core", orDefault(getenv("AVATAR_CORE_URL"), "http://localhost:8080"), "core URL")
@@ -83,6 +87,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	file := fs.String("file", "", "document to upload")
 	title := fs.String("title", "", "document title")
 	tags := fs.String("tags", "", "comma-separated document tags")
+	edgeURL := fs.String("edge", orDefault(getenv("AVATAR_EDGE_URL"), "http://localhost:8090"), "edge URL (chat)")
+	mode := fs.String("mode", "role-play", "chat mode: role-play or coach")
+	scenario := fs.String("scenario", "", "scenario id, or words of its title (chat -mode role-play)")
+	from := fs.String("from", "", "scenario to copy: id or words of its title")
 	if err := fs.Parse(cargs); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -130,6 +138,24 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("%w: -file is required", errUsage)
 		}
 		out, err = c.upload(ctx, *file, *title, splitTags(*tags), *dealership)
+	case "list-scenarios":
+		var res *connect.Response[scenariov1.ListScenariosResponse]
+		req := authed(c, &scenariov1.ListScenariosRequest{PageSize: 200})
+		forDealership(req.Header(), *dealership)
+		res, err = c.scenarios().ListScenarios(ctx, req)
+		out = msg(res)
+	case "copy-scenario":
+		var src *scenariov1.Scenario
+		if src, err = c.findScenario(ctx, *from); err != nil {
+			return err
+		}
+		req := authed(c, &scenariov1.CreateScenarioRequest{CopyFromId: src.GetId(), Scenario: &scenariov1.Scenario{Title: *title}})
+		forDealership(req.Header(), *dealership)
+		var res *connect.Response[scenariov1.CreateScenarioResponse]
+		res, err = c.scenarios().CreateScenario(ctx, req)
+		out = msg(res)
+	case "chat":
+		return c.chat(ctx, chatOptions{edge: strings.TrimRight(*edgeURL, "/"), mode: *mode, scenario: *scenario}, stdin, stdout)
 	case "list-documents":
 		req := authed(c, &knowledgev1.ListDocumentsRequest{PageSize: 100})
 		forDealership(req.Header(), *dealership)

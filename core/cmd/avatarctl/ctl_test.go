@@ -40,7 +40,7 @@ func TestAvatarctl(t *testing.T) {
 	ctl := func(t *testing.T, wantCode int, args ...string) map[string]any {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		code := run(t.Context(), args, func(k string) string { return env[k] }, &out, &errOut)
+		code := run(t.Context(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
 		if code != wantCode {
 			t.Fatalf("avatarctl %v = %d, want %d; stderr: %s", args, code, wantCode, errOut.String())
 		}

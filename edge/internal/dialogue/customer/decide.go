@@ -232,8 +232,10 @@ func (e *Engine) decide(st *state, line string, r *picker) *decision {
 					cued = true
 				}
 			}
-			if !cued && has(tAsk) {
-				cued = true // the customer speaks up before buying
+			if !cued && (has(tAsk) || has(tIsolate) || (has(tAcknowledge) && question)) {
+				// The customer speaks up before buying, and when invited to
+				// say what holds them back.
+				cued = true
 			}
 			if cued {
 				st.objections[i].status = open
