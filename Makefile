@@ -130,6 +130,10 @@ edge-density: check-go services ## edge CPU cores per call: CALLS=100 pion calle
 turn-gap: check-go services ## turn gap p50/p95 and stage breakdown, one call, embedded engines (VAD=silero|energy)
 	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines embedded -vad $(or $(VAD),silero) -duration $(or $(DURATION),120s) -warmup 3s
 
+.PHONY: eval-dialogue
+eval-dialogue: check-go services ## technique classifier and coach relevance on held-out data; the six scenarios played through
+	cd edge && go test -count=1 -v -run 'TestHeldOut$$|TestHeldOutQuestions|TestBuiltInSessions' ./internal/dialogue/... | grep -vE '^(=== |    [a-z_]+_test.go:[0-9]+: (CUSTOMER|TRAINEE)|.*core: )'
+
 CHUNKS ?= 100000
 .PHONY: bench-retrieval
 bench-retrieval: check-go services ## Search p50/p95/p99 (c=1,16; cache off/on), HNSW recall@10, ingest chunks/s on CHUNKS chunks

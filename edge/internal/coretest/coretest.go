@@ -54,6 +54,8 @@ type Core struct {
 	// AdminToken and TraineeToken are access tokens of the dealership's
 	// admin and trainee; TraineeID is the trainee's user id.
 	AdminToken, TraineeToken, TraineeID string
+	// RootToken is the super admin's.
+	RootToken string
 	// HTTP is a client for the core.
 	HTTP *http.Client
 }
@@ -159,6 +161,7 @@ func (c *Core) seed(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
 	root := c.Login(t, "root@coretest.test")
+	c.RootToken = root
 	org := orgv1connect.NewOrgServiceClient(c.HTTP, c.URL)
 	d, err := org.CreateDealership(ctx, Authed(&orgv1.CreateDealershipRequest{Name: "Coretest Motors " + randHex(4)}, root))
 	if err != nil {
@@ -192,6 +195,18 @@ func (c *Core) Login(t *testing.T, email string) string {
 		t.Fatalf("login %s: %v", email, err)
 	}
 	return resp.Msg.GetAccessToken()
+}
+
+// EdgeKey creates an edge service key (ROLE_EDGE_SERVICE) and returns its
+// secret.
+func (c *Core) EdgeKey(t *testing.T) string {
+	t.Helper()
+	auth := authv1connect.NewAuthServiceClient(c.HTTP, c.URL)
+	resp, err := auth.CreateApiKey(t.Context(), Authed(&authv1.CreateApiKeyRequest{Name: "edge " + randHex(3), Role: orgv1.Role_ROLE_EDGE_SERVICE}, c.RootToken))
+	if err != nil {
+		t.Fatalf("create edge key: %v", err)
+	}
+	return resp.Msg.GetSecret()
 }
 
 // NewUser creates another trainee of the dealership and returns its token.
