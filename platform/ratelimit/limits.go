@@ -36,9 +36,9 @@ const (
 	CallStart = "call_start"
 	// KnowledgeUpload is document uploads per user: 10/min (the core).
 	KnowledgeUpload = "knowledge_upload"
-	// KnowledgeSearch is knowledge searches per user: 60/min (the core). The
-	// coach searches as the trainee once per question (30 chat messages a
-	// minute) and again when a voice reply is prepared at a pause.
+	// KnowledgeSearch is knowledge searches per user: 10/min (the core). The
+	// coach searches as the trainee; the edge caches its results, so a reply
+	// prepared at a pause and released for the same words costs one search.
 	KnowledgeSearch = "knowledge_search"
 	// LoginAccount is login attempts per email address: 10/min (the core).
 	LoginAccount = "login_account"
@@ -54,7 +54,7 @@ func DefaultLimits() []Limit {
 		{Name: Chat, Rate: 30, Period: time.Minute},
 		{Name: CallStart, Rate: 20, Period: time.Minute},
 		{Name: KnowledgeUpload, Rate: 10, Period: time.Minute},
-		{Name: KnowledgeSearch, Rate: 60, Period: time.Minute},
+		{Name: KnowledgeSearch, Rate: 10, Period: time.Minute},
 		{Name: LoginAccount, Rate: 10, Period: time.Minute},
 		{Name: LoginIP, Rate: 30, Period: time.Minute},
 	}

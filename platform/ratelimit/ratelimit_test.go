@@ -76,7 +76,7 @@ func TestDefaultLimits(t *testing.T) {
 		{name: "chat", limit: ratelimit.Chat, want: 30},
 		{name: "call starts", limit: ratelimit.CallStart, want: 20},
 		{name: "uploads", limit: ratelimit.KnowledgeUpload, want: 10},
-		{name: "searches", limit: ratelimit.KnowledgeSearch, want: 60},
+		{name: "searches", limit: ratelimit.KnowledgeSearch, want: 10},
 		{name: "login per account", limit: ratelimit.LoginAccount, want: 10},
 		{name: "login per IP", limit: ratelimit.LoginIP, want: 30},
 	}

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/avatar-fi/avatar/edge/internal/coreclient"
@@ -61,5 +62,9 @@ type searcher struct {
 }
 
 func (s searcher) Search(ctx context.Context, query string, topK int) ([]*knowledgev1.SearchResult, error) {
-	return s.core.Search(ctx, s.caller(), query, topK)
+	res, err := s.core.Search(ctx, s.caller(), query, topK)
+	if errors.Is(err, coreclient.ErrRateLimited) {
+		return nil, fmt.Errorf("%w: %w", coach.ErrSearchLimited, err)
+	}
+	return res, err
 }

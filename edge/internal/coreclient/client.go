@@ -259,6 +259,8 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %s", ErrUnauthenticated, ce.Message())
 	case connect.CodePermissionDenied:
 		return fmt.Errorf("%w: %s", ErrDenied, ce.Message())
+	case connect.CodeResourceExhausted:
+		return fmt.Errorf("%w: %s", ErrRateLimited, ce.Message())
 	case connect.CodeInvalidArgument:
 		return fmt.Errorf("%w: %s", ErrInvalid, ce.Message())
 	default:

@@ -14,6 +14,9 @@ var (
 	// ErrUnavailable: the core could not be reached or answered with an
 	// error of its own, or the deadline passed.
 	ErrUnavailable = errors.New("coreclient: core unavailable")
+	// ErrRateLimited: the caller's budget at the core (10 searches a
+	// minute) is spent.
+	ErrRateLimited = errors.New("coreclient: rate limited by the core")
 	// ErrInvalid: the core refused the request as invalid.
 	ErrInvalid = errors.New("coreclient: invalid request")
 	// ErrConfig is returned by New for a bad Config.

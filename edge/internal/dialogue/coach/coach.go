@@ -55,6 +55,14 @@ const NotFound = "I couldn't find that in your dealership's documents. Ask your 
 // reached.
 const SearchFailed = "I can't reach your dealership's documents right now. Please try again in a moment."
 
+// SearchLimited is what the coach says when the trainee has asked more
+// questions than the knowledge base answers per minute.
+const SearchLimited = "You're asking faster than I can look things up. Give me a few seconds and ask again."
+
+// ErrSearchLimited is what a Searcher's error wraps when the caller's search
+// budget is spent (coreclient.ErrRateLimited does).
+var ErrSearchLimited = errors.New("coach: search rate limited")
+
 // Config sets up one session's coach.
 type Config struct {
 	// Search retrieves passages; required.
@@ -154,6 +162,9 @@ func (e *Engine) Prepare(ctx context.Context, line string) (dialogue.Prepared, e
 			return nil, context.Cause(ctx)
 		}
 		a.text = SearchFailed
+		if errors.Is(err, ErrSearchLimited) {
+			a.text = SearchLimited
+		}
 		return a, nil
 	}
 	sel := Select(q, res, e.cfg.MinCoverage, e.cfg.MaxWords)
@@ -412,6 +423,9 @@ func (f *markFilter) write(delta string) error {
 	s := f.pending + delta
 	f.pending = ""
 	if i := strings.LastIndexByte(s, '['); i >= 0 && !strings.Contains(s[i:], "]") && len(s)-i < 12 {
+		for i > 0 && (s[i-1] == ' ' || s[i-1] == '\t') {
+			i-- // the space before a mark goes with it
+		}
 		f.pending = s[i:]
 		s = s[:i]
 	}
