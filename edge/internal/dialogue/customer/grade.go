@@ -81,7 +81,10 @@ func (e *Engine) score(st *state, x scenariov1.Technique, raised bool) (float64,
 	}
 	if ev == nil {
 		if (x == tAcknowledge || x == tIsolate) && !raised {
-			return 1, "No objection came up, so there was nothing to " + verbOf(x) + ".", ""
+			if st.outcome != scenariov1.Outcome_OUTCOME_UNSPECIFIED {
+				return 1, "No objection came up, so there was nothing to " + verbOf(x) + ".", ""
+			}
+			return 0, "No objection came up before the session ended: nothing shown yet.", ""
 		}
 		return 0, tips[x], ""
 	}
