@@ -318,11 +318,14 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 	if !t.opening {
 		c.cfg.Events.Send(&Event{Type: callevent.TypeTurnLatency, Turn: int32(t.index), Stages: ms, BargeIn: bargeIn})
 	}
-	if c.cur == t {
-		c.setState(callevent.StateListening)
-	}
+	// The turn's record first (its turn_result event goes out from OnTurn),
+	// then LISTENING: a client sees everything about a turn before the call
+	// says it is listening again.
 	if c.cfg.OnTurn != nil {
 		c.cfg.OnTurn(rec)
+	}
+	if c.cur == t {
+		c.setState(callevent.StateListening)
 	}
 }
 
