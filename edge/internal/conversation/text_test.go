@@ -16,19 +16,39 @@ import (
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
-// TestRolePlayText holds a role-play by text chat against the real core,
-// over Connect and gRPC: the opening, the objection raised and handled, the
-// customer buying, and the scorecard; the events reach the core's stream.
+// builtins are the six built-in scenarios: a word of each title, and the
+// file of its transcripts.
+var builtins = []struct{ title, slug string }{
+	{"service contract", "vsc-price-objection"},
+	{"payment", "payment-focused-buyer"},
+	{"gap", "gap-sceptic"},
+	{"rate shopper", "rate-shopper-outside-financing"},
+	{"first-time", "first-time-buyer-thin-credit"},
+	{"no extras", "no-extras-in-a-hurry"},
+}
+
+// TestRolePlayText holds a role-play by text chat on each built-in
+// scenario against the real core — over Connect, and once over gRPC: the
+// opening, the skilled trainee's turns, the customer buying, the scorecard;
+// the events reach the core's stream with unique ids.
 func TestRolePlayText(t *testing.T) {
 	b := setup(t, edgeOpts{})
-	sc := b.scenarioID(t, "service contract")
-	skilled := readLines(t, "../dialogue/customer/testdata/vsc-price-objection.txt", "# skilled")
-	for _, tc := range []struct {
-		name   string
-		client conversationv1connect.ConversationServiceClient
-	}{{"connect", b.client}, {"grpc", b.grpc}} {
-		t.Run(tc.name, func(t *testing.T) {
-			start, err := tc.client.StartSession(t.Context(), coretest.Authed(&conversationv1.StartSessionRequest{Mode: conversationv1.Mode_MODE_ROLE_PLAY, ScenarioId: sc.GetId()}, b.core.TraineeToken))
+	type run struct {
+		name, title, slug string
+		client            conversationv1connect.ConversationServiceClient
+	}
+	var runs []run
+	for _, sc := range builtins {
+		runs = append(runs, run{"connect/" + sc.slug, sc.title, sc.slug, b.client})
+	}
+	runs = append(runs, run{"grpc/" + builtins[0].slug, builtins[0].title, builtins[0].slug, b.grpc})
+	wantEvents := 0
+	for _, r := range runs {
+		skilled := readLines(t, "../dialogue/customer/testdata/"+r.slug+".txt", "# skilled")
+		wantEvents += 1 + 1 + len(skilled) + 1 // started, the opening, the turns, ended
+		t.Run(r.name, func(t *testing.T) {
+			sc := b.scenarioID(t, r.title)
+			start, err := r.client.StartSession(t.Context(), coretest.Authed(&conversationv1.StartSessionRequest{Mode: conversationv1.Mode_MODE_ROLE_PLAY, ScenarioId: sc.GetId()}, b.core.TraineeToken))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,7 +59,7 @@ func TestRolePlayText(t *testing.T) {
 			var last reply
 			sawTechnique := false
 			for _, line := range skilled {
-				last = b.chat(t, tc.client, b.core.TraineeToken, sid, line)
+				last = b.chat(t, r.client, b.core.TraineeToken, sid, line)
 				if last.text == "" {
 					t.Fatalf("no reply to %q", line)
 				}
@@ -53,10 +73,10 @@ func TestRolePlayText(t *testing.T) {
 			}
 			// Another user's session is not found; the owner's ends with a scorecard.
 			other := b.core.NewUser(t)
-			if _, err := tc.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, other)); connect.CodeOf(err) != connect.CodeNotFound {
+			if _, err := r.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, other)); connect.CodeOf(err) != connect.CodeNotFound {
 				t.Errorf("another user's EndSession: %v, want NotFound", err)
 			}
-			end, err := tc.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, b.core.TraineeToken))
+			end, err := r.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, b.core.TraineeToken))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,14 +84,12 @@ func TestRolePlayText(t *testing.T) {
 			if card.GetOutcome() != scenariov1.Outcome_OUTCOME_BOUGHT || card.GetOverallScore() < 70 || len(card.GetItems()) == 0 || int(end.Msg.GetTurnCount()) != len(skilled) {
 				t.Errorf("scorecard %v, turns %d", card, end.Msg.GetTurnCount())
 			}
-			if _, err := tc.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, b.core.TraineeToken)); connect.CodeOf(err) != connect.CodeNotFound {
+			if _, err := r.client.EndSession(t.Context(), coretest.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, b.core.TraineeToken)); connect.CodeOf(err) != connect.CodeNotFound {
 				t.Errorf("second EndSession: %v, want NotFound", err)
 			}
 		})
 	}
-	// Both sessions' events: started, the opening, every turn, ended; ids unique.
-	want := 2 * (1 + 1 + len(skilled) + 1)
-	evs := b.streamEvents(t, want)
+	evs := b.streamEvents(t, wantEvents)
 	ids := map[string]bool{}
 	ended := 0
 	for _, m := range evs {
@@ -96,8 +114,8 @@ func TestRolePlayText(t *testing.T) {
 		}
 		ids[id] = true
 	}
-	if ended != 2 {
-		t.Errorf("%d SessionEnded events, want 2", ended)
+	if ended != len(runs) {
+		t.Errorf("%d SessionEnded events, want %d", ended, len(runs))
 	}
 }
 

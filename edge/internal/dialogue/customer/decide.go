@@ -84,6 +84,7 @@ func (e *Engine) decide(st *state, line string, r *picker) *decision {
 		// The customer has decided; the rest is paperwork.
 		d.parts = append(d.parts, r.pick(afterOutcome[st.outcome], st))
 		d.beats = append(d.beats, "You have already made your decision; keep it short and polite.")
+		d.outcome = st.outcome // it stands
 		return d
 	}
 
