@@ -6,11 +6,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-MODULES   := protocol media platform core edge loadtest
+MODULES   := protocol media platform core edge loadtest deploy/check
 TOOLS     := $(CURDIR)/.cache/tools
 BIN       := $(CURDIR)/bin
 BUF       := $(TOOLS)/buf
 STATICCHECK := $(TOOLS)/staticcheck
+GOLANGCI_LINT := $(TOOLS)/golangci-lint
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 # -race everywhere it is cheap enough. The edge's end-to-end call test streams real-time
 # audio through the embedded engines and asserts latency and WER; race instrumentation
@@ -21,6 +22,7 @@ BUF_VERSION            := v1.75.0
 PROTOC_GEN_GO_VERSION  := v1.36.12
 PROTOC_GEN_CONNECT_VERSION := v1.21.1
 STATICCHECK_VERSION    := v0.8.2
+GOLANGCI_LINT_VERSION  := v2.15.0
 
 export AVATAR_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/avatar_test?sslmode=disable
 export AVATAR_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
@@ -46,6 +48,7 @@ tools: check-go ## install pinned code generators and linters into .cache/tools
 	@test -x $(TOOLS)/protoc-gen-go || GOBIN=$(TOOLS) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	@test -x $(TOOLS)/protoc-gen-connect-go || GOBIN=$(TOOLS) go install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_VERSION)
 	@test -x $(STATICCHECK) || GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x $(GOLANGCI_LINT) || GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@test -x protocol/node_modules/.bin/protoc-gen-es || (cd protocol && npm ci --ignore-scripts --no-audit --no-fund --silent)
 
 .PHONY: generate
@@ -66,16 +69,53 @@ check-generated: generate ## fail when committed generated code is stale
 breaking: tools ## check the protos for breaking changes against main
 	$(BUF) breaking --against '.git#branch=main'
 
+# golangci-lint runs the linters .golangci.yml names, staticcheck among them (the same
+# honnef.co/go/tools version as $(STATICCHECK): its default checks and more), so there is
+# no separate staticcheck run. go vet stays: golangci-lint's govet is its own build of the
+# vet passes, not the toolchain's. --allow-serial-runners waits for another golangci-lint
+# on this machine instead of failing.
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck, buf lint
+lint: tools ## gofmt, go vet, golangci-lint (.golangci.yml, staticcheck included), buf lint
 	@out=$$(git ls-files '*.go' | grep -v '/gen/' | xargs gofmt -l); \
 		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then go vet ./... && $(STATICCHECK) ./...; fi) || exit 1; done
+	@for m in $(MODULES); do (cd $$m && if [ -n "$$(go list ./... 2>/dev/null)" ]; then \
+		go vet ./... && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml --show-stats=false --allow-serial-runners ./...; fi) || exit 1; done
 	$(BUF) lint
 	@echo "lint ok"
+	@command -v promtool >/dev/null || { echo "promtool is missing: make services installs it (Debian's prometheus package)"; exit 1; }
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+	@echo "deploy checks ok"
+
+# The web app: npm ci from the lockfile (only when it changed), then Vite, then a copy into
+# the core's embedded files (go:embed cannot reach web/dist). A fresh clone compiles without
+# it: the core then serves core/internal/webui/notbuilt.html at /.
+WEB_DIST := core/internal/webui/dist
+WEB_SRC  := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json $(shell find protocol/gen/ts -type f 2>/dev/null)
+
+.PHONY: check-node
+check-node:
+	@command -v npm >/dev/null || { echo "Node.js 20.19+ with npm is required to build the web app (https://nodejs.org)"; exit 1; }
+
+web/node_modules/.package-lock.json: web/package-lock.json | check-node
+	cd web && npm ci --no-audit --no-fund
+
+$(WEB_DIST)/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run --silent build
+	find $(WEB_DIST) -mindepth 1 ! -name .gitkeep -delete
+	cp -R web/dist/. $(WEB_DIST)/
+
+.PHONY: web
+web: $(WEB_DIST)/index.html ## build the web app (npm ci, Vite) into the core's embedded files
+
+.PHONY: test-web
+test-web: services build ## Vitest, then Playwright (Debian chromium) against a real core and edge
+	cd web && npx vitest run
+	cd web && AVATAR_BIN=$(BIN) npx vitest run --config vitest.e2e.config.ts
 
 .PHONY: build
-build: check-go ## build every binary into ./bin
+build: check-go web ## build every binary into ./bin (the web app first)
 	@mkdir -p $(BIN)
 	@for m in core edge loadtest; do \
 		for d in $$m/cmd/*/; do [ -d "$$d" ] || continue; \
@@ -97,6 +137,7 @@ test: check-go services ## run every module's tests against the real services
 			(cd $$m && go test $(GOTEST_FLAGS) $$plain) || exit 1; fi; \
 	done
 	cd core && go test -run '^$$' -fuzz '^FuzzTextNeverRefused$$' -fuzztime 15s -fuzzminimizetime 2s ./internal/knowledge/extract/
+	$(MAKE) --no-print-directory test-web
 
 .PHONY: bench
 bench: check-go services ## run every benchmark once (-benchmem), per module

@@ -69,6 +69,11 @@ if [ -x "$BIN/avatar-edge" ]; then
   done
 fi
 
+# A finished demo session, so the trainee's analytics show something at once.
+if [ -x "$BIN/avatar-edge" ] && [ -x "$BIN/avatarctl" ]; then
+  bash deploy/dev/seed-session.sh || echo "run: seed-session: FAILED (see above); everything still runs" >&2
+fi
+
 echo "Avatar is up: core http://localhost:$core_port  (super admin $AVATAR_BOOTSTRAP_EMAIL / $AVATAR_BOOTSTRAP_PASSWORD)"
 if [ -x "$BIN/avatar-edge" ]; then
   echo "Edges: us-east http://localhost:8090 (media udp 8091), eu-west http://localhost:8190 (media udp 8191)"

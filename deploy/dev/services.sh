@@ -52,6 +52,8 @@ PACKAGES=(
   poppler-utils                                        # pdftotext for document ingestion
   gcc make dpkg-dev                                    # cgo + pgvector build, dpkg-source
   jq curl                                              # make run: seeding and readiness probes
+  prometheus                                           # promtool: make lint checks and unit-tests the alert rules
+  chromium fonts-liberation                            # make test-web: headless browser for playwright-core
 )
 
 export DEBIAN_FRONTEND=noninteractive

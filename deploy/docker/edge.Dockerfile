@@ -28,6 +28,8 @@ COPY platform/go.mod platform/go.sum* platform/
 COPY core/go.mod     core/go.sum*     core/
 COPY edge/go.mod     edge/go.sum*     edge/
 COPY loadtest/go.mod loadtest/go.sum* loadtest/
+# deploy/check (the offline checks of deploy/) is only in the workspace, never built here.
+COPY deploy/check/go.mod deploy/check/go.sum* deploy/check/
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 

@@ -224,7 +224,10 @@ func TestLimitedError(t *testing.T) {
 			if !errors.Is(err, ratelimit.ErrLimited) || errors.Is(err, ratelimit.ErrUnavailable) {
 				t.Fatalf("errors.Is does not match ErrLimited only: %v", err)
 			}
-			le := err.(*ratelimit.LimitedError)
+			var le *ratelimit.LimitedError
+			if !errors.As(err, &le) {
+				t.Fatalf("errors.As does not find *LimitedError in %v", err)
+			}
 			if got := le.RetryAfterSeconds(); got != tc.want {
 				t.Fatalf("RetryAfterSeconds = %d, want %d", got, tc.want)
 			}

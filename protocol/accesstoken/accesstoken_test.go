@@ -20,15 +20,15 @@ import (
 
 const issuer = "https://core.example.test"
 
-func newSigner(t testing.TB, opts ...accesstoken.SignerOption) *accesstoken.Signer {
-	t.Helper()
+func newSigner(tb testing.TB, opts ...accesstoken.SignerOption) *accesstoken.Signer {
+	tb.Helper()
 	kid, key, err := accesstoken.GenerateKey()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	s, err := accesstoken.NewSigner(kid, key, issuer, opts...)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s
 }

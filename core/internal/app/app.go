@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/server"
 	"github.com/avatar-fi/avatar/core/internal/store"
 	"github.com/avatar-fi/avatar/core/internal/telemetry"
+	"github.com/avatar-fi/avatar/core/internal/webui"
 )
 
 // Deps are the opened dependencies every service area may use.
@@ -56,6 +58,8 @@ func areas() []wiring {
 		{wire: wireIdentity},
 		{wire: wireKnowledge, needsBus: true},
 		{wire: wireScenario},
+		{wire: wireAnalytics, needsBus: true},
+		{wire: wireRegion, needsBus: true},
 	}
 }
 
@@ -65,13 +69,13 @@ func areas() []wiring {
 func Run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "avatar-core: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "avatar-core: %v\n", err) // nowhere else to report it
 		return 2
 	}
 	log := telemetry.NewLogger(stdout, cfg.LogLevel)
 	if err := run(ctx, cfg, log); err != nil {
 		log.Error("core stopped", "error", err.Error())
-		fmt.Fprintf(stderr, "avatar-core: %v\n", err)
+		_, _ = fmt.Fprintf(stderr, "avatar-core: %v\n", err) // logged above too
 		return 1
 	}
 	return 0
@@ -89,6 +93,13 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("AVATAR_DATABASE_URL: %w", err)
 	}
 	defer st.Close()
+	// The pools' gauges; a test process runs several cores in turn, so the
+	// collector leaves the registry with its core.
+	poolMetrics := st.Collector()
+	if err := prometheus.Register(poolMetrics); err != nil {
+		log.Warn("database pool metrics not registered", "error", err.Error())
+	}
+	defer prometheus.Unregister(poolMetrics)
 	if err := migrateWithRetry(ctx, st, log, 30*time.Second); err != nil {
 		return err
 	}
@@ -104,7 +115,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// background, and the "nats" readiness check fails until both are done. Only an
 	// embedded server that cannot start is final.
 	bus, err := events.Open(ctx, events.Config{
-		URL: cfg.NATSURL, EmbeddedAddr: cfg.NATSEmbeddedAddr, StoreDir: cfg.NATSStoreDir, Name: "avatar-core",
+		URL: cfg.NATSURL, EmbeddedAddr: cfg.NATSEmbeddedAddr, StoreDir: cfg.NATSStoreDir, Name: "avatar-core", Replicas: cfg.NATSStreamReplicas,
 	}, log)
 	if err != nil {
 		if cfg.NATSURL == "" {
@@ -144,6 +155,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			runners = append(runners, r)
 		}
 	}
+
+	srv.Handle("/", webui.New(webui.Config{EdgeURL: cfg.WebEdgeURL})) // the web app, SPA fallback, /config.json
 
 	wctx, cancelWorkers := context.WithCancel(ctx)
 	defer cancelWorkers()

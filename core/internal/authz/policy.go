@@ -58,6 +58,9 @@ var table = map[string]Rule{
 	analyticsv1connect.AnalyticsServiceListSessionsProcedure:           Members,
 	analyticsv1connect.AnalyticsServiceGetSessionProcedure:             Members,
 	analyticsv1connect.AnalyticsServiceGetRegionLatencyProcedure:       SuperAdmin,
+	analyticsv1connect.AnalyticsServiceDeleteUserSessionsProcedure:     Admins.Audited(),
+	analyticsv1connect.AnalyticsServiceGetRetentionProcedure:           Admins,
+	analyticsv1connect.AnalyticsServiceSetRetentionProcedure:           Admins.Audited(),
 
 	// RegionService. Clients pick an edge before a call; ops list edges.
 	regionv1connect.RegionServicePickEdgeProcedure:  Members,

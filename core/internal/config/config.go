@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avatar-fi/avatar/platform/cors"
 	"github.com/avatar-fi/avatar/platform/envconfig"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	// NATSEmbeddedAddr is where the embedded NATS server listens when NATSURL is empty, so
 	// edges on the same machine can reach it. AVATAR_NATS_EMBEDDED_ADDR, default "127.0.0.1:4223".
 	NATSEmbeddedAddr string
+	// NATSStreamReplicas is how many NATS servers keep each stream: 3 in a cluster.
+	// AVATAR_NATS_STREAM_REPLICAS, 1 to 5, default 1.
+	NATSStreamReplicas int
 	// NATSStoreDir is the embedded server's JetStream directory. AVATAR_NATS_STORE_DIR,
 	// default ".data/nats".
 	NATSStoreDir string
@@ -48,6 +52,10 @@ type Config struct {
 	// CORSOrigins lists browser origins allowed to call the API, comma-separated.
 	// AVATAR_CORS_ORIGINS, default "http://localhost:5173".
 	CORSOrigins []string
+	// WebEdgeURL is the edge the web app calls until RegionService/PickEdge names
+	// one; the app reads it from /config.json. AVATAR_WEB_EDGE_URL, default
+	// "http://localhost:8090".
+	WebEdgeURL string
 	// PublicURL is the issuer and the base URL clients reach the core at.
 	// AVATAR_PUBLIC_URL, default "http://localhost:8080".
 	PublicURL string
@@ -81,6 +89,31 @@ type Config struct {
 	// WebhookAllowPrivate lets knowledge webhooks target private and loopback addresses.
 	// AVATAR_WEBHOOK_ALLOW_PRIVATE, default false.
 	WebhookAllowPrivate bool
+	// RegionOrder says where PickEdge looks when the caller's region has no edge that
+	// takes calls: one route per caller region, separated by semicolons, each the region,
+	// a colon and the regions to try next, nearest first, as in
+	// "us-east:us-west,eu-central;us-west:us-east,eu-central;eu-central:us-east,us-west".
+	// The first route's region is the home region of callers that name none. Regions a
+	// route leaves out come last, the edge with the most headroom first. Names are lower
+	// case letters, digits, "-" and "_" (case is folded). AVATAR_REGION_ORDER, default
+	// empty: no home region, and every other region equally near.
+	RegionOrder []RegionRoute
+	// EdgeHeartbeatTimeout is how long an edge may go without a heartbeat before it takes
+	// no new call; edges heartbeat every 5 s. AVATAR_EDGE_HEARTBEAT_TIMEOUT, at least
+	// 10s (two heartbeats: one lost heartbeat must not take an edge out), default 15s.
+	EdgeHeartbeatTimeout time.Duration
+	// EdgeMaxCPU is the CPU load (a fraction of the edge machine's cores) above which an
+	// edge takes no new call, whatever its free slots. AVATAR_EDGE_MAX_CPU, from 0.05 to
+	// 1 (1 turns the check off), default 0.9.
+	EdgeMaxCPU float64
+}
+
+// RegionRoute is one caller region's route in AVATAR_REGION_ORDER.
+type RegionRoute struct {
+	// Region is the caller's region.
+	Region string
+	// Next are the regions to try after Region, nearest first.
+	Next []string
 }
 
 // EncryptionKey is one AES-256 key with the id stored beside each ciphertext.
@@ -104,10 +137,12 @@ func Load(getenv func(string) string) (Config, error) {
 		NATSURL:             strings.Join(r.URLs("AVATAR_NATS_URL", "", "nats", "tls"), ","),
 		NATSEmbeddedAddr:    r.Addr("AVATAR_NATS_EMBEDDED_ADDR", "127.0.0.1:4223"),
 		NATSStoreDir:        r.String("AVATAR_NATS_STORE_DIR", ".data/nats"),
+		NATSStreamReplicas:  r.Int("AVATAR_NATS_STREAM_REPLICAS", 1, 1, 5),
 		LogLevel:            r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		ShutdownTimeout:     r.Duration("AVATAR_SHUTDOWN_TIMEOUT", 20*time.Second),
 		MaxRequestBytes:     int64(r.Int("AVATAR_MAX_REQUEST_BYTES", 1<<20, 1024, 1<<30)),
-		CORSOrigins:         r.List("AVATAR_CORS_ORIGINS", "http://localhost:5173", checkOrigin),
+		CORSOrigins:         r.List("AVATAR_CORS_ORIGINS", "http://localhost:5173", cors.CheckOrigin),
+		WebEdgeURL:          r.URL("AVATAR_WEB_EDGE_URL", "http://localhost:8090", "http", "https"),
 		PublicURL:           r.URL("AVATAR_PUBLIC_URL", "http://localhost:8080", "http", "https"),
 		BootstrapEmail:      r.String("AVATAR_BOOTSTRAP_EMAIL", ""),
 		BootstrapPassword:   r.String("AVATAR_BOOTSTRAP_PASSWORD", ""),
@@ -119,6 +154,15 @@ func Load(getenv func(string) string) (Config, error) {
 		EmbeddingsAPIKey:    r.String("AVATAR_EMBEDDINGS_API_KEY", ""),
 		EmbeddingsModel:     r.String("AVATAR_EMBEDDINGS_MODEL", "text-embedding-3-small"),
 		WebhookAllowPrivate: r.Bool("AVATAR_WEBHOOK_ALLOW_PRIVATE", false),
+	}
+	c.EdgeHeartbeatTimeout = r.Duration("AVATAR_EDGE_HEARTBEAT_TIMEOUT", 15*time.Second)
+	c.EdgeMaxCPU = r.Float("AVATAR_EDGE_MAX_CPU", 0.9, 0.05, 1)
+	if v, ok := r.Lookup("AVATAR_REGION_ORDER"); ok {
+		routes, err := parseRegionOrder(v)
+		if err != nil {
+			r.Fail("AVATAR_REGION_ORDER", err.Error())
+		}
+		c.RegionOrder = routes
 	}
 	defDims := 384
 	if c.Embedder == "openai" {
@@ -135,6 +179,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.BootstrapPassword != "" && len(c.BootstrapPassword) < 12 {
 		r.Fail("AVATAR_BOOTSTRAP_PASSWORD", "must be at least 12 characters")
 	}
+	if c.EdgeHeartbeatTimeout < 10*time.Second {
+		r.Fail("AVATAR_EDGE_HEARTBEAT_TIMEOUT", fmt.Sprintf("%q must be at least 10s: edges heartbeat every 5s, and one lost heartbeat must not take an edge out", c.EdgeHeartbeatTimeout.String()))
+	}
 	if c.BootstrapEmail != "" && !strings.Contains(c.BootstrapEmail, "@") {
 		r.Fail("AVATAR_BOOTSTRAP_EMAIL", fmt.Sprintf("%q is not an email address", c.BootstrapEmail))
 	}
@@ -144,18 +191,63 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// checkOrigin accepts "*" or an http(s) origin such as https://app.example.com.
-func checkOrigin(o string) error {
-	if o == "*" || envconfig.CheckURL(o, "http", "https") == nil {
-		return nil
-	}
-	return fmt.Errorf("origin %q must be like https://app.example.com", o)
-}
-
 func encryptionKeys(ks []envconfig.Key) []EncryptionKey {
 	var out []EncryptionKey
 	for _, k := range ks {
 		out = append(out, EncryptionKey{ID: k.ID, Key: k.Bytes})
 	}
 	return out
+}
+
+// parseRegionOrder reads AVATAR_REGION_ORDER (see Config.RegionOrder). A region may have
+// one route, and a route may not name its own region or a region twice.
+func parseRegionOrder(v string) ([]RegionRoute, error) {
+	var routes []RegionRoute
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(v, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, rest, _ := strings.Cut(part, ":")
+		from = strings.ToLower(strings.TrimSpace(from))
+		if !regionName(from) {
+			return nil, fmt.Errorf("%q is not a region name (letters, digits, - and _) in route %q; want routes like us-east:us-west,eu-central;us-west:us-east", from, part)
+		}
+		if seen[from] {
+			return nil, fmt.Errorf("region %q has two routes", from)
+		}
+		seen[from] = true
+		route := RegionRoute{Region: from}
+		inRoute := map[string]bool{from: true}
+		for next := range strings.SplitSeq(rest, ",") {
+			next = strings.ToLower(strings.TrimSpace(next))
+			switch {
+			case next == "":
+				continue
+			case !regionName(next):
+				return nil, fmt.Errorf("%q is not a region name (letters, digits, - and _) in route %q", next, part)
+			case inRoute[next]:
+				return nil, fmt.Errorf("route %q names %q twice (a region is tried first in its own route)", part, next)
+			}
+			inRoute[next] = true
+			route.Next = append(route.Next, next)
+		}
+		routes = append(routes, route)
+	}
+	return routes, nil
+}
+
+// regionName reports whether s is a region name: 1 to 64 lower-case letters, digits, "-"
+// and "_", so that it is also one NATS subject token.
+func regionName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
 }

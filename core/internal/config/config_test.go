@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,51 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.DatabaseMaxConns != 20 || c.ShutdownTimeout.Seconds() != 20 {
 		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.WebEdgeURL != "http://localhost:8090" {
+		t.Fatalf("web edge URL default %q", c.WebEdgeURL)
+	}
+	if c.RegionOrder != nil || c.EdgeHeartbeatTimeout != 15*time.Second || c.EdgeMaxCPU != 0.9 {
+		t.Fatalf("unexpected placement defaults: order %v, timeout %s, max CPU %g", c.RegionOrder, c.EdgeHeartbeatTimeout, c.EdgeMaxCPU)
+	}
+}
+
+func TestLoadRegionOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  []config.RegionRoute
+	}{
+		{
+			name:  "three regions",
+			value: "us-east:us-west,eu-central;us-west:us-east,eu-central;eu-central:us-east,us-west",
+			want: []config.RegionRoute{
+				{Region: "us-east", Next: []string{"us-west", "eu-central"}},
+				{Region: "us-west", Next: []string{"us-east", "eu-central"}},
+				{Region: "eu-central", Next: []string{"us-east", "us-west"}},
+			},
+		},
+		{
+			name:  "spaces, case and empty parts",
+			value: " US-East : us-west , ; ;eu_central",
+			want:  []config.RegionRoute{{Region: "us-east", Next: []string{"us-west"}}, {Region: "eu_central"}},
+		},
+		{name: "home region only", value: "local", want: []config.RegionRoute{{Region: "local"}}},
+		{name: "home region with a colon", value: "local:", want: []config.RegionRoute{{Region: "local"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(env(map[string]string{"AVATAR_REGION_ORDER": tt.value, "AVATAR_EDGE_HEARTBEAT_TIMEOUT": "10s", "AVATAR_EDGE_MAX_CPU": "1"}))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !reflect.DeepEqual(c.RegionOrder, tt.want) {
+				t.Fatalf("order %+v, want %+v", c.RegionOrder, tt.want)
+			}
+			if c.EdgeHeartbeatTimeout != 10*time.Second || c.EdgeMaxCPU != 1 {
+				t.Fatalf("timeout %s, max CPU %g: want 10s and 1", c.EdgeHeartbeatTimeout, c.EdgeMaxCPU)
+			}
+		})
 	}
 }
 
@@ -49,6 +95,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "embeddings url scheme", env: map[string]string{"AVATAR_EMBEDDER": "openai", "AVATAR_EMBEDDINGS_URL": "ftp://x"}, wantVar: "AVATAR_EMBEDDINGS_URL"},
 		{name: "request bytes", env: map[string]string{"AVATAR_MAX_REQUEST_BYTES": "1"}, wantVar: "AVATAR_MAX_REQUEST_BYTES"},
 		{name: "cors", env: map[string]string{"AVATAR_CORS_ORIGINS": "not an origin"}, wantVar: "AVATAR_CORS_ORIGINS"},
+		{name: "cors origin with a path", env: map[string]string{"AVATAR_CORS_ORIGINS": "https://app.example.com/app"}, wantVar: "AVATAR_CORS_ORIGINS"},
+		{name: "web edge url", env: map[string]string{"AVATAR_WEB_EDGE_URL": "localhost:8090"}, wantVar: "AVATAR_WEB_EDGE_URL"},
 		{name: "public url", env: map[string]string{"AVATAR_PUBLIC_URL": "ftp://x"}, wantVar: "AVATAR_PUBLIC_URL"},
 		{name: "bootstrap half", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "a@b.c"}, wantVar: "AVATAR_BOOTSTRAP_PASSWORD"},
 		{name: "bootstrap short", env: map[string]string{"AVATAR_BOOTSTRAP_EMAIL": "a@b.c", "AVATAR_BOOTSTRAP_PASSWORD": "short"}, wantVar: "AVATAR_BOOTSTRAP_PASSWORD"},
@@ -60,6 +108,16 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "openai without url", env: map[string]string{"AVATAR_EMBEDDER": "openai"}, wantVar: "AVATAR_EMBEDDINGS_URL"},
 		{name: "embeddings dims", env: map[string]string{"AVATAR_EMBEDDINGS_DIMS": "5000"}, wantVar: "AVATAR_EMBEDDINGS_DIMS"},
 		{name: "webhook private", env: map[string]string{"AVATAR_WEBHOOK_ALLOW_PRIVATE": "maybe"}, wantVar: "AVATAR_WEBHOOK_ALLOW_PRIVATE"},
+		{name: "heartbeat timeout", env: map[string]string{"AVATAR_EDGE_HEARTBEAT_TIMEOUT": "soon"}, wantVar: "AVATAR_EDGE_HEARTBEAT_TIMEOUT"},
+		{name: "heartbeat timeout below two heartbeats", env: map[string]string{"AVATAR_EDGE_HEARTBEAT_TIMEOUT": "6s"}, wantVar: "AVATAR_EDGE_HEARTBEAT_TIMEOUT"},
+		{name: "edge max cpu", env: map[string]string{"AVATAR_EDGE_MAX_CPU": "1.5"}, wantVar: "AVATAR_EDGE_MAX_CPU"},
+		{name: "region order bad name", env: map[string]string{"AVATAR_REGION_ORDER": "us east:us-west"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order bad next", env: map[string]string{"AVATAR_REGION_ORDER": "us-east:us.west"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order empty region", env: map[string]string{"AVATAR_REGION_ORDER": ":us-west"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order two routes", env: map[string]string{"AVATAR_REGION_ORDER": "us-east:us-west;US-EAST:eu-central"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order names itself", env: map[string]string{"AVATAR_REGION_ORDER": "us-east:us-west,us-east"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order names a region twice", env: map[string]string{"AVATAR_REGION_ORDER": "us-east:us-west,us-west"}, wantVar: "AVATAR_REGION_ORDER"},
+		{name: "region order comma for semicolon", env: map[string]string{"AVATAR_REGION_ORDER": "us-east:us-west,us-west:us-east"}, wantVar: "AVATAR_REGION_ORDER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

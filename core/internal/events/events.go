@@ -72,6 +72,7 @@ type Bus struct {
 
 	srv         *server.Server
 	log         *slog.Logger
+	replicas    int // of each stream
 	ready       chan struct{}
 	connected   chan struct{} // the connection came up (first time or again)
 	reconnected chan struct{} // the connection came up again after an outage
@@ -96,6 +97,9 @@ type Config struct {
 	Name string
 	// Names are the streams and subjects; zero means DefaultNames.
 	Names Names
+	// Replicas is how many servers keep each stream (1 to 5; 3 in a NATS
+	// cluster); zero means 1.
+	Replicas int
 }
 
 // Open returns a Bus at once, without waiting for NATS: it starts the embedded server
@@ -141,6 +145,7 @@ func dial(ctx context.Context, cfg Config, log *slog.Logger, retry bool) (*Bus, 
 	}
 	b := &Bus{
 		Names:       cfg.Names,
+		replicas:    max(cfg.Replicas, 1),
 		log:         log,
 		ready:       make(chan struct{}),
 		connected:   make(chan struct{}, 1),
@@ -149,7 +154,7 @@ func dial(ctx context.Context, cfg Config, log *slog.Logger, retry bool) (*Bus, 
 	}
 	url := cfg.URL
 	if url == "" {
-		srv, err := startEmbedded(cfg.EmbeddedAddr, cfg.StoreDir)
+		srv, err := startEmbedded(ctx, cfg.EmbeddedAddr, cfg.StoreDir)
 		if err != nil {
 			return nil, err
 		}
@@ -280,6 +285,7 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 			n.Subject("knowledge", "changed", ">"),
 		},
 		Storage:    jetstream.FileStorage,
+		Replicas:   b.replicas,
 		Duplicates: 2 * time.Minute,
 		MaxAge:     7 * 24 * time.Hour,
 	})
@@ -291,6 +297,7 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 		Subjects:   []string{n.Subject("ingest", ">")},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
+		Replicas:   b.replicas,
 		Duplicates: 2 * time.Minute,
 	})
 	if err != nil {
@@ -391,7 +398,7 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 	return d + rand.N(d/5+1)
 }
 
-func startEmbedded(addr, dir string) (*server.Server, error) {
+func startEmbedded(ctx context.Context, addr, dir string) (*server.Server, error) {
 	host, portS, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS address %q: %w", addr, err)
@@ -402,7 +409,7 @@ func startEmbedded(addr, dir string) (*server.Server, error) {
 	}
 	// The server does not report a failed listen (it waits for a logger that we do not
 	// give it), so a taken address is found here rather than after the start timeout.
-	ln, err := net.Listen("tcp", addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEmbeddedStart, err)
 	}

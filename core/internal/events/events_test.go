@@ -122,7 +122,7 @@ func TestOpenWaitsForServer(t *testing.T) {
 			return errors.New("Ping succeeded with no server")
 		}
 		if !errors.Is(err, events.ErrNotReady) || !strings.Contains(err.Error(), "not connected: ") || !strings.Contains(err.Error(), "refused") {
-			return fmt.Errorf("Ping error %q", err)
+			return fmt.Errorf("Ping error: %w", err)
 		}
 		return nil
 	})
@@ -148,8 +148,12 @@ func TestOpenWaitsForServer(t *testing.T) {
 	first.Shutdown()
 	first.WaitForShutdown()
 	eventually(t, "Ping failing after the server stopped", func() error {
-		if err := b.Ping(t.Context()); err == nil || !errors.Is(err, events.ErrNotReady) {
-			return fmt.Errorf("Ping = %v", err)
+		err := b.Ping(t.Context())
+		if err == nil {
+			return errors.New("Ping succeeded")
+		}
+		if !errors.Is(err, events.ErrNotReady) {
+			return fmt.Errorf("Ping: %w", err)
 		}
 		return nil
 	})
@@ -176,8 +180,11 @@ func TestPingNamesUndeclaredStreams(t *testing.T) {
 	t.Cleanup(b.Close)
 	eventually(t, "Ping naming the streams", func() error {
 		err := b.Ping(t.Context())
-		if err == nil || !errors.Is(err, events.ErrNotReady) || !strings.Contains(err.Error(), "streams not declared: declare stream ") {
-			return fmt.Errorf("Ping = %v", err)
+		if err == nil {
+			return errors.New("Ping succeeded")
+		}
+		if !errors.Is(err, events.ErrNotReady) || !strings.Contains(err.Error(), "streams not declared: declare stream ") {
+			return fmt.Errorf("Ping: %w", err)
 		}
 		return nil
 	})

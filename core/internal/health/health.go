@@ -49,9 +49,9 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	res := result{Status: "ok"}
 	for name, check := range h.checks {
 		wg.Add(1)
-		go func() {
+		go func(ctx context.Context) {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+			ctx, cancel := context.WithTimeout(ctx, h.timeout)
 			defer cancel()
 			if err := check(ctx); err != nil {
 				mu.Lock()
@@ -62,7 +62,7 @@ func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 				res.Errors[name] = err.Error()
 				mu.Unlock()
 			}
-		}()
+		}(r.Context())
 	}
 	wg.Wait()
 	if len(res.Failed) > 0 {

@@ -50,8 +50,9 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testLog(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func testLog(tb testing.TB) *slog.Logger {
+	tb.Helper()
+	return slog.New(slog.NewTextHandler(tWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // clock is a settable time source for TOTP and expiry tests.
@@ -80,15 +81,15 @@ type setupOpt func(*identity.Config)
 // setup builds the identity services on a fresh database and a per-test Redis prefix,
 // serves them over HTTP/2 (TLS) through the real server middleware, and bootstraps a
 // super admin.
-func setup(t testing.TB, opts ...setupOpt) *bundle {
-	t.Helper()
-	pool := dbtest.NewPool(t)
-	rdb, prefix := redistest.New(t)
-	return setupShared(t, pool, rdb, prefix, opts...)
+func setup(tb testing.TB, opts ...setupOpt) *bundle {
+	tb.Helper()
+	pool := dbtest.NewPool(tb)
+	rdb, prefix := redistest.New(tb)
+	return setupShared(tb, pool, rdb, prefix, opts...)
 }
 
-func setupShared(t testing.TB, pool *pgxpool.Pool, rdb *redis.Client, prefix string, opts ...setupOpt) *bundle {
-	t.Helper()
+func setupShared(tb testing.TB, pool *pgxpool.Pool, rdb *redis.Client, prefix string, opts ...setupOpt) *bundle {
+	tb.Helper()
 	c := newClock()
 	cfg := identity.Config{
 		Issuer: "https://core.avatar.test", Passwords: password.TestParams(),
@@ -103,21 +104,21 @@ func setupShared(t testing.TB, pool *pgxpool.Pool, rdb *redis.Client, prefix str
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := testLog(t)
+	log := testLog(tb)
 	id, err := identity.New(context.Background(), pool, rdb, cfg, log)
 	if err != nil {
-		t.Fatalf("identity.New: %v", err)
+		tb.Fatalf("identity.New: %v", err)
 	}
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxRequestBytes: 64 << 10, CORSOrigins: []string{"https://app.avatar.test"}}, log)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	id.Mount(srv)
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return &bundle{t: t, pool: pool, rdb: rdb, prefix: prefix, clock: c, id: id, url: ts.URL, http: ts.Client()}
+	tb.Cleanup(ts.Close)
+	return &bundle{t: tb, pool: pool, rdb: rdb, prefix: prefix, clock: c, id: id, url: ts.URL, http: ts.Client()}
 }
 
 func (b *bundle) auth(opts ...connect.ClientOption) authv1connect.AuthServiceClient {
@@ -183,11 +184,14 @@ func reason(err error) string {
 	return d.Reason
 }
 
-func wantCode(t testing.TB, err error, want connect.Code) {
-	t.Helper()
+func wantCode(tb testing.TB, err error, want connect.Code) {
+	tb.Helper()
 	if code(err) != want {
-		t.Fatalf("error = %v, want %v", err, want)
+		tb.Fatalf("error = %v, want %v", err, want)
 	}
 }
 
-func redistestNew(t testing.TB) (*redis.Client, string) { return redistest.New(t) }
+func redistestNew(tb testing.TB) (*redis.Client, string) {
+	tb.Helper()
+	return redistest.New(tb)
+}

@@ -71,7 +71,7 @@ func New(p Params, concurrency int) (*Hasher, error) {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
 	h := &Hasher{p: p, sem: make(chan struct{}, concurrency)}
-	dummy, err := h.hash(context.Background(), "dummy password for unknown accounts")
+	dummy, err := h.derive("dummy password for unknown accounts") // h is not shared yet: no slot to wait for
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +103,21 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 }
 
 func (h *Hasher) hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return h.derive(pw)
+}
+
+// derive returns the PHC string for pw with a fresh salt. The caller holds a slot of
+// h.sem, or h is not shared yet.
+func (h *Hasher) derive(pw string) (string, error) {
 	salt := make([]byte, h.p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
 	}
-	if err := h.acquire(ctx); err != nil {
-		return "", err
-	}
 	key := argon2.IDKey([]byte(pw), salt, h.p.Time, h.p.MemoryKiB, h.p.Threads, h.p.KeyLen)
-	h.release()
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.p.MemoryKiB, h.p.Time, h.p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil

@@ -27,83 +27,87 @@ import (
 // the server sets; an update makes version 2 and version 1 stays readable.
 func TestCreateGetUpdate(t *testing.T) {
 	b := setup(t)
-	b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-		in := titled(t, "  Our own scenario  ")
-		// Output-only fields of the input are ignored.
-		in.Id, in.DealershipId, in.BuiltIn, in.Version, in.CopiedFromId = b.builtInID, b.dealerB, true, 9, b.builtInID
-		in.Objections, in.HiddenFacts = nil, nil
-		created := mustCreate(t, c, admin(b.dealerA), in, "")
-		if created.Id == "" || created.Id == b.builtInID || created.DealershipId != b.dealerA || created.BuiltIn ||
-			created.Version != 1 || created.CopiedFromId != "" || created.CreateTime == nil || created.UpdateTime == nil {
-			t.Fatalf("created: %v", created)
-		}
-		if created.Title != "Our own scenario" {
-			t.Fatalf("title %q, want it trimmed", created.Title)
-		}
-		if len(created.Objections) != 2 || created.Objections[1] != in.ObjectionDetails[1].Lines[0] || len(created.HiddenFacts) != 1 {
-			t.Fatalf("summaries not filled: %q %q", created.Objections, created.HiddenFacts)
-		}
-		got := mustGet(t, c, trainee(b.dealerA), created.Id, 0)
-		if !proto.Equal(got, created) {
-			t.Fatalf("get differs from create:\n%v\n%v", got, created)
-		}
+	for name, c := range b.protocols() {
+		t.Run(name, func(t *testing.T) {
+			in := titled(t, "  Our own scenario  ")
+			// Output-only fields of the input are ignored.
+			in.Id, in.DealershipId, in.BuiltIn, in.Version, in.CopiedFromId = b.builtInID, b.dealerB, true, 9, b.builtInID
+			in.Objections, in.HiddenFacts = nil, nil
+			created := mustCreate(t, c, admin(b.dealerA), in, "")
+			if created.Id == "" || created.Id == b.builtInID || created.DealershipId != b.dealerA || created.BuiltIn ||
+				created.Version != 1 || created.CopiedFromId != "" || created.CreateTime == nil || created.UpdateTime == nil {
+				t.Fatalf("created: %v", created)
+			}
+			if created.Title != "Our own scenario" {
+				t.Fatalf("title %q, want it trimmed", created.Title)
+			}
+			if len(created.Objections) != 2 || created.Objections[1] != in.ObjectionDetails[1].Lines[0] || len(created.HiddenFacts) != 1 {
+				t.Fatalf("summaries not filled: %q %q", created.Objections, created.HiddenFacts)
+			}
+			got := mustGet(t, c, trainee(b.dealerA), created.Id, 0)
+			if !proto.Equal(got, created) {
+				t.Fatalf("get differs from create:\n%v\n%v", got, created)
+			}
 
-		edit := proto.CloneOf(got)
-		edit.Goal = "A different goal."
-		edit.Persona.Voice = "kal"
-		v2, err := update(t, c, admin(b.dealerA), edit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v2.Version != 2 || v2.Goal != edit.Goal || v2.Id != created.Id || !v2.CreateTime.AsTime().Equal(created.CreateTime.AsTime()) {
-			t.Fatalf("updated: %v", v2)
-		}
-		if latest := mustGet(t, c, trainee(b.dealerA), created.Id, 0); !proto.Equal(latest, v2) {
-			t.Fatalf("latest is not version 2: %v", latest)
-		}
-		if v1 := mustGet(t, c, trainee(b.dealerA), created.Id, 1); !proto.Equal(v1, created) {
-			t.Fatalf("version 1 changed: %v", v1)
-		}
-		_, err = get(t, c, trainee(b.dealerA), created.Id, 3)
-		wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-	})
+			edit := proto.CloneOf(got)
+			edit.Goal = "A different goal."
+			edit.Persona.Voice = "kal"
+			v2, err := update(t, c, admin(b.dealerA), edit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v2.Version != 2 || v2.Goal != edit.Goal || v2.Id != created.Id || !v2.CreateTime.AsTime().Equal(created.CreateTime.AsTime()) {
+				t.Fatalf("updated: %v", v2)
+			}
+			if latest := mustGet(t, c, trainee(b.dealerA), created.Id, 0); !proto.Equal(latest, v2) {
+				t.Fatalf("latest is not version 2: %v", latest)
+			}
+			if v1 := mustGet(t, c, trainee(b.dealerA), created.Id, 1); !proto.Equal(v1, created) {
+				t.Fatalf("version 1 changed: %v", v1)
+			}
+			_, err = get(t, c, trainee(b.dealerA), created.Id, 3)
+			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+		})
+	}
 }
 
 // TestBuiltInSharedReadOnly: every dealership, and edges naming one, read the built-in
 // scenarios; nobody changes them.
 func TestBuiltInSharedReadOnly(t *testing.T) {
 	b := setup(t)
-	b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-		readers := map[string]who{
-			"trainee A":         trainee(b.dealerA),
-			"admin B":           admin(b.dealerB),
-			"edge naming A":     naming(b.dealerA, orgv1.Role_ROLE_EDGE_SERVICE),
-			"super admin for B": naming(b.dealerB, orgv1.Role_ROLE_SUPER_ADMIN),
-		}
-		for name, w := range readers {
-			all, _ := listAll(t, c, w, 0)
-			if len(all) != 1 || all[0].Id != b.builtInID || !all[0].BuiltIn || all[0].DealershipId != "" {
-				t.Fatalf("%s lists %v", name, all)
+	for name, c := range b.protocols() {
+		t.Run(name, func(t *testing.T) {
+			readers := map[string]who{
+				"trainee A":         trainee(b.dealerA),
+				"admin B":           admin(b.dealerB),
+				"edge naming A":     naming(b.dealerA, orgv1.Role_ROLE_EDGE_SERVICE),
+				"super admin for B": naming(b.dealerB, orgv1.Role_ROLE_SUPER_ADMIN),
 			}
-			if got := mustGet(t, c, w, b.builtInID, 0); got.Title == "" || got.Version != 1 {
-				t.Fatalf("%s gets %v", name, got)
+			for name, w := range readers {
+				all, _ := listAll(t, c, w, 0)
+				if len(all) != 1 || all[0].Id != b.builtInID || !all[0].BuiltIn || all[0].DealershipId != "" {
+					t.Fatalf("%s lists %v", name, all)
+				}
+				if got := mustGet(t, c, w, b.builtInID, 0); got.Title == "" || got.Version != 1 {
+					t.Fatalf("%s gets %v", name, got)
+				}
 			}
-		}
-		builtIn := mustGet(t, c, admin(b.dealerA), b.builtInID, 0)
-		for name, w := range map[string]who{"admin A": admin(b.dealerA), "super admin for A": naming(b.dealerA, orgv1.Role_ROLE_SUPER_ADMIN)} {
-			edit := proto.CloneOf(builtIn)
-			edit.Title = "Mine now"
-			_, err := update(t, c, w, edit)
-			d := wantError(t, err, connect.CodePermissionDenied, "PERMISSION_DENIED")
-			if !strings.Contains(err.Error(), "copy") {
-				t.Fatalf("%s: the message %q should say to copy it (%v)", name, err, d)
+			builtIn := mustGet(t, c, admin(b.dealerA), b.builtInID, 0)
+			for name, w := range map[string]who{"admin A": admin(b.dealerA), "super admin for A": naming(b.dealerA, orgv1.Role_ROLE_SUPER_ADMIN)} {
+				edit := proto.CloneOf(builtIn)
+				edit.Title = "Mine now"
+				_, err := update(t, c, w, edit)
+				d := wantError(t, err, connect.CodePermissionDenied, "PERMISSION_DENIED")
+				if !strings.Contains(err.Error(), "copy") {
+					t.Fatalf("%s: the message %q should say to copy it (%v)", name, err, d)
+				}
+				wantError(t, del(t, c, w, b.builtInID), connect.CodePermissionDenied, "PERMISSION_DENIED")
 			}
-			wantError(t, del(t, c, w, b.builtInID), connect.CodePermissionDenied, "PERMISSION_DENIED")
-		}
-		if got := mustGet(t, c, trainee(b.dealerB), b.builtInID, 0); !proto.Equal(got, builtIn) {
-			t.Fatalf("built-in changed: %v", got)
-		}
-	})
+			if got := mustGet(t, c, trainee(b.dealerB), b.builtInID, 0); !proto.Equal(got, builtIn) {
+				t.Fatalf("built-in changed: %v", got)
+			}
+		})
+	}
 }
 
 // TestCallers: trainees and edges only read; a caller without a dealership names one;
@@ -162,62 +166,64 @@ func TestCallers(t *testing.T) {
 // fields set in the request replacing it, and record their source.
 func TestCopy(t *testing.T) {
 	b := setup(t)
-	b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-		src := mustGet(t, c, admin(b.dealerA), b.builtInID, 0)
-		cp := mustCreate(t, c, admin(b.dealerA), &scenariov1.Scenario{
-			Title:   "Our take",
-			Persona: &scenariov1.Persona{Voice: "rms"},
-			Deal:    &scenariov1.Deal{TermMonths: 60},
-			// Output-only fields are ignored.
-			BuiltIn: true, Version: 5, Id: b.builtInID,
-		}, b.builtInID)
-		if cp.Version != 1 || cp.BuiltIn || cp.DealershipId != b.dealerA || cp.CopiedFromId != b.builtInID || cp.Id == b.builtInID {
-			t.Fatalf("copy: %v", cp)
-		}
-		if cp.Title != "Our take" || cp.Persona.Voice != "rms" || cp.Persona.Name != src.Persona.Name || cp.Persona.Background != src.Persona.Background {
-			t.Fatalf("copy's persona %v, title %q: set fields replace, others are kept", cp.Persona, cp.Title)
-		}
-		if cp.Deal.TermMonths != 60 || cp.Deal.Vehicle != src.Deal.Vehicle || len(cp.Deal.Products) != len(src.Deal.Products) {
-			t.Fatalf("copy's deal %v", cp.Deal)
-		}
-		kept := proto.CloneOf(cp)
-		kept.Id, kept.DealershipId, kept.CopiedFromId, kept.CreateTime, kept.UpdateTime = src.Id, src.DealershipId, src.CopiedFromId, src.CreateTime, src.UpdateTime
-		kept.BuiltIn, kept.Title, kept.Persona.Voice, kept.Deal.TermMonths = src.BuiltIn, src.Title, src.Persona.Voice, src.Deal.TermMonths
-		if !proto.Equal(kept, src) {
-			t.Fatalf("the copy changed more than the fields set:\n%v\n%v", kept, src)
-		}
+	for name, c := range b.protocols() {
+		t.Run(name, func(t *testing.T) {
+			src := mustGet(t, c, admin(b.dealerA), b.builtInID, 0)
+			cp := mustCreate(t, c, admin(b.dealerA), &scenariov1.Scenario{
+				Title:   "Our take",
+				Persona: &scenariov1.Persona{Voice: "rms"},
+				Deal:    &scenariov1.Deal{TermMonths: 60},
+				// Output-only fields are ignored.
+				BuiltIn: true, Version: 5, Id: b.builtInID,
+			}, b.builtInID)
+			if cp.Version != 1 || cp.BuiltIn || cp.DealershipId != b.dealerA || cp.CopiedFromId != b.builtInID || cp.Id == b.builtInID {
+				t.Fatalf("copy: %v", cp)
+			}
+			if cp.Title != "Our take" || cp.Persona.Voice != "rms" || cp.Persona.Name != src.Persona.Name || cp.Persona.Background != src.Persona.Background {
+				t.Fatalf("copy's persona %v, title %q: set fields replace, others are kept", cp.Persona, cp.Title)
+			}
+			if cp.Deal.TermMonths != 60 || cp.Deal.Vehicle != src.Deal.Vehicle || len(cp.Deal.Products) != len(src.Deal.Products) {
+				t.Fatalf("copy's deal %v", cp.Deal)
+			}
+			kept := proto.CloneOf(cp)
+			kept.Id, kept.DealershipId, kept.CopiedFromId, kept.CreateTime, kept.UpdateTime = src.Id, src.DealershipId, src.CopiedFromId, src.CreateTime, src.UpdateTime
+			kept.BuiltIn, kept.Title, kept.Persona.Voice, kept.Deal.TermMonths = src.BuiltIn, src.Title, src.Persona.Voice, src.Deal.TermMonths
+			if !proto.Equal(kept, src) {
+				t.Fatalf("the copy changed more than the fields set:\n%v\n%v", kept, src)
+			}
 
-		// A list in the request replaces the source's list; the summaries follow it.
-		one := &scenariov1.Objection{Id: "only", Lines: []string{"I just don't want extras."}, ResolvedBy: []scenariov1.Technique{scenariov1.Technique_TECHNIQUE_DISCLOSURE}, Needed: 1, HandledLines: []string{"Fair enough."}}
-		cp2 := mustCreate(t, c, admin(b.dealerA), &scenariov1.Scenario{ObjectionDetails: []*scenariov1.Objection{one}}, cp.Id)
-		if cp2.CopiedFromId != cp.Id || cp2.Title != cp.Title || len(cp2.ObjectionDetails) != 1 || !slices.Equal(cp2.Objections, one.Lines) {
-			t.Fatalf("copy of a copy: from %s, title %q, objections %q", cp2.CopiedFromId, cp2.Title, cp2.Objections)
-		}
+			// A list in the request replaces the source's list; the summaries follow it.
+			one := &scenariov1.Objection{Id: "only", Lines: []string{"I just don't want extras."}, ResolvedBy: []scenariov1.Technique{scenariov1.Technique_TECHNIQUE_DISCLOSURE}, Needed: 1, HandledLines: []string{"Fair enough."}}
+			cp2 := mustCreate(t, c, admin(b.dealerA), &scenariov1.Scenario{ObjectionDetails: []*scenariov1.Objection{one}}, cp.Id)
+			if cp2.CopiedFromId != cp.Id || cp2.Title != cp.Title || len(cp2.ObjectionDetails) != 1 || !slices.Equal(cp2.Objections, one.Lines) {
+				t.Fatalf("copy of a copy: from %s, title %q, objections %q", cp2.CopiedFromId, cp2.Title, cp2.Objections)
+			}
 
-		// A copy with nothing set is the same content.
-		same := mustCreate(t, c, admin(b.dealerB), nil, b.builtInID)
-		if same.Title != src.Title || same.DealershipId != b.dealerB || !proto.Equal(same.Deal, src.Deal) {
-			t.Fatalf("plain copy: %v", same)
-		}
+			// A copy with nothing set is the same content.
+			same := mustCreate(t, c, admin(b.dealerB), nil, b.builtInID)
+			if same.Title != src.Title || same.DealershipId != b.dealerB || !proto.Equal(same.Deal, src.Deal) {
+				t.Fatalf("plain copy: %v", same)
+			}
 
-		// The copy must still be valid.
-		_, err := create(t, c, admin(b.dealerA), &scenariov1.Scenario{Persona: &scenariov1.Persona{Voice: "robot"}}, b.builtInID)
-		wantFields(t, err, "scenario.persona.voice")
+			// The copy must still be valid.
+			_, err := create(t, c, admin(b.dealerA), &scenariov1.Scenario{Persona: &scenariov1.Persona{Voice: "robot"}}, b.builtInID)
+			wantFields(t, err, "scenario.persona.voice")
 
-		// Copying another dealership's scenario, a deleted one or an unknown one fails.
-		_, err = create(t, c, admin(b.dealerB), nil, cp.Id)
-		wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-		if err := del(t, c, admin(b.dealerA), cp2.Id); err != nil {
-			t.Fatal(err)
-		}
-		_, err = create(t, c, admin(b.dealerA), nil, cp2.Id)
-		wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+			// Copying another dealership's scenario, a deleted one or an unknown one fails.
+			_, err = create(t, c, admin(b.dealerB), nil, cp.Id)
+			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+			if err := del(t, c, admin(b.dealerA), cp2.Id); err != nil {
+				t.Fatal(err)
+			}
+			_, err = create(t, c, admin(b.dealerA), nil, cp2.Id)
+			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
 
-		// The source did not change.
-		if got := mustGet(t, c, trainee(b.dealerA), b.builtInID, 0); !proto.Equal(got, src) {
-			t.Fatalf("copying changed the source: %v", got)
-		}
-	})
+			// The source did not change.
+			if got := mustGet(t, c, trainee(b.dealerA), b.builtInID, 0); !proto.Equal(got, src) {
+				t.Fatalf("copying changed the source: %v", got)
+			}
+		})
+	}
 }
 
 // TestCopyEditKeepsVersions: copy a built-in, edit the copy to version 2; version 1 of
@@ -252,25 +258,27 @@ func TestCopyEditKeepsVersions(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	b := setup(t)
 	own := mustCreate(t, b.connect, admin(b.dealerA), titled(t, "A's secret playbook"), "")
-	b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-		for _, w := range []who{admin(b.dealerB), trainee(b.dealerB), naming(b.dealerB, orgv1.Role_ROLE_EDGE_SERVICE)} {
-			_, err := get(t, c, w, own.Id, 0)
-			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-			_, err = get(t, c, w, own.Id, 1)
-			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-			all, _ := listAll(t, c, w, 0)
-			if slices.Contains(ids(all), own.Id) {
-				t.Fatal("B lists A's scenario")
+	for name, c := range b.protocols() {
+		t.Run(name, func(t *testing.T) {
+			for _, w := range []who{admin(b.dealerB), trainee(b.dealerB), naming(b.dealerB, orgv1.Role_ROLE_EDGE_SERVICE)} {
+				_, err := get(t, c, w, own.Id, 0)
+				wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+				_, err = get(t, c, w, own.Id, 1)
+				wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+				all, _ := listAll(t, c, w, 0)
+				if slices.Contains(ids(all), own.Id) {
+					t.Fatal("B lists A's scenario")
+				}
 			}
-		}
-		edit := proto.CloneOf(own)
-		edit.Title = "Stolen"
-		_, err := update(t, c, admin(b.dealerB), edit)
-		wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-		wantError(t, del(t, c, admin(b.dealerB), own.Id), connect.CodeNotFound, "NOT_FOUND")
-		_, err = create(t, c, admin(b.dealerB), nil, own.Id)
-		wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
-	})
+			edit := proto.CloneOf(own)
+			edit.Title = "Stolen"
+			_, err := update(t, c, admin(b.dealerB), edit)
+			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+			wantError(t, del(t, c, admin(b.dealerB), own.Id), connect.CodeNotFound, "NOT_FOUND")
+			_, err = create(t, c, admin(b.dealerB), nil, own.Id)
+			wantError(t, err, connect.CodeNotFound, "NOT_FOUND")
+		})
+	}
 	if got := mustGet(t, b.connect, trainee(b.dealerA), own.Id, 0); !proto.Equal(got, own) {
 		t.Fatalf("A's scenario changed: %v", got)
 	}
@@ -325,10 +333,12 @@ func TestUpdateConflict(t *testing.T) {
 	}
 	stale := proto.CloneOf(own)
 	stale.Goal = "stale"
-	b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-		_, err := update(t, c, admin(b.dealerA), stale)
-		wantError(t, err, connect.CodeAborted, "CONFLICT")
-	})
+	for name, c := range b.protocols() {
+		t.Run(name, func(t *testing.T) {
+			_, err := update(t, c, admin(b.dealerA), stale)
+			wantError(t, err, connect.CodeAborted, "CONFLICT")
+		})
+	}
 	ahead := proto.CloneOf(own)
 	ahead.Version = 7
 	_, err := update(t, b.connect, admin(b.dealerA), ahead)
@@ -593,9 +603,11 @@ func TestRejectsBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b.protocols(t, func(t *testing.T, c scenariov1connect.ScenarioServiceClient) {
-				wantFields(t, tt.call(c), tt.fields...)
-			})
+			for name, c := range b.protocols() {
+				t.Run(name, func(t *testing.T) {
+					wantFields(t, tt.call(c), tt.fields...)
+				})
+			}
 		})
 	}
 	if after := b.countRows(t, `SELECT count(*) FROM scenario_versions`); after != before {

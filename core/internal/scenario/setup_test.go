@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -43,27 +44,28 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func testLogger(tb testing.TB) *slog.Logger {
+	tb.Helper()
+	return slog.New(slog.NewTextHandler(tlogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // fixtureBuiltIns loads testdata/builtin, the stand-in for the embedded built-ins.
-func fixtureBuiltIns(t testing.TB) []scenario.BuiltIn {
-	t.Helper()
+func fixtureBuiltIns(tb testing.TB) []scenario.BuiltIn {
+	tb.Helper()
 	bs, err := scenario.LoadBuiltIns(os.DirFS("testdata/builtin"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if len(bs) != 1 || bs[0].Slug != fixtureSlug {
-		t.Fatalf("testdata/builtin: want exactly %s, got %d files", fixtureSlug, len(bs))
+		tb.Fatalf("testdata/builtin: want exactly %s, got %d files", fixtureSlug, len(bs))
 	}
 	return bs
 }
 
 // fixture returns a fresh copy of the valid test scenario.
-func fixture(t testing.TB) *scenariov1.Scenario {
-	t.Helper()
-	return proto.CloneOf(fixtureBuiltIns(t)[0].Scenario)
+func fixture(tb testing.TB) *scenariov1.Scenario {
+	tb.Helper()
+	return proto.CloneOf(fixtureBuiltIns(tb)[0].Scenario)
 }
 
 // bundle is one test's scenario service on its own database, served over HTTP/2.
@@ -326,14 +328,11 @@ func (b *bundle) countRows(t *testing.T, query string, args ...any) int {
 	return n
 }
 
-// protocols runs f over the Connect and the gRPC client.
-func (b *bundle) protocols(t *testing.T, f func(t *testing.T, c scenariov1connect.ScenarioServiceClient)) {
-	t.Helper()
-	for _, p := range []struct {
-		name string
-		c    scenariov1connect.ScenarioServiceClient
-	}{{"connect", b.connect}, {"grpc", b.grpc}} {
-		t.Run(p.name, func(t *testing.T) { f(t, p.c) })
+// protocols yields the Connect and the gRPC client, each with its name, for a test to
+// run as subtests over both.
+func (b *bundle) protocols() iter.Seq2[string, scenariov1connect.ScenarioServiceClient] {
+	return func(yield func(string, scenariov1connect.ScenarioServiceClient) bool) {
+		_ = yield("connect", b.connect) && yield("grpc", b.grpc)
 	}
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestInTenantRequiresDealership(t *testing.T) {
 	pool := dbtest.NewPool(t)
 	err := store.InTenant(context.Background(), pool, "", nil)
-	if err != store.ErrNoTenant {
+	if !errors.Is(err, store.ErrNoTenant) {
 		t.Fatalf("got %v, want ErrNoTenant", err)
 	}
 }

@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, in io.R
 		return err
 	}
 	for {
-		pcm, ok, err := turns(speak)
+		pcm, ok, err := turns(ctx, speak)
 		if err != nil {
 			return err
 		}
@@ -149,10 +149,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, in io.R
 
 // turnSource returns the trainee's turns: the WAV files, or lines read from
 // in and spoken with Flite.
-func turnSource(wavs string, in io.Reader, out io.Writer) (func(*speaker) ([]int16, bool, error), error) {
+func turnSource(wavs string, in io.Reader, out io.Writer) (func(context.Context, *speaker) ([]int16, bool, error), error) {
 	if wavs != "" {
 		files := strings.Split(wavs, ",")
-		return func(*speaker) ([]int16, bool, error) {
+		return func(context.Context, *speaker) ([]int16, bool, error) {
 			if len(files) == 0 {
 				return nil, false, nil
 			}
@@ -167,7 +167,7 @@ func turnSource(wavs string, in io.Reader, out io.Writer) (func(*speaker) ([]int
 		}, nil
 	}
 	sc := bufio.NewScanner(in)
-	return func(s *speaker) ([]int16, bool, error) {
+	return func(ctx context.Context, s *speaker) ([]int16, bool, error) {
 		for {
 			fmt.Fprint(out, "> ")
 			if !sc.Scan() {
@@ -180,7 +180,7 @@ func turnSource(wavs string, in io.Reader, out io.Writer) (func(*speaker) ([]int
 			case "/end":
 				return nil, false, nil
 			}
-			pcm, err := s.say(line)
+			pcm, err := s.say(ctx, line)
 			return pcm, err == nil, err
 		}
 	}, nil
@@ -285,14 +285,14 @@ func newSpeaker() (*speaker, error) {
 	return &speaker{synth: s}, nil
 }
 
-func (s *speaker) say(text string) ([]int16, error) {
+func (s *speaker) say(ctx context.Context, text string) ([]int16, error) {
 	down, err := resample.New(48000, 16000)
 	if err != nil {
 		return nil, err
 	}
 	var out []int16
 	buf := make([]int16, 4096)
-	err = s.synth.Synthesize(context.Background(), text, func(pcm []int16) error {
+	err = s.synth.Synthesize(ctx, text, func(pcm []int16) error {
 		for len(pcm) > 0 {
 			n := min(len(pcm), 3*len(buf))
 			k, err := down.Process(buf, pcm[:n])

@@ -29,6 +29,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
+	"github.com/avatar-fi/avatar/platform/cors"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 )
@@ -121,7 +122,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	conv.SetCalls(srv)
 	go func() { _ = sessions.Run(ctx) }()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
@@ -146,7 +147,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	hs := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: cors.Handler(cors.Config{Origins: cfg.CORSOrigins}, mux), Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avatar-fi/avatar/platform/cors"
 	"github.com/avatar-fi/avatar/platform/envconfig"
 )
 
@@ -107,6 +108,11 @@ type Config struct {
 	// SessionIdle ends a session with no activity and no live call.
 	// AVATAR_SESSION_IDLE_TIMEOUT, default 30m.
 	SessionIdle time.Duration
+	// CORSOrigins are the browser origins allowed to call (the web app's),
+	// comma-separated. AVATAR_CORS_ORIGINS, default
+	// "http://localhost:5173,http://localhost:8080" (Vite's dev server and
+	// the core, which serves the app).
+	CORSOrigins []string
 }
 
 // Load reads the configuration through getenv (os.Getenv in main). The first
@@ -145,6 +151,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LLMAPIKey:       r.String("AVATAR_LLM_API_KEY", ""),
 		LLMModel:        r.String("AVATAR_LLM_MODEL", "gpt-4o-mini"),
 		SessionIdle:     r.Duration("AVATAR_SESSION_IDLE_TIMEOUT", 30*time.Minute),
+		CORSOrigins:     r.List("AVATAR_CORS_ORIGINS", "http://localhost:5173,http://localhost:8080", cors.CheckOrigin),
 	}
 	// The token issuer is the core's public URL: unless AVATAR_TOKEN_ISSUER is set,
 	// the edge reads the core's variable, and a bad value is reported under its name.

@@ -35,6 +35,7 @@ func TestLoad(t *testing.T) {
 		{name: "bad Redis URL", env: map[string]string{"AVATAR_REDIS_URL": "127.0.0.1:6379"}, wantErr: "AVATAR_REDIS_URL"},
 		{name: "bad LLM URL", env: map[string]string{"AVATAR_LLM_URL": "ollama:11434"}, wantErr: "AVATAR_LLM_URL"},
 		{name: "zero idle timeout", env: map[string]string{"AVATAR_SESSION_IDLE_TIMEOUT": "0s"}, wantErr: "AVATAR_SESSION_IDLE_TIMEOUT"},
+		{name: "bad CORS origin", env: map[string]string{"AVATAR_CORS_ORIGINS": "http://localhost:5173,localhost:8080"}, wantErr: "AVATAR_CORS_ORIGINS"},
 		{name: "espeak fallback", env: map[string]string{"AVATAR_TTS": "espeak", "AVATAR_TTS_VOICE": "en-us"}},
 		{name: "providers", env: map[string]string{"AVATAR_STT": "deepgram", "AVATAR_STT_URL": "wss://dg.example/v1/listen", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"}},
 	}
@@ -71,6 +72,12 @@ func TestLoadValues(t *testing.T) {
 			check: func(c config.Config) bool {
 				return c.TokenIssuer == "http://localhost:8080" && c.ShutdownTimeout.Seconds() == 30 && c.STTLMWeight == 0.5
 			}},
+		{name: "CORS origins default", env: nil,
+			check: func(c config.Config) bool {
+				return strings.Join(c.CORSOrigins, " ") == "http://localhost:5173 http://localhost:8080"
+			}},
+		{name: "CORS origins set", env: map[string]string{"AVATAR_CORS_ORIGINS": "https://app.example.com"},
+			check: func(c config.Config) bool { return strings.Join(c.CORSOrigins, " ") == "https://app.example.com" }},
 		{name: "edge URL from the listen port", env: map[string]string{"AVATAR_EDGE_ADDR": "127.0.0.1:9000"},
 			check: func(c config.Config) bool {
 				return strings.HasPrefix(c.PublicURL, "http://") && strings.HasSuffix(c.PublicURL, ":9000")

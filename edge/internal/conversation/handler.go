@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -251,7 +252,8 @@ func (h *Handler) EndSession(ctx context.Context, req *connect.Request[conversat
 // fail logs an unexpected error and returns its public form.
 func (h *Handler) fail(ctx context.Context, what string, err error) error {
 	pe := publicError(err)
-	if ce, ok := pe.(*connect.Error); ok && (ce.Code() == connect.CodeInternal || ce.Code() == connect.CodeUnavailable) {
+	var ce *connect.Error
+	if errors.As(pe, &ce) && (ce.Code() == connect.CodeInternal || ce.Code() == connect.CodeUnavailable) {
 		h.log.WarnContext(ctx, what+" failed", "error", err.Error())
 	}
 	return pe

@@ -200,10 +200,10 @@ func (b *testBundle) streamEvents(t *testing.T, want int) []proto.Message {
 			t.Fatalf("events: %v (got %d of %d)", err, len(out), want)
 		}
 		var m proto.Message
-		switch subj := msg.Subject(); {
-		case subj == "avatar.turn.completed."+b.region:
+		switch msg.Subject() {
+		case "avatar.turn.completed." + b.region:
 			m = &eventsv1.TurnCompleted{}
-		case subj == "avatar.session.started."+b.region:
+		case "avatar.session.started." + b.region:
 			m = &eventsv1.SessionStarted{}
 		default:
 			m = &eventsv1.SessionEnded{}

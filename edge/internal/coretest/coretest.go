@@ -75,7 +75,8 @@ func build() (string, error) {
 			return
 		}
 		binary = filepath.Join(dir, "avatar-core")
-		cmd := exec.Command("go", "build", "-o", binary, "github.com/avatar-fi/avatar/core/cmd/avatar-core")
+		// One build serves every test in the process, so no one test's context bounds it.
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", binary, "github.com/avatar-fi/avatar/core/cmd/avatar-core")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -103,7 +104,11 @@ func Start(t *testing.T) *Core {
 	addr, nats := freeAddr(t), freeAddr(t)
 	base := "http://" + addr
 	redisURL := redisDB(t, env("AVATAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
-	cmd := exec.Command(bin)
+	// t.Context() ends just before the cleanups run: Cancel then interrupts the core, which
+	// drains and exits, and WaitDelay kills it if it has not within 20 s.
+	cmd := exec.CommandContext(t.Context(), bin)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 20 * time.Second
 	cmd.Env = append(os.Environ(),
 		"AVATAR_CORE_ADDR="+addr,
 		"AVATAR_PUBLIC_URL="+base,
@@ -121,22 +126,23 @@ func Start(t *testing.T) *Core {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start avatar-core: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed once Wait has returned waitErr, so both the readiness loop and the
+	// cleanup can wait for it.
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		<-exited // the exit status of a core stopped by the test is no part of it
 		logs.stop()
 	})
 	c := &Core{URL: base, NATSURL: "nats://" + nats, HTTP: &http.Client{Timeout: 30 * time.Second}}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		resp, err := c.HTTP.Get(base + "/readyz")
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.HTTP.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -144,8 +150,8 @@ func Start(t *testing.T) *Core {
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("avatar-core exited before it was ready: %v", err)
+		case <-exited:
+			t.Fatalf("avatar-core exited before it was ready: %v", waitErr)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -280,7 +286,7 @@ func createDatabase(t *testing.T) string {
 		t.Helper()
 		v := *u
 		v.Path = "/" + db
-		out, err := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", v.String(), "-c", sql).CombinedOutput()
+		out, err := exec.CommandContext(t.Context(), "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", v.String(), "-c", sql).CombinedOutput()
 		if err != nil {
 			t.Fatalf("psql %q: %v\n%s (is PostgreSQL running? make test starts it)", sql, err, out)
 		}
@@ -289,7 +295,8 @@ func createDatabase(t *testing.T) string {
 	t.Cleanup(func() {
 		v := *u
 		v.Path = "/postgres"
-		_ = exec.Command("psql", "-X", "-q", v.String(), "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
+		// t.Context() is done by the time cleanups run.
+		_ = exec.CommandContext(context.Background(), "psql", "-X", "-q", v.String(), "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
 	})
 	psql(name, "CREATE EXTENSION IF NOT EXISTS vector")
 	v := *u
@@ -299,7 +306,7 @@ func createDatabase(t *testing.T) string {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -379,7 +379,7 @@ func TestStreamCut(t *testing.T) {
 		name string
 		cut  func(t *testing.T, w http.ResponseWriter, s *sse)
 	}{
-		{name: "connection closed", cut: func(t *testing.T, w http.ResponseWriter, _ *sse) { hangUp(t, w) }},
+		{name: "connection closed", cut: func(t *testing.T, w http.ResponseWriter, _ *sse) { t.Helper(); hangUp(t, w) }},
 		{name: "error event", cut: func(_ *testing.T, _ http.ResponseWriter, s *sse) {
 			s.data(map[string]any{"error": map[string]any{"message": "engine died", "type": "server_error"}})
 		}},

@@ -62,11 +62,11 @@ type provider struct {
 }
 
 // newProvider starts a provider answering with respond.
-func newProvider(t testing.TB, respond respondFunc) *provider {
-	t.Helper()
+func newProvider(tb testing.TB, respond respondFunc) *provider {
+	tb.Helper()
 	p := &provider{respond: respond}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(p.srv.Close)
+	tb.Cleanup(p.srv.Close)
 	return p
 }
 
@@ -123,10 +123,10 @@ func (p *provider) gap(t *testing.T, i int) time.Duration {
 
 // client returns a Client for p with a transport of its own, test-sized
 // time-outs and logs routed to t; edit adjusts the config first.
-func (p *provider) client(t testing.TB, model string, edit func(*llm.Config)) *llm.Client {
-	t.Helper()
+func (p *provider) client(tb testing.TB, model string, edit func(*llm.Config)) *llm.Client {
+	tb.Helper()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(transport.CloseIdleConnections)
+	tb.Cleanup(transport.CloseIdleConnections)
 	cfg := llm.Config{
 		BaseURL:           p.srv.URL,
 		APIKey:            testKey,
@@ -135,14 +135,14 @@ func (p *provider) client(t testing.TB, model string, edit func(*llm.Config)) *l
 		Timeout:           10 * time.Second,
 		Backoff:           10 * time.Millisecond,
 		HTTPClient:        &http.Client{Transport: transport},
-		Logger:            slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:            slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
 	c, err := llm.New(cfg)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		tb.Fatalf("New: %v", err)
 	}
 	return c
 }
@@ -233,11 +233,11 @@ func reply(deltas ...string) respondFunc {
 }
 
 // hangUp closes the connection without another byte.
-func hangUp(t testing.TB, w http.ResponseWriter) {
-	t.Helper()
+func hangUp(tb testing.TB, w http.ResponseWriter) {
+	tb.Helper()
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		t.Errorf("hijack: %v", err)
+		tb.Errorf("hijack: %v", err)
 		return
 	}
 	_ = conn.Close()
@@ -245,13 +245,13 @@ func hangUp(t testing.TB, w http.ResponseWriter) {
 
 // stall waits until the client goes away (or a bound passes, which fails
 // the test) and reports whether it went.
-func stall(t testing.TB, r *http.Request) bool {
-	t.Helper()
+func stall(tb testing.TB, r *http.Request) bool {
+	tb.Helper()
 	select {
 	case <-r.Context().Done():
 		return true
 	case <-time.After(5 * time.Second):
-		t.Error("the client never closed the request")
+		tb.Error("the client never closed the request")
 		return false
 	}
 }

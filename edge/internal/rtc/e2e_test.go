@@ -19,6 +19,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
@@ -88,6 +89,8 @@ func (e *edge) records() []pipeline.TurnRecord {
 type edgeOpts struct {
 	transcriber pipeline.Transcriber
 	synthesizer pipeline.Synthesizer
+	newDetector func() (vad.Detector, error)
+	hold        time.Duration
 	maxCalls    int
 	failed      time.Duration
 	connect     time.Duration
@@ -122,7 +125,9 @@ func startEdge(t *testing.T, o edgeOpts) *edge {
 		Auth:        verifier,
 		Transcriber: o.transcriber,
 		Synthesizer: o.synthesizer,
-		Dialogues:   &echoDialogues{opening: o.opening},
+		Dialogues:    &echoDialogues{opening: o.opening},
+		NewDetector:  o.newDetector,
+		DetectorHold: o.hold,
 		OnTurn: func(_ rtc.CallInfo, rec pipeline.TurnRecord) {
 			e.mu.Lock()
 			e.turns = append(e.turns, rec)

@@ -91,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost,
 		}); err != nil {
-			s.closeConn()
+			_ = s.closeConn() // the configuration error is the one to report
 			return nil, fmt.Errorf("%w: PublicIPs: %w", ErrConfig, err)
 		}
 	}

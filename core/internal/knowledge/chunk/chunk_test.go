@@ -42,6 +42,7 @@ func TestSplit(t *testing.T) {
 			blocks: []extract.Block{{Kind: extract.Paragraph, Text: words(1000, "word.")}},
 			opts:   chunk.Options{Target: 300, Max: 400, Overlap: 40},
 			check: func(t *testing.T, cs []chunk.Chunk) {
+				t.Helper()
 				if len(cs) < 3 {
 					t.Fatalf("chunks %d", len(cs))
 				}

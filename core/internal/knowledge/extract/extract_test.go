@@ -75,6 +75,7 @@ func TestExtract(t *testing.T) {
 		{
 			name: "pdf keeps pages and headings", mediaType: extract.TypePDF, data: fixture(t, "policy.pdf"),
 			check: func(t *testing.T, bs []extract.Block) {
+				t.Helper()
 				var fin *extract.Block
 				for i := range bs {
 					if bs[i].Text == "Financing" {
@@ -96,6 +97,7 @@ func TestExtract(t *testing.T) {
 		{
 			name: "docx structure", mediaType: extract.TypeDOCX, data: DOCX(t, []string{"Heading1|Warranty", "|Covers the powertrain.", "ListParagraph|Five years"}, 0),
 			check: func(t *testing.T, bs []extract.Block) {
+				t.Helper()
 				if len(bs) != 3 || bs[0].Kind != extract.Heading || bs[2].Kind != extract.ListItem {
 					t.Fatalf("blocks %+v", bs)
 				}
@@ -111,6 +113,7 @@ func TestExtract(t *testing.T) {
 			name: "html", mediaType: extract.TypeHTML,
 			data: []byte(`<html><head><title>t</title><script>var x=1</script></head><body><h2>Service</h2><p>Oil every 10,000 km.</p><ul><li>Tyres</li></ul></body></html>`),
 			check: func(t *testing.T, bs []extract.Block) {
+				t.Helper()
 				if len(bs) != 3 || bs[0].Kind != extract.Heading || bs[0].Level != 2 || bs[2].Kind != extract.ListItem {
 					t.Fatalf("blocks %+v", bs)
 				}
@@ -119,6 +122,7 @@ func TestExtract(t *testing.T) {
 		{
 			name: "markdown", mediaType: extract.TypeMarkdown, data: []byte("# Leasing\n\nA lease runs **36** months.\n\n- Mileage cap\n- Wear check\n"),
 			check: func(t *testing.T, bs []extract.Block) {
+				t.Helper()
 				if len(bs) != 4 || bs[0].Kind != extract.Heading || bs[1].Text != "A lease runs 36 months." || bs[3].Kind != extract.ListItem {
 					t.Fatalf("blocks %+v", bs)
 				}

@@ -97,7 +97,7 @@ func extractPDF(ctx context.Context, data []byte, lim Limits) ([]Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temp file: %w", err)
 	}
-	defer os.Remove(f.Name())
+	defer func() { _ = os.Remove(f.Name()) }() // a temporary copy: nothing to report if it lingers
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("temp file: %w", err)

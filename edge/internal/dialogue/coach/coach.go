@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -417,6 +418,8 @@ type markFilter struct {
 	marks   map[int]bool
 }
 
+var markNumber = regexp.MustCompile(`\d+`)
+
 var passageMark = regexp.MustCompile(`\s?\[(\d{1,2})(?:\s*,\s*(\d{1,2}))*\]`)
 
 func (f *markFilter) write(delta string) error {
@@ -450,10 +453,10 @@ func (f *markFilter) strip(s string) string {
 		f.marks = map[int]bool{}
 	}
 	for _, m := range passageMark.FindAllString(s, -1) {
-		for _, n := range regexp.MustCompile(`\d+`).FindAllString(m, -1) {
-			var k int
-			fmt.Sscan(n, &k)
-			f.marks[k] = true
+		for _, n := range markNumber.FindAllString(m, -1) {
+			if k, err := strconv.Atoi(n); err == nil {
+				f.marks[k] = true
+			}
 		}
 	}
 	return passageMark.ReplaceAllString(s, "")

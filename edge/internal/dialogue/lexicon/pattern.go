@@ -31,7 +31,7 @@ type slot struct {
 func MustPattern(src string) Pattern {
 	p, err := NewPattern(src)
 	if err != nil {
-		panic(err)
+		panic(err) //nolint:forbidigo // the documented contract of a Must function
 	}
 	return p
 }

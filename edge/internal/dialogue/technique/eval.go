@@ -1,6 +1,7 @@
 package technique
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"slices"
@@ -88,20 +89,23 @@ func (c *Classifier) Evaluate(set []Labelled) Report {
 	return rep
 }
 
-// Print writes the report as a table.
-func (r Report) Print(w io.Writer) {
+// Print writes the report as a table and returns the first write error.
+func (r Report) Print(w io.Writer) error {
 	keys := make([]Technique, 0, len(r.PerTechnique))
 	for k := range r.PerTechnique {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	fmt.Fprintf(w, "%-22s %5s %5s %5s %6s %6s %6s\n", "technique", "tp", "fp", "fn", "prec", "recall", "f1")
+	// bufio.Writer keeps the first write error, and Flush returns it.
+	bw := bufio.NewWriter(w)
+	_, _ = fmt.Fprintf(bw, "%-22s %5s %5s %5s %6s %6s %6s\n", "technique", "tp", "fp", "fn", "prec", "recall", "f1")
 	for _, k := range keys {
 		c := r.PerTechnique[k]
-		fmt.Fprintf(w, "%-22s %5d %5d %5d %6.2f %6.2f %6.2f\n", Label(k), c.TP, c.FP, c.FN, c.Precision(), c.Recall(), c.F1())
+		_, _ = fmt.Fprintf(bw, "%-22s %5d %5d %5d %6.2f %6.2f %6.2f\n", Label(k), c.TP, c.FP, c.FN, c.Precision(), c.Recall(), c.F1())
 	}
-	fmt.Fprintf(w, "%-22s %5d %5d %5d %6.2f %6.2f %6.2f\n", "micro", r.Micro.TP, r.Micro.FP, r.Micro.FN, r.Micro.Precision(), r.Micro.Recall(), r.Micro.F1())
-	fmt.Fprintf(w, "lines with exactly the right labels: %.2f\n", r.ExactLines)
+	_, _ = fmt.Fprintf(bw, "%-22s %5d %5d %5d %6.2f %6.2f %6.2f\n", "micro", r.Micro.TP, r.Micro.FP, r.Micro.FN, r.Micro.Precision(), r.Micro.Recall(), r.Micro.F1())
+	_, _ = fmt.Fprintf(bw, "lines with exactly the right labels: %.2f\n", r.ExactLines)
+	return bw.Flush()
 }
 
 func names(xs []Technique) []string {

@@ -122,20 +122,21 @@ func Build(r io.Reader, w io.Writer) error {
 		bo2[h] = (1 - mass3[h]) / math.Max(1e-9, 1-low3[h])
 	}
 
+	// bufio.Writer keeps the first write error, and Flush returns it.
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\\data\\\nngram 1=%d\nngram 2=%d\nngram 3=%d\n\n\\1-grams:\n", len(c1), len(p2), len(p3))
+	_, _ = fmt.Fprintf(bw, "\\data\\\nngram 1=%d\nngram 2=%d\nngram 3=%d\n\n\\1-grams:\n", len(c1), len(p2), len(p3))
 	for _, x := range sortedKeys(c1) {
 		lp := -99.0
 		if x != "<s>" {
 			lp = math.Log10(p1[x])
 		}
 		if b, ok := bo1[x]; ok && x != "</s>" {
-			fmt.Fprintf(bw, "%.6f %s %.6f\n", lp, x, math.Log10(b))
+			_, _ = fmt.Fprintf(bw, "%.6f %s %.6f\n", lp, x, math.Log10(b))
 		} else {
-			fmt.Fprintf(bw, "%.6f %s\n", lp, x)
+			_, _ = fmt.Fprintf(bw, "%.6f %s\n", lp, x)
 		}
 	}
-	fmt.Fprint(bw, "\n\\2-grams:\n")
+	_, _ = fmt.Fprint(bw, "\n\\2-grams:\n")
 	keys2 := make([][2]string, 0, len(p2))
 	for k := range p2 {
 		keys2 = append(keys2, k)
@@ -143,21 +144,21 @@ func Build(r io.Reader, w io.Writer) error {
 	sort.Slice(keys2, func(i, j int) bool { return keys2[i][0]+" "+keys2[i][1] < keys2[j][0]+" "+keys2[j][1] })
 	for _, k := range keys2 {
 		if b, ok := bo2[k]; ok {
-			fmt.Fprintf(bw, "%.6f %s %s %.6f\n", math.Log10(p2[k]), k[0], k[1], math.Log10(b))
+			_, _ = fmt.Fprintf(bw, "%.6f %s %s %.6f\n", math.Log10(p2[k]), k[0], k[1], math.Log10(b))
 		} else {
-			fmt.Fprintf(bw, "%.6f %s %s\n", math.Log10(p2[k]), k[0], k[1])
+			_, _ = fmt.Fprintf(bw, "%.6f %s %s\n", math.Log10(p2[k]), k[0], k[1])
 		}
 	}
-	fmt.Fprint(bw, "\n\\3-grams:\n")
+	_, _ = fmt.Fprint(bw, "\n\\3-grams:\n")
 	keys3 := make([][3]string, 0, len(p3))
 	for k := range p3 {
 		keys3 = append(keys3, k)
 	}
 	sort.Slice(keys3, func(i, j int) bool { return strings.Join(keys3[i][:], " ") < strings.Join(keys3[j][:], " ") })
 	for _, k := range keys3 {
-		fmt.Fprintf(bw, "%.6f %s %s %s\n", math.Log10(p3[k]), k[0], k[1], k[2])
+		_, _ = fmt.Fprintf(bw, "%.6f %s %s %s\n", math.Log10(p3[k]), k[0], k[1], k[2])
 	}
-	fmt.Fprint(bw, "\n\\end\\\n")
+	_, _ = fmt.Fprint(bw, "\n\\end\\\n")
 	return bw.Flush()
 }
 

@@ -16,11 +16,11 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 )
 
-func loadClips(t testing.TB) []speechset.Clip {
-	t.Helper()
+func loadClips(tb testing.TB) []speechset.Clip {
+	tb.Helper()
 	clips, err := speechset.Load(speechset.SharedDir())
 	if err != nil {
-		t.Fatalf("load speech set: %v", err)
+		tb.Fatalf("load speech set: %v", err)
 	}
 	return clips
 }

@@ -28,11 +28,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const sentence = "The extended warranty covers the engine and the transmission for five years."
 
 // newEngine returns an Engine with the default config.
-func newEngine(t testing.TB) *flite.Engine {
-	t.Helper()
+func newEngine(tb testing.TB) *flite.Engine {
+	tb.Helper()
 	e, err := flite.New(flite.Config{})
 	if err != nil {
-		t.Fatalf("flite.New: %v", err)
+		tb.Fatalf("flite.New: %v", err)
 	}
 	return e
 }

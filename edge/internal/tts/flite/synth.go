@@ -238,7 +238,7 @@ func (s *Synthesizer) Synthesize(ctx context.Context, text string, out func(pcm 
 	defer C.free(unsafe.Pointer(ctext))
 	rc := C.avi_flite_synth(s.v.c, ctext, C.uintptr_t(h), s.minBuf, s.stretch)
 	if j.panicked {
-		panic(j.panicVal)
+		panic(j.panicVal) //nolint:forbidigo // re-raises out's panic, recovered so it would not unwind through C
 	}
 	if j.err != nil {
 		return j.err

@@ -35,9 +35,20 @@ type Session struct {
 	Region       string                 `protobuf:"bytes,6,opt,name=region,proto3" json:"region,omitempty"`
 	StartTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime      *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	TurnCount    int32                  `protobuf:"varint,9,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
+	// TurnCount is the number of the trainee's turns recorded (the customer's opening is
+	// not one).
+	TurnCount int32 `protobuf:"varint,9,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
 	// OverallScore is the scorecard's, when the session was graded.
-	OverallScore  *float64 `protobuf:"fixed64,10,opt,name=overall_score,json=overallScore,proto3,oneof" json:"overall_score,omitempty"`
+	OverallScore *float64 `protobuf:"fixed64,10,opt,name=overall_score,json=overallScore,proto3,oneof" json:"overall_score,omitempty"`
+	// EndReason says how the session ended: "ended" (EndSession), "idle" or "shutdown"
+	// (reported by the edge), or "abandoned" when the edge never reported the end and the
+	// core closed the session after a time without events (end_time is then the last
+	// event's). Empty while the session is open.
+	EndReason string `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	// ScenarioVersion is the version of the scenario a role-play played.
+	ScenarioVersion int32 `protobuf:"varint,12,opt,name=scenario_version,json=scenarioVersion,proto3" json:"scenario_version,omitempty"`
+	// Outcome is how a graded role-play ended.
+	Outcome       v11.Outcome `protobuf:"varint,13,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -142,6 +153,27 @@ func (x *Session) GetOverallScore() float64 {
 	return 0
 }
 
+func (x *Session) GetEndReason() string {
+	if x != nil {
+		return x.EndReason
+	}
+	return ""
+}
+
+func (x *Session) GetScenarioVersion() int32 {
+	if x != nil {
+		return x.ScenarioVersion
+	}
+	return 0
+}
+
+func (x *Session) GetOutcome() v11.Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return v11.Outcome(0)
+}
+
 // StageLatency is how long one stage of a turn took.
 type StageLatency struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -214,7 +246,13 @@ type Turn struct {
 	Unanswered bool `protobuf:"varint,10,opt,name=unanswered,proto3" json:"unanswered,omitempty"`
 	// Speaker says who opened the turn: empty for a trainee turn, "customer" for the
 	// customer's opening line (user_text empty).
-	Speaker       string `protobuf:"bytes,11,opt,name=speaker,proto3" json:"speaker,omitempty"`
+	Speaker string `protobuf:"bytes,11,opt,name=speaker,proto3" json:"speaker,omitempty"`
+	// UserSpeechMs is how long the trainee spoke in a voice turn, from the first to the
+	// last voiced frame; 0 when unknown (and for text turns). Words per minute are
+	// measured over the voice turns that carry it.
+	UserSpeechMs float64 `protobuf:"fixed64,12,opt,name=user_speech_ms,json=userSpeechMs,proto3" json:"user_speech_ms,omitempty"`
+	// CallId is the voice call the turn was held in; empty for text.
+	CallId        string `protobuf:"bytes,13,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,16 +364,452 @@ func (x *Turn) GetSpeaker() string {
 	return ""
 }
 
-type GetUserAnalyticsRequest struct {
+func (x *Turn) GetUserSpeechMs() float64 {
+	if x != nil {
+		return x.UserSpeechMs
+	}
+	return 0
+}
+
+func (x *Turn) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+// ConversationMeasures describe how a session's conversation went, computed from its
+// turns. The other party's opening counts as their words.
+type ConversationMeasures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// TalkRatio is the trainee's share of the words said, 0 to 1 (0 with no words).
+	TalkRatio float64 `protobuf:"fixed64,1,opt,name=talk_ratio,json=talkRatio,proto3" json:"talk_ratio,omitempty"`
+	// TraineeWords and OtherWords count the words of each side.
+	TraineeWords int32 `protobuf:"varint,2,opt,name=trainee_words,json=traineeWords,proto3" json:"trainee_words,omitempty"`
+	OtherWords   int32 `protobuf:"varint,3,opt,name=other_words,json=otherWords,proto3" json:"other_words,omitempty"`
+	// WordsPerMinute is the trainee's speaking rate over the voice turns that report how
+	// long the trainee spoke (Turn.user_speech_ms); 0 when none does.
+	WordsPerMinute float64 `protobuf:"fixed64,4,opt,name=words_per_minute,json=wordsPerMinute,proto3" json:"words_per_minute,omitempty"`
+	// FillerWords counts the trainee's filler words and phrases ("um", "uh", "you know",
+	// "kind of", ...); Fillers breaks the count down, most frequent first.
+	FillerWords int32          `protobuf:"varint,5,opt,name=filler_words,json=fillerWords,proto3" json:"filler_words,omitempty"`
+	Fillers     []*FillerCount `protobuf:"bytes,6,rep,name=fillers,proto3" json:"fillers,omitempty"`
+	// LongestMonologueWords is the most words the trainee said in one turn, in turn
+	// LongestMonologueTurn; LongestMonologueSeconds is how long it took, when known.
+	LongestMonologueWords   int32   `protobuf:"varint,7,opt,name=longest_monologue_words,json=longestMonologueWords,proto3" json:"longest_monologue_words,omitempty"`
+	LongestMonologueTurn    int32   `protobuf:"varint,8,opt,name=longest_monologue_turn,json=longestMonologueTurn,proto3" json:"longest_monologue_turn,omitempty"`
+	LongestMonologueSeconds float64 `protobuf:"fixed64,9,opt,name=longest_monologue_seconds,json=longestMonologueSeconds,proto3" json:"longest_monologue_seconds,omitempty"`
+	// Interruptions counts the turns in which the trainee spoke over the reply (barge-in).
+	Interruptions int32 `protobuf:"varint,10,opt,name=interruptions,proto3" json:"interruptions,omitempty"`
+	// TurnGap* summarise the voice turns' turn gaps (last trainee word to first reply
+	// audio), in milliseconds; TurnGapCount is how many turns had one (0: the rest are 0).
+	TurnGapCount  int32   `protobuf:"varint,11,opt,name=turn_gap_count,json=turnGapCount,proto3" json:"turn_gap_count,omitempty"`
+	TurnGapMeanMs float64 `protobuf:"fixed64,12,opt,name=turn_gap_mean_ms,json=turnGapMeanMs,proto3" json:"turn_gap_mean_ms,omitempty"`
+	TurnGapP50Ms  float64 `protobuf:"fixed64,13,opt,name=turn_gap_p50_ms,json=turnGapP50Ms,proto3" json:"turn_gap_p50_ms,omitempty"`
+	TurnGapP95Ms  float64 `protobuf:"fixed64,14,opt,name=turn_gap_p95_ms,json=turnGapP95Ms,proto3" json:"turn_gap_p95_ms,omitempty"`
+	TurnGapMaxMs  float64 `protobuf:"fixed64,15,opt,name=turn_gap_max_ms,json=turnGapMaxMs,proto3" json:"turn_gap_max_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationMeasures) Reset() {
+	*x = ConversationMeasures{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationMeasures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationMeasures) ProtoMessage() {}
+
+func (x *ConversationMeasures) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationMeasures.ProtoReflect.Descriptor instead.
+func (*ConversationMeasures) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConversationMeasures) GetTalkRatio() float64 {
+	if x != nil {
+		return x.TalkRatio
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTraineeWords() int32 {
+	if x != nil {
+		return x.TraineeWords
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetOtherWords() int32 {
+	if x != nil {
+		return x.OtherWords
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetWordsPerMinute() float64 {
+	if x != nil {
+		return x.WordsPerMinute
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetFillerWords() int32 {
+	if x != nil {
+		return x.FillerWords
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetFillers() []*FillerCount {
+	if x != nil {
+		return x.Fillers
+	}
+	return nil
+}
+
+func (x *ConversationMeasures) GetLongestMonologueWords() int32 {
+	if x != nil {
+		return x.LongestMonologueWords
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetLongestMonologueTurn() int32 {
+	if x != nil {
+		return x.LongestMonologueTurn
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetLongestMonologueSeconds() float64 {
+	if x != nil {
+		return x.LongestMonologueSeconds
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetInterruptions() int32 {
+	if x != nil {
+		return x.Interruptions
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTurnGapCount() int32 {
+	if x != nil {
+		return x.TurnGapCount
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTurnGapMeanMs() float64 {
+	if x != nil {
+		return x.TurnGapMeanMs
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTurnGapP50Ms() float64 {
+	if x != nil {
+		return x.TurnGapP50Ms
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTurnGapP95Ms() float64 {
+	if x != nil {
+		return x.TurnGapP95Ms
+	}
+	return 0
+}
+
+func (x *ConversationMeasures) GetTurnGapMaxMs() float64 {
+	if x != nil {
+		return x.TurnGapMaxMs
+	}
+	return 0
+}
+
+// FillerCount is how often one filler word or phrase was said.
+type FillerCount struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Filler        string                 `protobuf:"bytes,1,opt,name=filler,proto3" json:"filler,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FillerCount) Reset() {
+	*x = FillerCount{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FillerCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FillerCount) ProtoMessage() {}
+
+func (x *FillerCount) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FillerCount.ProtoReflect.Descriptor instead.
+func (*FillerCount) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FillerCount) GetFiller() string {
+	if x != nil {
+		return x.Filler
+	}
+	return ""
+}
+
+func (x *FillerCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// ScorePoint is one graded session on a score trend.
+type ScorePoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	Score         float64                `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScorePoint) Reset() {
+	*x = ScorePoint{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScorePoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScorePoint) ProtoMessage() {}
+
+func (x *ScorePoint) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScorePoint.ProtoReflect.Descriptor instead.
+func (*ScorePoint) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ScorePoint) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *ScorePoint) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ScorePoint) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+// TechniqueStat says how often a rubric technique cost points.
+type TechniqueStat struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Technique v11.Technique          `protobuf:"varint,1,opt,name=technique,proto3,enum=avatar.scenario.v1.Technique" json:"technique,omitempty"`
+	// Missed counts the graded sessions whose scorecard item for the technique scored
+	// below its maximum.
+	Missed int32 `protobuf:"varint,2,opt,name=missed,proto3" json:"missed,omitempty"`
+	// Graded counts the graded sessions whose scorecard had an item for the technique.
+	Graded int32 `protobuf:"varint,3,opt,name=graded,proto3" json:"graded,omitempty"`
+	// PointsLost sums max_score - score over those items.
+	PointsLost    float64 `protobuf:"fixed64,4,opt,name=points_lost,json=pointsLost,proto3" json:"points_lost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TechniqueStat) Reset() {
+	*x = TechniqueStat{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TechniqueStat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TechniqueStat) ProtoMessage() {}
+
+func (x *TechniqueStat) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TechniqueStat.ProtoReflect.Descriptor instead.
+func (*TechniqueStat) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TechniqueStat) GetTechnique() v11.Technique {
+	if x != nil {
+		return x.Technique
+	}
+	return v11.Technique(0)
+}
+
+func (x *TechniqueStat) GetMissed() int32 {
+	if x != nil {
+		return x.Missed
+	}
+	return 0
+}
+
+func (x *TechniqueStat) GetGraded() int32 {
+	if x != nil {
+		return x.Graded
+	}
+	return 0
+}
+
+func (x *TechniqueStat) GetPointsLost() float64 {
+	if x != nil {
+		return x.PointsLost
+	}
+	return 0
+}
+
+// CoachQuestion is a question trainees asked the coach, grouped case- and
+// punctuation-insensitively; Text is its latest wording.
+type CoachQuestion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	LastAsked     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_asked,json=lastAsked,proto3" json:"last_asked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoachQuestion) Reset() {
+	*x = CoachQuestion{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoachQuestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoachQuestion) ProtoMessage() {}
+
+func (x *CoachQuestion) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoachQuestion.ProtoReflect.Descriptor instead.
+func (*CoachQuestion) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CoachQuestion) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CoachQuestion) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *CoachQuestion) GetLastAsked() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAsked
+	}
+	return nil
+}
+
+type GetUserAnalyticsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// UserId is the user; empty is the caller. A trainee may only name themselves.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Since limits the sessions counted to those started since then; unset counts every
+	// session kept.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetUserAnalyticsRequest) Reset() {
 	*x = GetUserAnalyticsRequest{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[3]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +821,7 @@ func (x *GetUserAnalyticsRequest) String() string {
 func (*GetUserAnalyticsRequest) ProtoMessage() {}
 
 func (x *GetUserAnalyticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[3]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +834,7 @@ func (x *GetUserAnalyticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserAnalyticsRequest.ProtoReflect.Descriptor instead.
 func (*GetUserAnalyticsRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{3}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetUserAnalyticsRequest) GetUserId() string {
@@ -370,6 +844,13 @@ func (x *GetUserAnalyticsRequest) GetUserId() string {
 	return ""
 }
 
+func (x *GetUserAnalyticsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
 type GetUserAnalyticsResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	UserId          string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -377,13 +858,23 @@ type GetUserAnalyticsResponse struct {
 	AverageScore    float64                `protobuf:"fixed64,3,opt,name=average_score,json=averageScore,proto3" json:"average_score,omitempty"`
 	PracticeSeconds float64                `protobuf:"fixed64,4,opt,name=practice_seconds,json=practiceSeconds,proto3" json:"practice_seconds,omitempty"`
 	RecentSessions  []*Session             `protobuf:"bytes,5,rep,name=recent_sessions,json=recentSessions,proto3" json:"recent_sessions,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// GradedSessionCount counts the sessions with a scorecard; AverageScore is theirs.
+	GradedSessionCount int32 `protobuf:"varint,6,opt,name=graded_session_count,json=gradedSessionCount,proto3" json:"graded_session_count,omitempty"`
+	// ScoreTrend holds the last graded sessions' scores (at most 50), oldest first.
+	ScoreTrend []*ScorePoint `protobuf:"bytes,7,rep,name=score_trend,json=scoreTrend,proto3" json:"score_trend,omitempty"`
+	// ScoreSlope is the least-squares slope of ScoreTrend in points per session: positive
+	// means improving; 0 with fewer than two graded sessions.
+	ScoreSlope float64 `protobuf:"fixed64,8,opt,name=score_slope,json=scoreSlope,proto3" json:"score_slope,omitempty"`
+	// MissedTechniques are the rubric techniques the user lost points on, most often
+	// missed first.
+	MissedTechniques []*TechniqueStat `protobuf:"bytes,9,rep,name=missed_techniques,json=missedTechniques,proto3" json:"missed_techniques,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetUserAnalyticsResponse) Reset() {
 	*x = GetUserAnalyticsResponse{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[4]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -395,7 +886,7 @@ func (x *GetUserAnalyticsResponse) String() string {
 func (*GetUserAnalyticsResponse) ProtoMessage() {}
 
 func (x *GetUserAnalyticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[4]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -408,7 +899,7 @@ func (x *GetUserAnalyticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserAnalyticsResponse.ProtoReflect.Descriptor instead.
 func (*GetUserAnalyticsResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{4}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetUserAnalyticsResponse) GetUserId() string {
@@ -446,16 +937,49 @@ func (x *GetUserAnalyticsResponse) GetRecentSessions() []*Session {
 	return nil
 }
 
+func (x *GetUserAnalyticsResponse) GetGradedSessionCount() int32 {
+	if x != nil {
+		return x.GradedSessionCount
+	}
+	return 0
+}
+
+func (x *GetUserAnalyticsResponse) GetScoreTrend() []*ScorePoint {
+	if x != nil {
+		return x.ScoreTrend
+	}
+	return nil
+}
+
+func (x *GetUserAnalyticsResponse) GetScoreSlope() float64 {
+	if x != nil {
+		return x.ScoreSlope
+	}
+	return 0
+}
+
+func (x *GetUserAnalyticsResponse) GetMissedTechniques() []*TechniqueStat {
+	if x != nil {
+		return x.MissedTechniques
+	}
+	return nil
+}
+
 type GetDealershipAnalyticsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DealershipId  string                 `protobuf:"bytes,1,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DealershipId is the dealership; empty is the caller's (a super admin names one here
+	// or in the X-Avatar-Dealership-Id header).
+	DealershipId string `protobuf:"bytes,1,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	// Since limits the sessions counted to those started since then; unset counts every
+	// session kept.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetDealershipAnalyticsRequest) Reset() {
 	*x = GetDealershipAnalyticsRequest{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[5]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +991,7 @@ func (x *GetDealershipAnalyticsRequest) String() string {
 func (*GetDealershipAnalyticsRequest) ProtoMessage() {}
 
 func (x *GetDealershipAnalyticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[5]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +1004,7 @@ func (x *GetDealershipAnalyticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDealershipAnalyticsRequest.ProtoReflect.Descriptor instead.
 func (*GetDealershipAnalyticsRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{5}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetDealershipAnalyticsRequest) GetDealershipId() string {
@@ -490,19 +1014,37 @@ func (x *GetDealershipAnalyticsRequest) GetDealershipId() string {
 	return ""
 }
 
+func (x *GetDealershipAnalyticsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
 type GetDealershipAnalyticsResponse struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	DealershipId   string                 `protobuf:"bytes,1,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
-	SessionCount   int32                  `protobuf:"varint,2,opt,name=session_count,json=sessionCount,proto3" json:"session_count,omitempty"`
-	ActiveTrainees int32                  `protobuf:"varint,3,opt,name=active_trainees,json=activeTrainees,proto3" json:"active_trainees,omitempty"`
-	AverageScore   float64                `protobuf:"fixed64,4,opt,name=average_score,json=averageScore,proto3" json:"average_score,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	DealershipId string                 `protobuf:"bytes,1,opt,name=dealership_id,json=dealershipId,proto3" json:"dealership_id,omitempty"`
+	SessionCount int32                  `protobuf:"varint,2,opt,name=session_count,json=sessionCount,proto3" json:"session_count,omitempty"`
+	// ActiveTrainees counts the users with at least one session.
+	ActiveTrainees     int32   `protobuf:"varint,3,opt,name=active_trainees,json=activeTrainees,proto3" json:"active_trainees,omitempty"`
+	AverageScore       float64 `protobuf:"fixed64,4,opt,name=average_score,json=averageScore,proto3" json:"average_score,omitempty"`
+	GradedSessionCount int32   `protobuf:"varint,5,opt,name=graded_session_count,json=gradedSessionCount,proto3" json:"graded_session_count,omitempty"`
+	PracticeSeconds    float64 `protobuf:"fixed64,6,opt,name=practice_seconds,json=practiceSeconds,proto3" json:"practice_seconds,omitempty"`
+	// WeakestTechniques are the rubric techniques the team lost points on, most often
+	// missed first.
+	WeakestTechniques []*TechniqueStat `protobuf:"bytes,7,rep,name=weakest_techniques,json=weakestTechniques,proto3" json:"weakest_techniques,omitempty"`
+	// TopQuestions are the questions trainees asked the coach most (at most 10).
+	TopQuestions []*CoachQuestion `protobuf:"bytes,8,rep,name=top_questions,json=topQuestions,proto3" json:"top_questions,omitempty"`
+	// UnansweredQuestions are the questions the coach found nothing for in the knowledge
+	// base, most asked first (at most 10): what the knowledge base lacks.
+	UnansweredQuestions []*CoachQuestion `protobuf:"bytes,9,rep,name=unanswered_questions,json=unansweredQuestions,proto3" json:"unanswered_questions,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetDealershipAnalyticsResponse) Reset() {
 	*x = GetDealershipAnalyticsResponse{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[6]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +1056,7 @@ func (x *GetDealershipAnalyticsResponse) String() string {
 func (*GetDealershipAnalyticsResponse) ProtoMessage() {}
 
 func (x *GetDealershipAnalyticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[6]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +1069,7 @@ func (x *GetDealershipAnalyticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDealershipAnalyticsResponse.ProtoReflect.Descriptor instead.
 func (*GetDealershipAnalyticsResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{6}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetDealershipAnalyticsResponse) GetDealershipId() string {
@@ -558,18 +1100,54 @@ func (x *GetDealershipAnalyticsResponse) GetAverageScore() float64 {
 	return 0
 }
 
+func (x *GetDealershipAnalyticsResponse) GetGradedSessionCount() int32 {
+	if x != nil {
+		return x.GradedSessionCount
+	}
+	return 0
+}
+
+func (x *GetDealershipAnalyticsResponse) GetPracticeSeconds() float64 {
+	if x != nil {
+		return x.PracticeSeconds
+	}
+	return 0
+}
+
+func (x *GetDealershipAnalyticsResponse) GetWeakestTechniques() []*TechniqueStat {
+	if x != nil {
+		return x.WeakestTechniques
+	}
+	return nil
+}
+
+func (x *GetDealershipAnalyticsResponse) GetTopQuestions() []*CoachQuestion {
+	if x != nil {
+		return x.TopQuestions
+	}
+	return nil
+}
+
+func (x *GetDealershipAnalyticsResponse) GetUnansweredQuestions() []*CoachQuestion {
+	if x != nil {
+		return x.UnansweredQuestions
+	}
+	return nil
+}
+
 type ListSessionsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// UserId limits the list to one user's sessions; a trainee may only name themselves.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[7]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +1159,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[7]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +1172,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{7}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListSessionsRequest) GetUserId() string {
@@ -628,7 +1206,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[8]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +1218,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[8]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +1231,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{8}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -679,7 +1257,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[9]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +1269,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[9]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +1282,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{9}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSessionRequest) GetId() string {
@@ -715,17 +1293,19 @@ func (x *GetSessionRequest) GetId() string {
 }
 
 type GetSessionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
-	Turns         []*Turn                `protobuf:"bytes,2,rep,name=turns,proto3" json:"turns,omitempty"`
-	Scorecard     *v11.Scorecard         `protobuf:"bytes,3,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Session   *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	Turns     []*Turn                `protobuf:"bytes,2,rep,name=turns,proto3" json:"turns,omitempty"`
+	Scorecard *v11.Scorecard         `protobuf:"bytes,3,opt,name=scorecard,proto3" json:"scorecard,omitempty"`
+	// Measures describe the conversation, computed from the turns.
+	Measures      *ConversationMeasures `protobuf:"bytes,4,opt,name=measures,proto3" json:"measures,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[10]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +1317,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[10]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1330,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{10}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -774,6 +1354,13 @@ func (x *GetSessionResponse) GetScorecard() *v11.Scorecard {
 	return nil
 }
 
+func (x *GetSessionResponse) GetMeasures() *ConversationMeasures {
+	if x != nil {
+		return x.Measures
+	}
+	return nil
+}
+
 // StagePercentiles summarises one stage in one region.
 type StagePercentiles struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -788,7 +1375,7 @@ type StagePercentiles struct {
 
 func (x *StagePercentiles) Reset() {
 	*x = StagePercentiles{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[11]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +1387,7 @@ func (x *StagePercentiles) String() string {
 func (*StagePercentiles) ProtoMessage() {}
 
 func (x *StagePercentiles) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[11]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +1400,7 @@ func (x *StagePercentiles) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StagePercentiles.ProtoReflect.Descriptor instead.
 func (*StagePercentiles) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{11}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StagePercentiles) GetStage() string {
@@ -862,7 +1449,7 @@ type RegionLatency struct {
 
 func (x *RegionLatency) Reset() {
 	*x = RegionLatency{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[12]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1461,7 @@ func (x *RegionLatency) String() string {
 func (*RegionLatency) ProtoMessage() {}
 
 func (x *RegionLatency) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[12]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1474,7 @@ func (x *RegionLatency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionLatency.ProtoReflect.Descriptor instead.
 func (*RegionLatency) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{12}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RegionLatency) GetRegion() string {
@@ -914,7 +1501,7 @@ type GetRegionLatencyRequest struct {
 
 func (x *GetRegionLatencyRequest) Reset() {
 	*x = GetRegionLatencyRequest{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[13]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1513,7 @@ func (x *GetRegionLatencyRequest) String() string {
 func (*GetRegionLatencyRequest) ProtoMessage() {}
 
 func (x *GetRegionLatencyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[13]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1526,7 @@ func (x *GetRegionLatencyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegionLatencyRequest.ProtoReflect.Descriptor instead.
 func (*GetRegionLatencyRequest) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{13}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetRegionLatencyRequest) GetSince() *timestamppb.Timestamp {
@@ -958,7 +1545,7 @@ type GetRegionLatencyResponse struct {
 
 func (x *GetRegionLatencyResponse) Reset() {
 	*x = GetRegionLatencyResponse{}
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[14]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1557,7 @@ func (x *GetRegionLatencyResponse) String() string {
 func (*GetRegionLatencyResponse) ProtoMessage() {}
 
 func (x *GetRegionLatencyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[14]
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1570,7 @@ func (x *GetRegionLatencyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRegionLatencyResponse.ProtoReflect.Descriptor instead.
 func (*GetRegionLatencyResponse) Descriptor() ([]byte, []int) {
-	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{14}
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetRegionLatencyResponse) GetRegions() []*RegionLatency {
@@ -993,11 +1580,277 @@ func (x *GetRegionLatencyResponse) GetRegions() []*RegionLatency {
 	return nil
 }
 
+type DeleteUserSessionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserSessionsRequest) Reset() {
+	*x = DeleteUserSessionsRequest{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserSessionsRequest) ProtoMessage() {}
+
+func (x *DeleteUserSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserSessionsRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DeleteUserSessionsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type DeleteUserSessionsResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	DeletedSessions int32                  `protobuf:"varint,1,opt,name=deleted_sessions,json=deletedSessions,proto3" json:"deleted_sessions,omitempty"`
+	DeletedTurns    int64                  `protobuf:"varint,2,opt,name=deleted_turns,json=deletedTurns,proto3" json:"deleted_turns,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DeleteUserSessionsResponse) Reset() {
+	*x = DeleteUserSessionsResponse{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserSessionsResponse) ProtoMessage() {}
+
+func (x *DeleteUserSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserSessionsResponse.ProtoReflect.Descriptor instead.
+func (*DeleteUserSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DeleteUserSessionsResponse) GetDeletedSessions() int32 {
+	if x != nil {
+		return x.DeletedSessions
+	}
+	return 0
+}
+
+func (x *DeleteUserSessionsResponse) GetDeletedTurns() int64 {
+	if x != nil {
+		return x.DeletedTurns
+	}
+	return 0
+}
+
+type GetRetentionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRetentionRequest) Reset() {
+	*x = GetRetentionRequest{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRetentionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRetentionRequest) ProtoMessage() {}
+
+func (x *GetRetentionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRetentionRequest.ProtoReflect.Descriptor instead.
+func (*GetRetentionRequest) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{22}
+}
+
+type GetRetentionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// RetentionDays is how many days a session is kept after its last event; default 365.
+	RetentionDays int32 `protobuf:"varint,1,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRetentionResponse) Reset() {
+	*x = GetRetentionResponse{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRetentionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRetentionResponse) ProtoMessage() {}
+
+func (x *GetRetentionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRetentionResponse.ProtoReflect.Descriptor instead.
+func (*GetRetentionResponse) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetRetentionResponse) GetRetentionDays() int32 {
+	if x != nil {
+		return x.RetentionDays
+	}
+	return 0
+}
+
+type SetRetentionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// RetentionDays is 1 to 3650.
+	RetentionDays int32 `protobuf:"varint,1,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRetentionRequest) Reset() {
+	*x = SetRetentionRequest{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRetentionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRetentionRequest) ProtoMessage() {}
+
+func (x *SetRetentionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRetentionRequest.ProtoReflect.Descriptor instead.
+func (*SetRetentionRequest) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SetRetentionRequest) GetRetentionDays() int32 {
+	if x != nil {
+		return x.RetentionDays
+	}
+	return 0
+}
+
+type SetRetentionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RetentionDays int32                  `protobuf:"varint,1,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRetentionResponse) Reset() {
+	*x = SetRetentionResponse{}
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRetentionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRetentionResponse) ProtoMessage() {}
+
+func (x *SetRetentionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_avatar_analytics_v1_analytics_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRetentionResponse.ProtoReflect.Descriptor instead.
+func (*SetRetentionResponse) Descriptor() ([]byte, []int) {
+	return file_avatar_analytics_v1_analytics_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SetRetentionResponse) GetRetentionDays() int32 {
+	if x != nil {
+		return x.RetentionDays
+	}
+	return 0
+}
+
 var File_avatar_analytics_v1_analytics_proto protoreflect.FileDescriptor
 
 const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"\n" +
-	"#avatar/analytics/v1/analytics.proto\x12\x13avatar.analytics.v1\x1a)avatar/conversation/v1/conversation.proto\x1a!avatar/scenario/v1/scenario.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x03\n" +
+	"#avatar/analytics/v1/analytics.proto\x12\x13avatar.analytics.v1\x1a)avatar/conversation/v1/conversation.proto\x1a!avatar/scenario/v1/scenario.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x04\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12#\n" +
@@ -1012,11 +1865,15 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"\n" +
 	"turn_count\x18\t \x01(\x05R\tturnCount\x12(\n" +
 	"\roverall_score\x18\n" +
-	" \x01(\x01H\x00R\foverallScore\x88\x01\x01B\x10\n" +
+	" \x01(\x01H\x00R\foverallScore\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"end_reason\x18\v \x01(\tR\tendReason\x12)\n" +
+	"\x10scenario_version\x18\f \x01(\x05R\x0fscenarioVersion\x125\n" +
+	"\aoutcome\x18\r \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcomeB\x10\n" +
 	"\x0e_overall_score\"H\n" +
 	"\fStageLatency\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x12\"\n" +
-	"\fmilliseconds\x18\x02 \x01(\x01R\fmilliseconds\"\xd8\x03\n" +
+	"\fmilliseconds\x18\x02 \x01(\x01R\fmilliseconds\"\x97\x04\n" +
 	"\x04Turn\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x1b\n" +
 	"\tuser_text\x18\x02 \x01(\tR\buserText\x12\x1d\n" +
@@ -1034,22 +1891,76 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"unanswered\x18\n" +
 	" \x01(\bR\n" +
 	"unanswered\x12\x18\n" +
-	"\aspeaker\x18\v \x01(\tR\aspeaker\"2\n" +
+	"\aspeaker\x18\v \x01(\tR\aspeaker\x12$\n" +
+	"\x0euser_speech_ms\x18\f \x01(\x01R\fuserSpeechMs\x12\x17\n" +
+	"\acall_id\x18\r \x01(\tR\x06callId\"\x98\x05\n" +
+	"\x14ConversationMeasures\x12\x1d\n" +
+	"\n" +
+	"talk_ratio\x18\x01 \x01(\x01R\ttalkRatio\x12#\n" +
+	"\rtrainee_words\x18\x02 \x01(\x05R\ftraineeWords\x12\x1f\n" +
+	"\vother_words\x18\x03 \x01(\x05R\n" +
+	"otherWords\x12(\n" +
+	"\x10words_per_minute\x18\x04 \x01(\x01R\x0ewordsPerMinute\x12!\n" +
+	"\ffiller_words\x18\x05 \x01(\x05R\vfillerWords\x12:\n" +
+	"\afillers\x18\x06 \x03(\v2 .avatar.analytics.v1.FillerCountR\afillers\x126\n" +
+	"\x17longest_monologue_words\x18\a \x01(\x05R\x15longestMonologueWords\x124\n" +
+	"\x16longest_monologue_turn\x18\b \x01(\x05R\x14longestMonologueTurn\x12:\n" +
+	"\x19longest_monologue_seconds\x18\t \x01(\x01R\x17longestMonologueSeconds\x12$\n" +
+	"\rinterruptions\x18\n" +
+	" \x01(\x05R\rinterruptions\x12$\n" +
+	"\x0eturn_gap_count\x18\v \x01(\x05R\fturnGapCount\x12'\n" +
+	"\x10turn_gap_mean_ms\x18\f \x01(\x01R\rturnGapMeanMs\x12%\n" +
+	"\x0fturn_gap_p50_ms\x18\r \x01(\x01R\fturnGapP50Ms\x12%\n" +
+	"\x0fturn_gap_p95_ms\x18\x0e \x01(\x01R\fturnGapP95Ms\x12%\n" +
+	"\x0fturn_gap_max_ms\x18\x0f \x01(\x01R\fturnGapMaxMs\";\n" +
+	"\vFillerCount\x12\x16\n" +
+	"\x06filler\x18\x01 \x01(\tR\x06filler\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"q\n" +
+	"\n" +
+	"ScorePoint\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\"\x9d\x01\n" +
+	"\rTechniqueStat\x12;\n" +
+	"\ttechnique\x18\x01 \x01(\x0e2\x1d.avatar.scenario.v1.TechniqueR\ttechnique\x12\x16\n" +
+	"\x06missed\x18\x02 \x01(\x05R\x06missed\x12\x16\n" +
+	"\x06graded\x18\x03 \x01(\x05R\x06graded\x12\x1f\n" +
+	"\vpoints_lost\x18\x04 \x01(\x01R\n" +
+	"pointsLost\"t\n" +
+	"\rCoachQuestion\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\x129\n" +
+	"\n" +
+	"last_asked\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tlastAsked\"d\n" +
 	"\x17GetUserAnalyticsRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\"\xef\x01\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\xd5\x03\n" +
 	"\x18GetUserAnalyticsResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12#\n" +
 	"\rsession_count\x18\x02 \x01(\x05R\fsessionCount\x12#\n" +
 	"\raverage_score\x18\x03 \x01(\x01R\faverageScore\x12)\n" +
 	"\x10practice_seconds\x18\x04 \x01(\x01R\x0fpracticeSeconds\x12E\n" +
-	"\x0frecent_sessions\x18\x05 \x03(\v2\x1c.avatar.analytics.v1.SessionR\x0erecentSessions\"D\n" +
+	"\x0frecent_sessions\x18\x05 \x03(\v2\x1c.avatar.analytics.v1.SessionR\x0erecentSessions\x120\n" +
+	"\x14graded_session_count\x18\x06 \x01(\x05R\x12gradedSessionCount\x12@\n" +
+	"\vscore_trend\x18\a \x03(\v2\x1f.avatar.analytics.v1.ScorePointR\n" +
+	"scoreTrend\x12\x1f\n" +
+	"\vscore_slope\x18\b \x01(\x01R\n" +
+	"scoreSlope\x12O\n" +
+	"\x11missed_techniques\x18\t \x03(\v2\".avatar.analytics.v1.TechniqueStatR\x10missedTechniques\"v\n" +
 	"\x1dGetDealershipAnalyticsRequest\x12#\n" +
-	"\rdealership_id\x18\x01 \x01(\tR\fdealershipId\"\xb8\x01\n" +
+	"\rdealership_id\x18\x01 \x01(\tR\fdealershipId\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x88\x04\n" +
 	"\x1eGetDealershipAnalyticsResponse\x12#\n" +
 	"\rdealership_id\x18\x01 \x01(\tR\fdealershipId\x12#\n" +
 	"\rsession_count\x18\x02 \x01(\x05R\fsessionCount\x12'\n" +
 	"\x0factive_trainees\x18\x03 \x01(\x05R\x0eactiveTrainees\x12#\n" +
-	"\raverage_score\x18\x04 \x01(\x01R\faverageScore\"j\n" +
+	"\raverage_score\x18\x04 \x01(\x01R\faverageScore\x120\n" +
+	"\x14graded_session_count\x18\x05 \x01(\x05R\x12gradedSessionCount\x12)\n" +
+	"\x10practice_seconds\x18\x06 \x01(\x01R\x0fpracticeSeconds\x12Q\n" +
+	"\x12weakest_techniques\x18\a \x03(\v2\".avatar.analytics.v1.TechniqueStatR\x11weakestTechniques\x12G\n" +
+	"\rtop_questions\x18\b \x03(\v2\".avatar.analytics.v1.CoachQuestionR\ftopQuestions\x12U\n" +
+	"\x14unanswered_questions\x18\t \x03(\v2\".avatar.analytics.v1.CoachQuestionR\x13unansweredQuestions\"j\n" +
 	"\x13ListSessionsRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -1059,11 +1970,12 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"\bsessions\x18\x01 \x03(\v2\x1c.avatar.analytics.v1.SessionR\bsessions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"#\n" +
 	"\x11GetSessionRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\xba\x01\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x81\x02\n" +
 	"\x12GetSessionResponse\x126\n" +
 	"\asession\x18\x01 \x01(\v2\x1c.avatar.analytics.v1.SessionR\asession\x12/\n" +
 	"\x05turns\x18\x02 \x03(\v2\x19.avatar.analytics.v1.TurnR\x05turns\x12;\n" +
-	"\tscorecard\x18\x03 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard\"\x83\x01\n" +
+	"\tscorecard\x18\x03 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard\x12E\n" +
+	"\bmeasures\x18\x04 \x01(\v2).avatar.analytics.v1.ConversationMeasuresR\bmeasures\"\x83\x01\n" +
 	"\x10StagePercentiles\x12\x14\n" +
 	"\x05stage\x18\x01 \x01(\tR\x05stage\x12\x15\n" +
 	"\x06p50_ms\x18\x02 \x01(\x01R\x05p50Ms\x12\x15\n" +
@@ -1076,14 +1988,29 @@ const file_avatar_analytics_v1_analytics_proto_rawDesc = "" +
 	"\x17GetRegionLatencyRequest\x120\n" +
 	"\x05since\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"X\n" +
 	"\x18GetRegionLatencyResponse\x12<\n" +
-	"\aregions\x18\x01 \x03(\v2\".avatar.analytics.v1.RegionLatencyR\aregions2\xbc\x04\n" +
+	"\aregions\x18\x01 \x03(\v2\".avatar.analytics.v1.RegionLatencyR\aregions\"4\n" +
+	"\x19DeleteUserSessionsRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"l\n" +
+	"\x1aDeleteUserSessionsResponse\x12)\n" +
+	"\x10deleted_sessions\x18\x01 \x01(\x05R\x0fdeletedSessions\x12#\n" +
+	"\rdeleted_turns\x18\x02 \x01(\x03R\fdeletedTurns\"\x15\n" +
+	"\x13GetRetentionRequest\"=\n" +
+	"\x14GetRetentionResponse\x12%\n" +
+	"\x0eretention_days\x18\x01 \x01(\x05R\rretentionDays\"<\n" +
+	"\x13SetRetentionRequest\x12%\n" +
+	"\x0eretention_days\x18\x01 \x01(\x05R\rretentionDays\"=\n" +
+	"\x14SetRetentionResponse\x12%\n" +
+	"\x0eretention_days\x18\x01 \x01(\x05R\rretentionDays2\xfd\x06\n" +
 	"\x10AnalyticsService\x12o\n" +
 	"\x10GetUserAnalytics\x12,.avatar.analytics.v1.GetUserAnalyticsRequest\x1a-.avatar.analytics.v1.GetUserAnalyticsResponse\x12\x81\x01\n" +
 	"\x16GetDealershipAnalytics\x122.avatar.analytics.v1.GetDealershipAnalyticsRequest\x1a3.avatar.analytics.v1.GetDealershipAnalyticsResponse\x12c\n" +
 	"\fListSessions\x12(.avatar.analytics.v1.ListSessionsRequest\x1a).avatar.analytics.v1.ListSessionsResponse\x12]\n" +
 	"\n" +
 	"GetSession\x12&.avatar.analytics.v1.GetSessionRequest\x1a'.avatar.analytics.v1.GetSessionResponse\x12o\n" +
-	"\x10GetRegionLatency\x12,.avatar.analytics.v1.GetRegionLatencyRequest\x1a-.avatar.analytics.v1.GetRegionLatencyResponseB\xe4\x01\n" +
+	"\x10GetRegionLatency\x12,.avatar.analytics.v1.GetRegionLatencyRequest\x1a-.avatar.analytics.v1.GetRegionLatencyResponse\x12u\n" +
+	"\x12DeleteUserSessions\x12..avatar.analytics.v1.DeleteUserSessionsRequest\x1a/.avatar.analytics.v1.DeleteUserSessionsResponse\x12c\n" +
+	"\fGetRetention\x12(.avatar.analytics.v1.GetRetentionRequest\x1a).avatar.analytics.v1.GetRetentionResponse\x12c\n" +
+	"\fSetRetention\x12(.avatar.analytics.v1.SetRetentionRequest\x1a).avatar.analytics.v1.SetRetentionResponseB\xe4\x01\n" +
 	"\x17com.avatar.analytics.v1B\x0eAnalyticsProtoP\x01ZKgithub.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1;analyticsv1\xa2\x02\x03AAX\xaa\x02\x13Avatar.Analytics.V1\xca\x02\x13Avatar\\Analytics\\V1\xe2\x02\x1fAvatar\\Analytics\\V1\\GPBMetadata\xea\x02\x15Avatar::Analytics::V1b\x06proto3"
 
 var (
@@ -1098,62 +2025,93 @@ func file_avatar_analytics_v1_analytics_proto_rawDescGZIP() []byte {
 	return file_avatar_analytics_v1_analytics_proto_rawDescData
 }
 
-var file_avatar_analytics_v1_analytics_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_avatar_analytics_v1_analytics_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_avatar_analytics_v1_analytics_proto_goTypes = []any{
 	(*Session)(nil),                        // 0: avatar.analytics.v1.Session
 	(*StageLatency)(nil),                   // 1: avatar.analytics.v1.StageLatency
 	(*Turn)(nil),                           // 2: avatar.analytics.v1.Turn
-	(*GetUserAnalyticsRequest)(nil),        // 3: avatar.analytics.v1.GetUserAnalyticsRequest
-	(*GetUserAnalyticsResponse)(nil),       // 4: avatar.analytics.v1.GetUserAnalyticsResponse
-	(*GetDealershipAnalyticsRequest)(nil),  // 5: avatar.analytics.v1.GetDealershipAnalyticsRequest
-	(*GetDealershipAnalyticsResponse)(nil), // 6: avatar.analytics.v1.GetDealershipAnalyticsResponse
-	(*ListSessionsRequest)(nil),            // 7: avatar.analytics.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),           // 8: avatar.analytics.v1.ListSessionsResponse
-	(*GetSessionRequest)(nil),              // 9: avatar.analytics.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),             // 10: avatar.analytics.v1.GetSessionResponse
-	(*StagePercentiles)(nil),               // 11: avatar.analytics.v1.StagePercentiles
-	(*RegionLatency)(nil),                  // 12: avatar.analytics.v1.RegionLatency
-	(*GetRegionLatencyRequest)(nil),        // 13: avatar.analytics.v1.GetRegionLatencyRequest
-	(*GetRegionLatencyResponse)(nil),       // 14: avatar.analytics.v1.GetRegionLatencyResponse
-	(v1.Mode)(0),                           // 15: avatar.conversation.v1.Mode
-	(*timestamppb.Timestamp)(nil),          // 16: google.protobuf.Timestamp
-	(v11.Technique)(0),                     // 17: avatar.scenario.v1.Technique
-	(v1.Channel)(0),                        // 18: avatar.conversation.v1.Channel
-	(*v1.Citation)(nil),                    // 19: avatar.conversation.v1.Citation
-	(*v11.Scorecard)(nil),                  // 20: avatar.scenario.v1.Scorecard
+	(*ConversationMeasures)(nil),           // 3: avatar.analytics.v1.ConversationMeasures
+	(*FillerCount)(nil),                    // 4: avatar.analytics.v1.FillerCount
+	(*ScorePoint)(nil),                     // 5: avatar.analytics.v1.ScorePoint
+	(*TechniqueStat)(nil),                  // 6: avatar.analytics.v1.TechniqueStat
+	(*CoachQuestion)(nil),                  // 7: avatar.analytics.v1.CoachQuestion
+	(*GetUserAnalyticsRequest)(nil),        // 8: avatar.analytics.v1.GetUserAnalyticsRequest
+	(*GetUserAnalyticsResponse)(nil),       // 9: avatar.analytics.v1.GetUserAnalyticsResponse
+	(*GetDealershipAnalyticsRequest)(nil),  // 10: avatar.analytics.v1.GetDealershipAnalyticsRequest
+	(*GetDealershipAnalyticsResponse)(nil), // 11: avatar.analytics.v1.GetDealershipAnalyticsResponse
+	(*ListSessionsRequest)(nil),            // 12: avatar.analytics.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),           // 13: avatar.analytics.v1.ListSessionsResponse
+	(*GetSessionRequest)(nil),              // 14: avatar.analytics.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),             // 15: avatar.analytics.v1.GetSessionResponse
+	(*StagePercentiles)(nil),               // 16: avatar.analytics.v1.StagePercentiles
+	(*RegionLatency)(nil),                  // 17: avatar.analytics.v1.RegionLatency
+	(*GetRegionLatencyRequest)(nil),        // 18: avatar.analytics.v1.GetRegionLatencyRequest
+	(*GetRegionLatencyResponse)(nil),       // 19: avatar.analytics.v1.GetRegionLatencyResponse
+	(*DeleteUserSessionsRequest)(nil),      // 20: avatar.analytics.v1.DeleteUserSessionsRequest
+	(*DeleteUserSessionsResponse)(nil),     // 21: avatar.analytics.v1.DeleteUserSessionsResponse
+	(*GetRetentionRequest)(nil),            // 22: avatar.analytics.v1.GetRetentionRequest
+	(*GetRetentionResponse)(nil),           // 23: avatar.analytics.v1.GetRetentionResponse
+	(*SetRetentionRequest)(nil),            // 24: avatar.analytics.v1.SetRetentionRequest
+	(*SetRetentionResponse)(nil),           // 25: avatar.analytics.v1.SetRetentionResponse
+	(v1.Mode)(0),                           // 26: avatar.conversation.v1.Mode
+	(*timestamppb.Timestamp)(nil),          // 27: google.protobuf.Timestamp
+	(v11.Outcome)(0),                       // 28: avatar.scenario.v1.Outcome
+	(v11.Technique)(0),                     // 29: avatar.scenario.v1.Technique
+	(v1.Channel)(0),                        // 30: avatar.conversation.v1.Channel
+	(*v1.Citation)(nil),                    // 31: avatar.conversation.v1.Citation
+	(*v11.Scorecard)(nil),                  // 32: avatar.scenario.v1.Scorecard
 }
 var file_avatar_analytics_v1_analytics_proto_depIdxs = []int32{
-	15, // 0: avatar.analytics.v1.Session.mode:type_name -> avatar.conversation.v1.Mode
-	16, // 1: avatar.analytics.v1.Session.start_time:type_name -> google.protobuf.Timestamp
-	16, // 2: avatar.analytics.v1.Session.end_time:type_name -> google.protobuf.Timestamp
-	1,  // 3: avatar.analytics.v1.Turn.latencies:type_name -> avatar.analytics.v1.StageLatency
-	16, // 4: avatar.analytics.v1.Turn.time:type_name -> google.protobuf.Timestamp
-	17, // 5: avatar.analytics.v1.Turn.techniques:type_name -> avatar.scenario.v1.Technique
-	18, // 6: avatar.analytics.v1.Turn.channel:type_name -> avatar.conversation.v1.Channel
-	19, // 7: avatar.analytics.v1.Turn.citations:type_name -> avatar.conversation.v1.Citation
-	0,  // 8: avatar.analytics.v1.GetUserAnalyticsResponse.recent_sessions:type_name -> avatar.analytics.v1.Session
-	0,  // 9: avatar.analytics.v1.ListSessionsResponse.sessions:type_name -> avatar.analytics.v1.Session
-	0,  // 10: avatar.analytics.v1.GetSessionResponse.session:type_name -> avatar.analytics.v1.Session
-	2,  // 11: avatar.analytics.v1.GetSessionResponse.turns:type_name -> avatar.analytics.v1.Turn
-	20, // 12: avatar.analytics.v1.GetSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
-	11, // 13: avatar.analytics.v1.RegionLatency.stages:type_name -> avatar.analytics.v1.StagePercentiles
-	16, // 14: avatar.analytics.v1.GetRegionLatencyRequest.since:type_name -> google.protobuf.Timestamp
-	12, // 15: avatar.analytics.v1.GetRegionLatencyResponse.regions:type_name -> avatar.analytics.v1.RegionLatency
-	3,  // 16: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:input_type -> avatar.analytics.v1.GetUserAnalyticsRequest
-	5,  // 17: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:input_type -> avatar.analytics.v1.GetDealershipAnalyticsRequest
-	7,  // 18: avatar.analytics.v1.AnalyticsService.ListSessions:input_type -> avatar.analytics.v1.ListSessionsRequest
-	9,  // 19: avatar.analytics.v1.AnalyticsService.GetSession:input_type -> avatar.analytics.v1.GetSessionRequest
-	13, // 20: avatar.analytics.v1.AnalyticsService.GetRegionLatency:input_type -> avatar.analytics.v1.GetRegionLatencyRequest
-	4,  // 21: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:output_type -> avatar.analytics.v1.GetUserAnalyticsResponse
-	6,  // 22: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:output_type -> avatar.analytics.v1.GetDealershipAnalyticsResponse
-	8,  // 23: avatar.analytics.v1.AnalyticsService.ListSessions:output_type -> avatar.analytics.v1.ListSessionsResponse
-	10, // 24: avatar.analytics.v1.AnalyticsService.GetSession:output_type -> avatar.analytics.v1.GetSessionResponse
-	14, // 25: avatar.analytics.v1.AnalyticsService.GetRegionLatency:output_type -> avatar.analytics.v1.GetRegionLatencyResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	26, // 0: avatar.analytics.v1.Session.mode:type_name -> avatar.conversation.v1.Mode
+	27, // 1: avatar.analytics.v1.Session.start_time:type_name -> google.protobuf.Timestamp
+	27, // 2: avatar.analytics.v1.Session.end_time:type_name -> google.protobuf.Timestamp
+	28, // 3: avatar.analytics.v1.Session.outcome:type_name -> avatar.scenario.v1.Outcome
+	1,  // 4: avatar.analytics.v1.Turn.latencies:type_name -> avatar.analytics.v1.StageLatency
+	27, // 5: avatar.analytics.v1.Turn.time:type_name -> google.protobuf.Timestamp
+	29, // 6: avatar.analytics.v1.Turn.techniques:type_name -> avatar.scenario.v1.Technique
+	30, // 7: avatar.analytics.v1.Turn.channel:type_name -> avatar.conversation.v1.Channel
+	31, // 8: avatar.analytics.v1.Turn.citations:type_name -> avatar.conversation.v1.Citation
+	4,  // 9: avatar.analytics.v1.ConversationMeasures.fillers:type_name -> avatar.analytics.v1.FillerCount
+	27, // 10: avatar.analytics.v1.ScorePoint.time:type_name -> google.protobuf.Timestamp
+	29, // 11: avatar.analytics.v1.TechniqueStat.technique:type_name -> avatar.scenario.v1.Technique
+	27, // 12: avatar.analytics.v1.CoachQuestion.last_asked:type_name -> google.protobuf.Timestamp
+	27, // 13: avatar.analytics.v1.GetUserAnalyticsRequest.since:type_name -> google.protobuf.Timestamp
+	0,  // 14: avatar.analytics.v1.GetUserAnalyticsResponse.recent_sessions:type_name -> avatar.analytics.v1.Session
+	5,  // 15: avatar.analytics.v1.GetUserAnalyticsResponse.score_trend:type_name -> avatar.analytics.v1.ScorePoint
+	6,  // 16: avatar.analytics.v1.GetUserAnalyticsResponse.missed_techniques:type_name -> avatar.analytics.v1.TechniqueStat
+	27, // 17: avatar.analytics.v1.GetDealershipAnalyticsRequest.since:type_name -> google.protobuf.Timestamp
+	6,  // 18: avatar.analytics.v1.GetDealershipAnalyticsResponse.weakest_techniques:type_name -> avatar.analytics.v1.TechniqueStat
+	7,  // 19: avatar.analytics.v1.GetDealershipAnalyticsResponse.top_questions:type_name -> avatar.analytics.v1.CoachQuestion
+	7,  // 20: avatar.analytics.v1.GetDealershipAnalyticsResponse.unanswered_questions:type_name -> avatar.analytics.v1.CoachQuestion
+	0,  // 21: avatar.analytics.v1.ListSessionsResponse.sessions:type_name -> avatar.analytics.v1.Session
+	0,  // 22: avatar.analytics.v1.GetSessionResponse.session:type_name -> avatar.analytics.v1.Session
+	2,  // 23: avatar.analytics.v1.GetSessionResponse.turns:type_name -> avatar.analytics.v1.Turn
+	32, // 24: avatar.analytics.v1.GetSessionResponse.scorecard:type_name -> avatar.scenario.v1.Scorecard
+	3,  // 25: avatar.analytics.v1.GetSessionResponse.measures:type_name -> avatar.analytics.v1.ConversationMeasures
+	16, // 26: avatar.analytics.v1.RegionLatency.stages:type_name -> avatar.analytics.v1.StagePercentiles
+	27, // 27: avatar.analytics.v1.GetRegionLatencyRequest.since:type_name -> google.protobuf.Timestamp
+	17, // 28: avatar.analytics.v1.GetRegionLatencyResponse.regions:type_name -> avatar.analytics.v1.RegionLatency
+	8,  // 29: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:input_type -> avatar.analytics.v1.GetUserAnalyticsRequest
+	10, // 30: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:input_type -> avatar.analytics.v1.GetDealershipAnalyticsRequest
+	12, // 31: avatar.analytics.v1.AnalyticsService.ListSessions:input_type -> avatar.analytics.v1.ListSessionsRequest
+	14, // 32: avatar.analytics.v1.AnalyticsService.GetSession:input_type -> avatar.analytics.v1.GetSessionRequest
+	18, // 33: avatar.analytics.v1.AnalyticsService.GetRegionLatency:input_type -> avatar.analytics.v1.GetRegionLatencyRequest
+	20, // 34: avatar.analytics.v1.AnalyticsService.DeleteUserSessions:input_type -> avatar.analytics.v1.DeleteUserSessionsRequest
+	22, // 35: avatar.analytics.v1.AnalyticsService.GetRetention:input_type -> avatar.analytics.v1.GetRetentionRequest
+	24, // 36: avatar.analytics.v1.AnalyticsService.SetRetention:input_type -> avatar.analytics.v1.SetRetentionRequest
+	9,  // 37: avatar.analytics.v1.AnalyticsService.GetUserAnalytics:output_type -> avatar.analytics.v1.GetUserAnalyticsResponse
+	11, // 38: avatar.analytics.v1.AnalyticsService.GetDealershipAnalytics:output_type -> avatar.analytics.v1.GetDealershipAnalyticsResponse
+	13, // 39: avatar.analytics.v1.AnalyticsService.ListSessions:output_type -> avatar.analytics.v1.ListSessionsResponse
+	15, // 40: avatar.analytics.v1.AnalyticsService.GetSession:output_type -> avatar.analytics.v1.GetSessionResponse
+	19, // 41: avatar.analytics.v1.AnalyticsService.GetRegionLatency:output_type -> avatar.analytics.v1.GetRegionLatencyResponse
+	21, // 42: avatar.analytics.v1.AnalyticsService.DeleteUserSessions:output_type -> avatar.analytics.v1.DeleteUserSessionsResponse
+	23, // 43: avatar.analytics.v1.AnalyticsService.GetRetention:output_type -> avatar.analytics.v1.GetRetentionResponse
+	25, // 44: avatar.analytics.v1.AnalyticsService.SetRetention:output_type -> avatar.analytics.v1.SetRetentionResponse
+	37, // [37:45] is the sub-list for method output_type
+	29, // [29:37] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_avatar_analytics_v1_analytics_proto_init() }
@@ -1168,7 +2126,7 @@ func file_avatar_analytics_v1_analytics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_avatar_analytics_v1_analytics_proto_rawDesc), len(file_avatar_analytics_v1_analytics_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

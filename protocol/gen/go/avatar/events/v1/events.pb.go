@@ -445,16 +445,29 @@ func (x *TurnCompleted) GetCallId() string {
 }
 
 // EdgeHeartbeat is published on avatar.edge.heartbeat.<region> every few seconds.
+// The core keeps the fleet view from them (RegionService): an edge that misses
+// heartbeats for the core's timeout takes no new call.
 type EdgeHeartbeat struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EdgeId        string                 `protobuf:"bytes,1,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
-	Region        string                 `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
-	Url           string                 `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
-	ActiveCalls   int32                  `protobuf:"varint,4,opt,name=active_calls,json=activeCalls,proto3" json:"active_calls,omitempty"`
-	Capacity      int32                  `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"`
-	CpuLoad       float64                `protobuf:"fixed64,6,opt,name=cpu_load,json=cpuLoad,proto3" json:"cpu_load,omitempty"`
-	Draining      bool                   `protobuf:"varint,7,opt,name=draining,proto3" json:"draining,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	EdgeId string                 `protobuf:"bytes,1,opt,name=edge_id,json=edgeId,proto3" json:"edge_id,omitempty"`
+	Region string                 `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// Url is where clients reach the edge (its public base URL).
+	Url         string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	ActiveCalls int32  `protobuf:"varint,4,opt,name=active_calls,json=activeCalls,proto3" json:"active_calls,omitempty"`
+	// Capacity is the most concurrent calls the edge takes (its configured limit, set from
+	// a capacity measurement).
+	Capacity int32 `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// CpuLoad is the process's CPU use since the previous heartbeat, as a fraction of the
+	// machine's cores (0 to 1).
+	CpuLoad float64 `protobuf:"fixed64,6,opt,name=cpu_load,json=cpuLoad,proto3" json:"cpu_load,omitempty"`
+	// Draining is set from SIGTERM on: the edge finishes its live calls and takes no new
+	// one.
+	Draining bool `protobuf:"varint,7,opt,name=draining,proto3" json:"draining,omitempty"`
+	// Time is when the edge sent the heartbeat, by its clock.
+	Time *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=time,proto3" json:"time,omitempty"`
+	// Version is the edge's build version (a release tag or a VCS revision); empty when
+	// unknown.
+	Version       string `protobuf:"bytes,9,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -543,6 +556,13 @@ func (x *EdgeHeartbeat) GetTime() *timestamppb.Timestamp {
 		return x.Time
 	}
 	return nil
+}
+
+func (x *EdgeHeartbeat) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
 }
 
 // KnowledgeChanged is published on avatar.knowledge.changed.<dealership> when a
@@ -730,7 +750,7 @@ const file_avatar_events_v1_events_proto_rawDesc = "" +
 	"\x04turn\x18\x05 \x01(\v2\x19.avatar.analytics.v1.TurnR\x04turn\x12\x19\n" +
 	"\bevent_id\x18\x06 \x01(\tR\aeventId\x12\x17\n" +
 	"\aedge_id\x18\a \x01(\tR\x06edgeId\x12\x17\n" +
-	"\acall_id\x18\b \x01(\tR\x06callId\"\xf8\x01\n" +
+	"\acall_id\x18\b \x01(\tR\x06callId\"\x92\x02\n" +
 	"\rEdgeHeartbeat\x12\x17\n" +
 	"\aedge_id\x18\x01 \x01(\tR\x06edgeId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x10\n" +
@@ -739,7 +759,8 @@ const file_avatar_events_v1_events_proto_rawDesc = "" +
 	"\bcapacity\x18\x05 \x01(\x05R\bcapacity\x12\x19\n" +
 	"\bcpu_load\x18\x06 \x01(\x01R\acpuLoad\x12\x1a\n" +
 	"\bdraining\x18\a \x01(\bR\bdraining\x12.\n" +
-	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"r\n" +
+	"\x04time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
+	"\aversion\x18\t \x01(\tR\aversion\"r\n" +
 	"\x10KnowledgeChanged\x12#\n" +
 	"\rdealership_id\x18\x01 \x01(\tR\fdealershipId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x1f\n" +

@@ -22,6 +22,69 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// EdgeState says whether an edge takes new calls, and why not.
+type EdgeState int32
+
+const (
+	EdgeState_EDGE_STATE_UNSPECIFIED EdgeState = 0
+	// EDGE_STATE_READY: its heartbeats are current and it has room for another call.
+	EdgeState_EDGE_STATE_READY EdgeState = 1
+	// EDGE_STATE_FULL: every slot is taken (active calls plus the calls placed on it since
+	// its last heartbeat), or its CPU is above the core's limit.
+	EdgeState_EDGE_STATE_FULL EdgeState = 2
+	// EDGE_STATE_DRAINING: it is shutting down; it finishes its live calls and takes no
+	// new one.
+	EdgeState_EDGE_STATE_DRAINING EdgeState = 3
+	// EDGE_STATE_STALE: no heartbeat within the core's timeout; it may be down or cut off,
+	// and takes no new call until it heartbeats again.
+	EdgeState_EDGE_STATE_STALE EdgeState = 4
+)
+
+// Enum value maps for EdgeState.
+var (
+	EdgeState_name = map[int32]string{
+		0: "EDGE_STATE_UNSPECIFIED",
+		1: "EDGE_STATE_READY",
+		2: "EDGE_STATE_FULL",
+		3: "EDGE_STATE_DRAINING",
+		4: "EDGE_STATE_STALE",
+	}
+	EdgeState_value = map[string]int32{
+		"EDGE_STATE_UNSPECIFIED": 0,
+		"EDGE_STATE_READY":       1,
+		"EDGE_STATE_FULL":        2,
+		"EDGE_STATE_DRAINING":    3,
+		"EDGE_STATE_STALE":       4,
+	}
+)
+
+func (x EdgeState) Enum() *EdgeState {
+	p := new(EdgeState)
+	*p = x
+	return p
+}
+
+func (x EdgeState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EdgeState) Descriptor() protoreflect.EnumDescriptor {
+	return file_avatar_region_v1_region_proto_enumTypes[0].Descriptor()
+}
+
+func (EdgeState) Type() protoreflect.EnumType {
+	return &file_avatar_region_v1_region_proto_enumTypes[0]
+}
+
+func (x EdgeState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EdgeState.Descriptor instead.
+func (EdgeState) EnumDescriptor() ([]byte, []int) {
+	return file_avatar_region_v1_region_proto_rawDescGZIP(), []int{0}
+}
+
 // Edge is one regional edge node as last seen in its heartbeats.
 type Edge struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -35,8 +98,18 @@ type Edge struct {
 	Healthy           bool                   `protobuf:"varint,7,opt,name=healthy,proto3" json:"healthy,omitempty"`
 	Draining          bool                   `protobuf:"varint,8,opt,name=draining,proto3" json:"draining,omitempty"`
 	LastHeartbeatTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_heartbeat_time,json=lastHeartbeatTime,proto3" json:"last_heartbeat_time,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// State says whether PickEdge may place a call on it (READY), and why not.
+	State EdgeState `protobuf:"varint,10,opt,name=state,proto3,enum=avatar.region.v1.EdgeState" json:"state,omitempty"`
+	// CpuLoad is the edge process's CPU use over its last heartbeat interval, as a
+	// fraction of the machine's cores (0 to 1).
+	CpuLoad float64 `protobuf:"fixed64,11,opt,name=cpu_load,json=cpuLoad,proto3" json:"cpu_load,omitempty"`
+	// Version is the edge's build version, empty when the edge does not report one.
+	Version string `protobuf:"bytes,12,opt,name=version,proto3" json:"version,omitempty"`
+	// PlacedCalls counts the calls PickEdge placed on it since its last heartbeat: they
+	// count against its capacity until its next heartbeat reports them as active.
+	PlacedCalls   int32 `protobuf:"varint,13,opt,name=placed_calls,json=placedCalls,proto3" json:"placed_calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Edge) Reset() {
@@ -132,10 +205,42 @@ func (x *Edge) GetLastHeartbeatTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Edge) GetState() EdgeState {
+	if x != nil {
+		return x.State
+	}
+	return EdgeState_EDGE_STATE_UNSPECIFIED
+}
+
+func (x *Edge) GetCpuLoad() float64 {
+	if x != nil {
+		return x.CpuLoad
+	}
+	return 0
+}
+
+func (x *Edge) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Edge) GetPlacedCalls() int32 {
+	if x != nil {
+		return x.PlacedCalls
+	}
+	return 0
+}
+
 type PickEdgeRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Region string                 `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
-	// Hint is a client-side hint such as a timezone or a preferred edge id.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Region is the caller's region, such as "us-east"; empty means the home region (the
+	// first of the core's region order).
+	Region string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// Hint is a client-side hint such as a timezone or a preferred edge id. An edge id
+	// (for example the edge of the caller's previous call) is picked when that edge takes
+	// calls; other hints are ignored.
 	Hint          string `protobuf:"bytes,2,opt,name=hint,proto3" json:"hint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -313,7 +418,7 @@ var File_avatar_region_v1_region_proto protoreflect.FileDescriptor
 
 const file_avatar_region_v1_region_proto_rawDesc = "" +
 	"\n" +
-	"\x1davatar/region/v1/region.proto\x12\x10avatar.region.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x02\n" +
+	"\x1davatar/region/v1/region.proto\x12\x10avatar.region.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x03\n" +
 	"\x04Edge\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x10\n" +
@@ -323,7 +428,12 @@ const file_avatar_region_v1_region_proto_rawDesc = "" +
 	"\x04load\x18\x06 \x01(\x01R\x04load\x12\x18\n" +
 	"\ahealthy\x18\a \x01(\bR\ahealthy\x12\x1a\n" +
 	"\bdraining\x18\b \x01(\bR\bdraining\x12J\n" +
-	"\x13last_heartbeat_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x11lastHeartbeatTime\"=\n" +
+	"\x13last_heartbeat_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x11lastHeartbeatTime\x121\n" +
+	"\x05state\x18\n" +
+	" \x01(\x0e2\x1b.avatar.region.v1.EdgeStateR\x05state\x12\x19\n" +
+	"\bcpu_load\x18\v \x01(\x01R\acpuLoad\x12\x18\n" +
+	"\aversion\x18\f \x01(\tR\aversion\x12!\n" +
+	"\fplaced_calls\x18\r \x01(\x05R\vplacedCalls\"=\n" +
 	"\x0fPickEdgeRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x12\n" +
 	"\x04hint\x18\x02 \x01(\tR\x04hint\">\n" +
@@ -331,7 +441,13 @@ const file_avatar_region_v1_region_proto_rawDesc = "" +
 	"\x04edge\x18\x01 \x01(\v2\x16.avatar.region.v1.EdgeR\x04edge\"\x12\n" +
 	"\x10ListEdgesRequest\"A\n" +
 	"\x11ListEdgesResponse\x12,\n" +
-	"\x05edges\x18\x01 \x03(\v2\x16.avatar.region.v1.EdgeR\x05edges2\xb8\x01\n" +
+	"\x05edges\x18\x01 \x03(\v2\x16.avatar.region.v1.EdgeR\x05edges*\x81\x01\n" +
+	"\tEdgeState\x12\x1a\n" +
+	"\x16EDGE_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10EDGE_STATE_READY\x10\x01\x12\x13\n" +
+	"\x0fEDGE_STATE_FULL\x10\x02\x12\x17\n" +
+	"\x13EDGE_STATE_DRAINING\x10\x03\x12\x14\n" +
+	"\x10EDGE_STATE_STALE\x10\x042\xb8\x01\n" +
 	"\rRegionService\x12Q\n" +
 	"\bPickEdge\x12!.avatar.region.v1.PickEdgeRequest\x1a\".avatar.region.v1.PickEdgeResponse\x12T\n" +
 	"\tListEdges\x12\".avatar.region.v1.ListEdgesRequest\x1a#.avatar.region.v1.ListEdgesResponseB\xcc\x01\n" +
@@ -349,28 +465,31 @@ func file_avatar_region_v1_region_proto_rawDescGZIP() []byte {
 	return file_avatar_region_v1_region_proto_rawDescData
 }
 
+var file_avatar_region_v1_region_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_avatar_region_v1_region_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_avatar_region_v1_region_proto_goTypes = []any{
-	(*Edge)(nil),                  // 0: avatar.region.v1.Edge
-	(*PickEdgeRequest)(nil),       // 1: avatar.region.v1.PickEdgeRequest
-	(*PickEdgeResponse)(nil),      // 2: avatar.region.v1.PickEdgeResponse
-	(*ListEdgesRequest)(nil),      // 3: avatar.region.v1.ListEdgesRequest
-	(*ListEdgesResponse)(nil),     // 4: avatar.region.v1.ListEdgesResponse
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(EdgeState)(0),                // 0: avatar.region.v1.EdgeState
+	(*Edge)(nil),                  // 1: avatar.region.v1.Edge
+	(*PickEdgeRequest)(nil),       // 2: avatar.region.v1.PickEdgeRequest
+	(*PickEdgeResponse)(nil),      // 3: avatar.region.v1.PickEdgeResponse
+	(*ListEdgesRequest)(nil),      // 4: avatar.region.v1.ListEdgesRequest
+	(*ListEdgesResponse)(nil),     // 5: avatar.region.v1.ListEdgesResponse
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
 }
 var file_avatar_region_v1_region_proto_depIdxs = []int32{
-	5, // 0: avatar.region.v1.Edge.last_heartbeat_time:type_name -> google.protobuf.Timestamp
-	0, // 1: avatar.region.v1.PickEdgeResponse.edge:type_name -> avatar.region.v1.Edge
-	0, // 2: avatar.region.v1.ListEdgesResponse.edges:type_name -> avatar.region.v1.Edge
-	1, // 3: avatar.region.v1.RegionService.PickEdge:input_type -> avatar.region.v1.PickEdgeRequest
-	3, // 4: avatar.region.v1.RegionService.ListEdges:input_type -> avatar.region.v1.ListEdgesRequest
-	2, // 5: avatar.region.v1.RegionService.PickEdge:output_type -> avatar.region.v1.PickEdgeResponse
-	4, // 6: avatar.region.v1.RegionService.ListEdges:output_type -> avatar.region.v1.ListEdgesResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 0: avatar.region.v1.Edge.last_heartbeat_time:type_name -> google.protobuf.Timestamp
+	0, // 1: avatar.region.v1.Edge.state:type_name -> avatar.region.v1.EdgeState
+	1, // 2: avatar.region.v1.PickEdgeResponse.edge:type_name -> avatar.region.v1.Edge
+	1, // 3: avatar.region.v1.ListEdgesResponse.edges:type_name -> avatar.region.v1.Edge
+	2, // 4: avatar.region.v1.RegionService.PickEdge:input_type -> avatar.region.v1.PickEdgeRequest
+	4, // 5: avatar.region.v1.RegionService.ListEdges:input_type -> avatar.region.v1.ListEdgesRequest
+	3, // 6: avatar.region.v1.RegionService.PickEdge:output_type -> avatar.region.v1.PickEdgeResponse
+	5, // 7: avatar.region.v1.RegionService.ListEdges:output_type -> avatar.region.v1.ListEdgesResponse
+	6, // [6:8] is the sub-list for method output_type
+	4, // [4:6] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_avatar_region_v1_region_proto_init() }
@@ -383,13 +502,14 @@ func file_avatar_region_v1_region_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_avatar_region_v1_region_proto_rawDesc), len(file_avatar_region_v1_region_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_avatar_region_v1_region_proto_goTypes,
 		DependencyIndexes: file_avatar_region_v1_region_proto_depIdxs,
+		EnumInfos:         file_avatar_region_v1_region_proto_enumTypes,
 		MessageInfos:      file_avatar_region_v1_region_proto_msgTypes,
 	}.Build()
 	File_avatar_region_v1_region_proto = out.File

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Channel, Citation, Mode } from "../../conversation/v1/conversation_pb";
 import { file_avatar_conversation_v1_conversation } from "../../conversation/v1/conversation_pb";
-import type { Scorecard, Technique } from "../../scenario/v1/scenario_pb";
+import type { Outcome, Scorecard, Technique } from "../../scenario/v1/scenario_pb";
 import { file_avatar_scenario_v1_scenario } from "../../scenario/v1/scenario_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/analytics/v1/analytics.proto.
  */
 export const file_avatar_analytics_v1_analytics: GenFile = /*@__PURE__*/
-  fileDesc("CiNhdmF0YXIvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxITYXZhdGFyLmFuYWx5dGljcy52MSKuAgoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnR1cm5fY291bnQYCSABKAUSGgoNb3ZlcmFsbF9zY29yZRgKIAEoAUgAiAEBQhAKDl9vdmVyYWxsX3Njb3JlIjMKDFN0YWdlTGF0ZW5jeRINCgVzdGFnZRgBIAEoCRIUCgxtaWxsaXNlY29uZHMYAiABKAEi7QIKBFR1cm4SDQoFaW5kZXgYASABKAUSEQoJdXNlcl90ZXh0GAIgASgJEhIKCnJlcGx5X3RleHQYAyABKAkSEAoIYmFyZ2VfaW4YBCABKAgSNAoJbGF0ZW5jaWVzGAUgAygLMiEuYXZhdGFyLmFuYWx5dGljcy52MS5TdGFnZUxhdGVuY3kSKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoKdGVjaG5pcXVlcxgHIAMoDjIdLmF2YXRhci5zY2VuYXJpby52MS5UZWNobmlxdWUSMAoHY2hhbm5lbBgIIAEoDjIfLmF2YXRhci5jb252ZXJzYXRpb24udjEuQ2hhbm5lbBIzCgljaXRhdGlvbnMYCSADKAsyIC5hdmF0YXIuY29udmVyc2F0aW9uLnYxLkNpdGF0aW9uEhIKCnVuYW5zd2VyZWQYCiABKAgSDwoHc3BlYWtlchgLIAEoCSIqChdHZXRVc2VyQW5hbHl0aWNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIqoBChhHZXRVc2VyQW5hbHl0aWNzUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIVCg1zZXNzaW9uX2NvdW50GAIgASgFEhUKDWF2ZXJhZ2Vfc2NvcmUYAyABKAESGAoQcHJhY3RpY2Vfc2Vjb25kcxgEIAEoARI1Cg9yZWNlbnRfc2Vzc2lvbnMYBSADKAsyHC5hdmF0YXIuYW5hbHl0aWNzLnYxLlNlc3Npb24iNgodR2V0RGVhbGVyc2hpcEFuYWx5dGljc1JlcXVlc3QSFQoNZGVhbGVyc2hpcF9pZBgBIAEoCSJ+Ch5HZXREZWFsZXJzaGlwQW5hbHl0aWNzUmVzcG9uc2USFQoNZGVhbGVyc2hpcF9pZBgBIAEoCRIVCg1zZXNzaW9uX2NvdW50GAIgASgFEhcKD2FjdGl2ZV90cmFpbmVlcxgDIAEoBRIVCg1hdmVyYWdlX3Njb3JlGAQgASgBIk0KE0xpc3RTZXNzaW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJfChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIuCghzZXNzaW9ucxgBIAMoCzIcLmF2YXRhci5hbmFseXRpY3MudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiHwoRR2V0U2Vzc2lvblJlcXVlc3QSCgoCaWQYASABKAkinwEKEkdldFNlc3Npb25SZXNwb25zZRItCgdzZXNzaW9uGAEgASgLMhwuYXZhdGFyLmFuYWx5dGljcy52MS5TZXNzaW9uEigKBXR1cm5zGAIgAygLMhkuYXZhdGFyLmFuYWx5dGljcy52MS5UdXJuEjAKCXNjb3JlY2FyZBgDIAEoCzIdLmF2YXRhci5zY2VuYXJpby52MS5TY29yZWNhcmQiYAoQU3RhZ2VQZXJjZW50aWxlcxINCgVzdGFnZRgBIAEoCRIOCgZwNTBfbXMYAiABKAESDgoGcDk1X21zGAMgASgBEg4KBnA5OV9tcxgEIAEoARINCgVjb3VudBgFIAEoAyJWCg1SZWdpb25MYXRlbmN5Eg4KBnJlZ2lvbhgBIAEoCRI1CgZzdGFnZXMYAiADKAsyJS5hdmF0YXIuYW5hbHl0aWNzLnYxLlN0YWdlUGVyY2VudGlsZXMiRAoXR2V0UmVnaW9uTGF0ZW5jeVJlcXVlc3QSKQoFc2luY2UYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIk8KGEdldFJlZ2lvbkxhdGVuY3lSZXNwb25zZRIzCgdyZWdpb25zGAEgAygLMiIuYXZhdGFyLmFuYWx5dGljcy52MS5SZWdpb25MYXRlbmN5MrwEChBBbmFseXRpY3NTZXJ2aWNlEm8KEEdldFVzZXJBbmFseXRpY3MSLC5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldFVzZXJBbmFseXRpY3NSZXF1ZXN0Gi0uYXZhdGFyLmFuYWx5dGljcy52MS5HZXRVc2VyQW5hbHl0aWNzUmVzcG9uc2USgQEKFkdldERlYWxlcnNoaXBBbmFseXRpY3MSMi5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldERlYWxlcnNoaXBBbmFseXRpY3NSZXF1ZXN0GjMuYXZhdGFyLmFuYWx5dGljcy52MS5HZXREZWFsZXJzaGlwQW5hbHl0aWNzUmVzcG9uc2USYwoMTGlzdFNlc3Npb25zEiguYXZhdGFyLmFuYWx5dGljcy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GikuYXZhdGFyLmFuYWx5dGljcy52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJdCgpHZXRTZXNzaW9uEiYuYXZhdGFyLmFuYWx5dGljcy52MS5HZXRTZXNzaW9uUmVxdWVzdBonLmF2YXRhci5hbmFseXRpY3MudjEuR2V0U2Vzc2lvblJlc3BvbnNlEm8KEEdldFJlZ2lvbkxhdGVuY3kSLC5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldFJlZ2lvbkxhdGVuY3lSZXF1ZXN0Gi0uYXZhdGFyLmFuYWx5dGljcy52MS5HZXRSZWdpb25MYXRlbmN5UmVzcG9uc2VC5AEKF2NvbS5hdmF0YXIuYW5hbHl0aWNzLnYxQg5BbmFseXRpY3NQcm90b1ABWktnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9hbmFseXRpY3MvdjE7YW5hbHl0aWNzdjGiAgNBQViqAhNBdmF0YXIuQW5hbHl0aWNzLlYxygITQXZhdGFyXEFuYWx5dGljc1xWMeICH0F2YXRhclxBbmFseXRpY3NcVjFcR1BCTWV0YWRhdGHqAhVBdmF0YXI6OkFuYWx5dGljczo6VjFiBnByb3RvMw", [file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
+  fileDesc("CiNhdmF0YXIvYW5hbHl0aWNzL3YxL2FuYWx5dGljcy5wcm90bxITYXZhdGFyLmFuYWx5dGljcy52MSKKAwoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnR1cm5fY291bnQYCSABKAUSGgoNb3ZlcmFsbF9zY29yZRgKIAEoAUgAiAEBEhIKCmVuZF9yZWFzb24YCyABKAkSGAoQc2NlbmFyaW9fdmVyc2lvbhgMIAEoBRIsCgdvdXRjb21lGA0gASgOMhsuYXZhdGFyLnNjZW5hcmlvLnYxLk91dGNvbWVCEAoOX292ZXJhbGxfc2NvcmUiMwoMU3RhZ2VMYXRlbmN5Eg0KBXN0YWdlGAEgASgJEhQKDG1pbGxpc2Vjb25kcxgCIAEoASKWAwoEVHVybhINCgVpbmRleBgBIAEoBRIRCgl1c2VyX3RleHQYAiABKAkSEgoKcmVwbHlfdGV4dBgDIAEoCRIQCghiYXJnZV9pbhgEIAEoCBI0CglsYXRlbmNpZXMYBSADKAsyIS5hdmF0YXIuYW5hbHl0aWNzLnYxLlN0YWdlTGF0ZW5jeRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgp0ZWNobmlxdWVzGAcgAygOMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlRlY2huaXF1ZRIwCgdjaGFubmVsGAggASgOMh8uYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5DaGFubmVsEjMKCWNpdGF0aW9ucxgJIAMoCzIgLmF2YXRhci5jb252ZXJzYXRpb24udjEuQ2l0YXRpb24SEgoKdW5hbnN3ZXJlZBgKIAEoCBIPCgdzcGVha2VyGAsgASgJEhYKDnVzZXJfc3BlZWNoX21zGAwgASgBEg8KB2NhbGxfaWQYDSABKAkisQMKFENvbnZlcnNhdGlvbk1lYXN1cmVzEhIKCnRhbGtfcmF0aW8YASABKAESFQoNdHJhaW5lZV93b3JkcxgCIAEoBRITCgtvdGhlcl93b3JkcxgDIAEoBRIYChB3b3Jkc19wZXJfbWludXRlGAQgASgBEhQKDGZpbGxlcl93b3JkcxgFIAEoBRIxCgdmaWxsZXJzGAYgAygLMiAuYXZhdGFyLmFuYWx5dGljcy52MS5GaWxsZXJDb3VudBIfChdsb25nZXN0X21vbm9sb2d1ZV93b3JkcxgHIAEoBRIeChZsb25nZXN0X21vbm9sb2d1ZV90dXJuGAggASgFEiEKGWxvbmdlc3RfbW9ub2xvZ3VlX3NlY29uZHMYCSABKAESFQoNaW50ZXJydXB0aW9ucxgKIAEoBRIWCg50dXJuX2dhcF9jb3VudBgLIAEoBRIYChB0dXJuX2dhcF9tZWFuX21zGAwgASgBEhcKD3R1cm5fZ2FwX3A1MF9tcxgNIAEoARIXCg90dXJuX2dhcF9wOTVfbXMYDiABKAESFwoPdHVybl9nYXBfbWF4X21zGA8gASgBIiwKC0ZpbGxlckNvdW50Eg4KBmZpbGxlchgBIAEoCRINCgVjb3VudBgCIAEoBSJZCgpTY29yZVBvaW50EhIKCnNlc3Npb25faWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFc2NvcmUYAyABKAEidgoNVGVjaG5pcXVlU3RhdBIwCgl0ZWNobmlxdWUYASABKA4yHS5hdmF0YXIuc2NlbmFyaW8udjEuVGVjaG5pcXVlEg4KBm1pc3NlZBgCIAEoBRIOCgZncmFkZWQYAyABKAUSEwoLcG9pbnRzX2xvc3QYBCABKAEiXAoNQ29hY2hRdWVzdGlvbhIMCgR0ZXh0GAEgASgJEg0KBWNvdW50GAIgASgFEi4KCmxhc3RfYXNrZWQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKF0dldFVzZXJBbmFseXRpY3NSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSKQoFc2luY2UYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItICChhHZXRVc2VyQW5hbHl0aWNzUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIVCg1zZXNzaW9uX2NvdW50GAIgASgFEhUKDWF2ZXJhZ2Vfc2NvcmUYAyABKAESGAoQcHJhY3RpY2Vfc2Vjb25kcxgEIAEoARI1Cg9yZWNlbnRfc2Vzc2lvbnMYBSADKAsyHC5hdmF0YXIuYW5hbHl0aWNzLnYxLlNlc3Npb24SHAoUZ3JhZGVkX3Nlc3Npb25fY291bnQYBiABKAUSNAoLc2NvcmVfdHJlbmQYByADKAsyHy5hdmF0YXIuYW5hbHl0aWNzLnYxLlNjb3JlUG9pbnQSEwoLc2NvcmVfc2xvcGUYCCABKAESPQoRbWlzc2VkX3RlY2huaXF1ZXMYCSADKAsyIi5hdmF0YXIuYW5hbHl0aWNzLnYxLlRlY2huaXF1ZVN0YXQiYQodR2V0RGVhbGVyc2hpcEFuYWx5dGljc1JlcXVlc3QSFQoNZGVhbGVyc2hpcF9pZBgBIAEoCRIpCgVzaW5jZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8wIKHkdldERlYWxlcnNoaXBBbmFseXRpY3NSZXNwb25zZRIVCg1kZWFsZXJzaGlwX2lkGAEgASgJEhUKDXNlc3Npb25fY291bnQYAiABKAUSFwoPYWN0aXZlX3RyYWluZWVzGAMgASgFEhUKDWF2ZXJhZ2Vfc2NvcmUYBCABKAESHAoUZ3JhZGVkX3Nlc3Npb25fY291bnQYBSABKAUSGAoQcHJhY3RpY2Vfc2Vjb25kcxgGIAEoARI+ChJ3ZWFrZXN0X3RlY2huaXF1ZXMYByADKAsyIi5hdmF0YXIuYW5hbHl0aWNzLnYxLlRlY2huaXF1ZVN0YXQSOQoNdG9wX3F1ZXN0aW9ucxgIIAMoCzIiLmF2YXRhci5hbmFseXRpY3MudjEuQ29hY2hRdWVzdGlvbhJAChR1bmFuc3dlcmVkX3F1ZXN0aW9ucxgJIAMoCzIiLmF2YXRhci5hbmFseXRpY3MudjEuQ29hY2hRdWVzdGlvbiJNChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXwoUTGlzdFNlc3Npb25zUmVzcG9uc2USLgoIc2Vzc2lvbnMYASADKAsyHC5hdmF0YXIuYW5hbHl0aWNzLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KEUdldFNlc3Npb25SZXF1ZXN0EgoKAmlkGAEgASgJItwBChJHZXRTZXNzaW9uUmVzcG9uc2USLQoHc2Vzc2lvbhgBIAEoCzIcLmF2YXRhci5hbmFseXRpY3MudjEuU2Vzc2lvbhIoCgV0dXJucxgCIAMoCzIZLmF2YXRhci5hbmFseXRpY3MudjEuVHVybhIwCglzY29yZWNhcmQYAyABKAsyHS5hdmF0YXIuc2NlbmFyaW8udjEuU2NvcmVjYXJkEjsKCG1lYXN1cmVzGAQgASgLMikuYXZhdGFyLmFuYWx5dGljcy52MS5Db252ZXJzYXRpb25NZWFzdXJlcyJgChBTdGFnZVBlcmNlbnRpbGVzEg0KBXN0YWdlGAEgASgJEg4KBnA1MF9tcxgCIAEoARIOCgZwOTVfbXMYAyABKAESDgoGcDk5X21zGAQgASgBEg0KBWNvdW50GAUgASgDIlYKDVJlZ2lvbkxhdGVuY3kSDgoGcmVnaW9uGAEgASgJEjUKBnN0YWdlcxgCIAMoCzIlLmF2YXRhci5hbmFseXRpY3MudjEuU3RhZ2VQZXJjZW50aWxlcyJEChdHZXRSZWdpb25MYXRlbmN5UmVxdWVzdBIpCgVzaW5jZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTwoYR2V0UmVnaW9uTGF0ZW5jeVJlc3BvbnNlEjMKB3JlZ2lvbnMYASADKAsyIi5hdmF0YXIuYW5hbHl0aWNzLnYxLlJlZ2lvbkxhdGVuY3kiLAoZRGVsZXRlVXNlclNlc3Npb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIk0KGkRlbGV0ZVVzZXJTZXNzaW9uc1Jlc3BvbnNlEhgKEGRlbGV0ZWRfc2Vzc2lvbnMYASABKAUSFQoNZGVsZXRlZF90dXJucxgCIAEoAyIVChNHZXRSZXRlbnRpb25SZXF1ZXN0Ii4KFEdldFJldGVudGlvblJlc3BvbnNlEhYKDnJldGVudGlvbl9kYXlzGAEgASgFIi0KE1NldFJldGVudGlvblJlcXVlc3QSFgoOcmV0ZW50aW9uX2RheXMYASABKAUiLgoUU2V0UmV0ZW50aW9uUmVzcG9uc2USFgoOcmV0ZW50aW9uX2RheXMYASABKAUy/QYKEEFuYWx5dGljc1NlcnZpY2USbwoQR2V0VXNlckFuYWx5dGljcxIsLmF2YXRhci5hbmFseXRpY3MudjEuR2V0VXNlckFuYWx5dGljc1JlcXVlc3QaLS5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldFVzZXJBbmFseXRpY3NSZXNwb25zZRKBAQoWR2V0RGVhbGVyc2hpcEFuYWx5dGljcxIyLmF2YXRhci5hbmFseXRpY3MudjEuR2V0RGVhbGVyc2hpcEFuYWx5dGljc1JlcXVlc3QaMy5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldERlYWxlcnNoaXBBbmFseXRpY3NSZXNwb25zZRJjCgxMaXN0U2Vzc2lvbnMSKC5hdmF0YXIuYW5hbHl0aWNzLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaKS5hdmF0YXIuYW5hbHl0aWNzLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEl0KCkdldFNlc3Npb24SJi5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldFNlc3Npb25SZXF1ZXN0GicuYXZhdGFyLmFuYWx5dGljcy52MS5HZXRTZXNzaW9uUmVzcG9uc2USbwoQR2V0UmVnaW9uTGF0ZW5jeRIsLmF2YXRhci5hbmFseXRpY3MudjEuR2V0UmVnaW9uTGF0ZW5jeVJlcXVlc3QaLS5hdmF0YXIuYW5hbHl0aWNzLnYxLkdldFJlZ2lvbkxhdGVuY3lSZXNwb25zZRJ1ChJEZWxldGVVc2VyU2Vzc2lvbnMSLi5hdmF0YXIuYW5hbHl0aWNzLnYxLkRlbGV0ZVVzZXJTZXNzaW9uc1JlcXVlc3QaLy5hdmF0YXIuYW5hbHl0aWNzLnYxLkRlbGV0ZVVzZXJTZXNzaW9uc1Jlc3BvbnNlEmMKDEdldFJldGVudGlvbhIoLmF2YXRhci5hbmFseXRpY3MudjEuR2V0UmV0ZW50aW9uUmVxdWVzdBopLmF2YXRhci5hbmFseXRpY3MudjEuR2V0UmV0ZW50aW9uUmVzcG9uc2USYwoMU2V0UmV0ZW50aW9uEiguYXZhdGFyLmFuYWx5dGljcy52MS5TZXRSZXRlbnRpb25SZXF1ZXN0GikuYXZhdGFyLmFuYWx5dGljcy52MS5TZXRSZXRlbnRpb25SZXNwb25zZULkAQoXY29tLmF2YXRhci5hbmFseXRpY3MudjFCDkFuYWx5dGljc1Byb3RvUAFaS2dpdGh1Yi5jb20vYXZhdGFyLWZpL2F2YXRhci9wcm90b2NvbC9nZW4vZ28vYXZhdGFyL2FuYWx5dGljcy92MTthbmFseXRpY3N2MaICA0FBWKoCE0F2YXRhci5BbmFseXRpY3MuVjHKAhNBdmF0YXJcQW5hbHl0aWNzXFYx4gIfQXZhdGFyXEFuYWx5dGljc1xWMVxHUEJNZXRhZGF0YeoCFUF2YXRhcjo6QW5hbHl0aWNzOjpWMWIGcHJvdG8z", [file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
 
 /**
  * Session is one training or role-play session.
@@ -65,6 +65,9 @@ export type Session = Message<"avatar.analytics.v1.Session"> & {
   endTime?: Timestamp | undefined;
 
   /**
+   * TurnCount is the number of the trainee's turns recorded (the customer's opening is
+   * not one).
+   *
    * @generated from field: int32 turn_count = 9;
    */
   turnCount: number;
@@ -75,6 +78,30 @@ export type Session = Message<"avatar.analytics.v1.Session"> & {
    * @generated from field: optional double overall_score = 10;
    */
   overallScore?: number | undefined;
+
+  /**
+   * EndReason says how the session ended: "ended" (EndSession), "idle" or "shutdown"
+   * (reported by the edge), or "abandoned" when the edge never reported the end and the
+   * core closed the session after a time without events (end_time is then the last
+   * event's). Empty while the session is open.
+   *
+   * @generated from field: string end_reason = 11;
+   */
+  endReason: string;
+
+  /**
+   * ScenarioVersion is the version of the scenario a role-play played.
+   *
+   * @generated from field: int32 scenario_version = 12;
+   */
+  scenarioVersion: number;
+
+  /**
+   * Outcome is how a graded role-play ended.
+   *
+   * @generated from field: avatar.scenario.v1.Outcome outcome = 13;
+   */
+  outcome: Outcome;
 };
 
 /**
@@ -179,6 +206,22 @@ export type Turn = Message<"avatar.analytics.v1.Turn"> & {
    * @generated from field: string speaker = 11;
    */
   speaker: string;
+
+  /**
+   * UserSpeechMs is how long the trainee spoke in a voice turn, from the first to the
+   * last voiced frame; 0 when unknown (and for text turns). Words per minute are
+   * measured over the voice turns that carry it.
+   *
+   * @generated from field: double user_speech_ms = 12;
+   */
+  userSpeechMs: number;
+
+  /**
+   * CallId is the voice call the turn was held in; empty for text.
+   *
+   * @generated from field: string call_id = 13;
+   */
+  callId: string;
 };
 
 /**
@@ -189,13 +232,255 @@ export const TurnSchema: GenMessage<Turn> = /*@__PURE__*/
   messageDesc(file_avatar_analytics_v1_analytics, 2);
 
 /**
+ * ConversationMeasures describe how a session's conversation went, computed from its
+ * turns. The other party's opening counts as their words.
+ *
+ * @generated from message avatar.analytics.v1.ConversationMeasures
+ */
+export type ConversationMeasures = Message<"avatar.analytics.v1.ConversationMeasures"> & {
+  /**
+   * TalkRatio is the trainee's share of the words said, 0 to 1 (0 with no words).
+   *
+   * @generated from field: double talk_ratio = 1;
+   */
+  talkRatio: number;
+
+  /**
+   * TraineeWords and OtherWords count the words of each side.
+   *
+   * @generated from field: int32 trainee_words = 2;
+   */
+  traineeWords: number;
+
+  /**
+   * @generated from field: int32 other_words = 3;
+   */
+  otherWords: number;
+
+  /**
+   * WordsPerMinute is the trainee's speaking rate over the voice turns that report how
+   * long the trainee spoke (Turn.user_speech_ms); 0 when none does.
+   *
+   * @generated from field: double words_per_minute = 4;
+   */
+  wordsPerMinute: number;
+
+  /**
+   * FillerWords counts the trainee's filler words and phrases ("um", "uh", "you know",
+   * "kind of", ...); Fillers breaks the count down, most frequent first.
+   *
+   * @generated from field: int32 filler_words = 5;
+   */
+  fillerWords: number;
+
+  /**
+   * @generated from field: repeated avatar.analytics.v1.FillerCount fillers = 6;
+   */
+  fillers: FillerCount[];
+
+  /**
+   * LongestMonologueWords is the most words the trainee said in one turn, in turn
+   * LongestMonologueTurn; LongestMonologueSeconds is how long it took, when known.
+   *
+   * @generated from field: int32 longest_monologue_words = 7;
+   */
+  longestMonologueWords: number;
+
+  /**
+   * @generated from field: int32 longest_monologue_turn = 8;
+   */
+  longestMonologueTurn: number;
+
+  /**
+   * @generated from field: double longest_monologue_seconds = 9;
+   */
+  longestMonologueSeconds: number;
+
+  /**
+   * Interruptions counts the turns in which the trainee spoke over the reply (barge-in).
+   *
+   * @generated from field: int32 interruptions = 10;
+   */
+  interruptions: number;
+
+  /**
+   * TurnGap* summarise the voice turns' turn gaps (last trainee word to first reply
+   * audio), in milliseconds; TurnGapCount is how many turns had one (0: the rest are 0).
+   *
+   * @generated from field: int32 turn_gap_count = 11;
+   */
+  turnGapCount: number;
+
+  /**
+   * @generated from field: double turn_gap_mean_ms = 12;
+   */
+  turnGapMeanMs: number;
+
+  /**
+   * @generated from field: double turn_gap_p50_ms = 13;
+   */
+  turnGapP50Ms: number;
+
+  /**
+   * @generated from field: double turn_gap_p95_ms = 14;
+   */
+  turnGapP95Ms: number;
+
+  /**
+   * @generated from field: double turn_gap_max_ms = 15;
+   */
+  turnGapMaxMs: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.ConversationMeasures.
+ * Use `create(ConversationMeasuresSchema)` to create a new message.
+ */
+export const ConversationMeasuresSchema: GenMessage<ConversationMeasures> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 3);
+
+/**
+ * FillerCount is how often one filler word or phrase was said.
+ *
+ * @generated from message avatar.analytics.v1.FillerCount
+ */
+export type FillerCount = Message<"avatar.analytics.v1.FillerCount"> & {
+  /**
+   * @generated from field: string filler = 1;
+   */
+  filler: string;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.FillerCount.
+ * Use `create(FillerCountSchema)` to create a new message.
+ */
+export const FillerCountSchema: GenMessage<FillerCount> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 4);
+
+/**
+ * ScorePoint is one graded session on a score trend.
+ *
+ * @generated from message avatar.analytics.v1.ScorePoint
+ */
+export type ScorePoint = Message<"avatar.analytics.v1.ScorePoint"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: double score = 3;
+   */
+  score: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.ScorePoint.
+ * Use `create(ScorePointSchema)` to create a new message.
+ */
+export const ScorePointSchema: GenMessage<ScorePoint> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 5);
+
+/**
+ * TechniqueStat says how often a rubric technique cost points.
+ *
+ * @generated from message avatar.analytics.v1.TechniqueStat
+ */
+export type TechniqueStat = Message<"avatar.analytics.v1.TechniqueStat"> & {
+  /**
+   * @generated from field: avatar.scenario.v1.Technique technique = 1;
+   */
+  technique: Technique;
+
+  /**
+   * Missed counts the graded sessions whose scorecard item for the technique scored
+   * below its maximum.
+   *
+   * @generated from field: int32 missed = 2;
+   */
+  missed: number;
+
+  /**
+   * Graded counts the graded sessions whose scorecard had an item for the technique.
+   *
+   * @generated from field: int32 graded = 3;
+   */
+  graded: number;
+
+  /**
+   * PointsLost sums max_score - score over those items.
+   *
+   * @generated from field: double points_lost = 4;
+   */
+  pointsLost: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.TechniqueStat.
+ * Use `create(TechniqueStatSchema)` to create a new message.
+ */
+export const TechniqueStatSchema: GenMessage<TechniqueStat> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 6);
+
+/**
+ * CoachQuestion is a question trainees asked the coach, grouped case- and
+ * punctuation-insensitively; Text is its latest wording.
+ *
+ * @generated from message avatar.analytics.v1.CoachQuestion
+ */
+export type CoachQuestion = Message<"avatar.analytics.v1.CoachQuestion"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_asked = 3;
+   */
+  lastAsked?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.CoachQuestion.
+ * Use `create(CoachQuestionSchema)` to create a new message.
+ */
+export const CoachQuestionSchema: GenMessage<CoachQuestion> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 7);
+
+/**
  * @generated from message avatar.analytics.v1.GetUserAnalyticsRequest
  */
 export type GetUserAnalyticsRequest = Message<"avatar.analytics.v1.GetUserAnalyticsRequest"> & {
   /**
+   * UserId is the user; empty is the caller. A trainee may only name themselves.
+   *
    * @generated from field: string user_id = 1;
    */
   userId: string;
+
+  /**
+   * Since limits the sessions counted to those started since then; unset counts every
+   * session kept.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
 };
 
 /**
@@ -203,7 +488,7 @@ export type GetUserAnalyticsRequest = Message<"avatar.analytics.v1.GetUserAnalyt
  * Use `create(GetUserAnalyticsRequestSchema)` to create a new message.
  */
 export const GetUserAnalyticsRequestSchema: GenMessage<GetUserAnalyticsRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 3);
+  messageDesc(file_avatar_analytics_v1_analytics, 8);
 
 /**
  * @generated from message avatar.analytics.v1.GetUserAnalyticsResponse
@@ -233,6 +518,36 @@ export type GetUserAnalyticsResponse = Message<"avatar.analytics.v1.GetUserAnaly
    * @generated from field: repeated avatar.analytics.v1.Session recent_sessions = 5;
    */
   recentSessions: Session[];
+
+  /**
+   * GradedSessionCount counts the sessions with a scorecard; AverageScore is theirs.
+   *
+   * @generated from field: int32 graded_session_count = 6;
+   */
+  gradedSessionCount: number;
+
+  /**
+   * ScoreTrend holds the last graded sessions' scores (at most 50), oldest first.
+   *
+   * @generated from field: repeated avatar.analytics.v1.ScorePoint score_trend = 7;
+   */
+  scoreTrend: ScorePoint[];
+
+  /**
+   * ScoreSlope is the least-squares slope of ScoreTrend in points per session: positive
+   * means improving; 0 with fewer than two graded sessions.
+   *
+   * @generated from field: double score_slope = 8;
+   */
+  scoreSlope: number;
+
+  /**
+   * MissedTechniques are the rubric techniques the user lost points on, most often
+   * missed first.
+   *
+   * @generated from field: repeated avatar.analytics.v1.TechniqueStat missed_techniques = 9;
+   */
+  missedTechniques: TechniqueStat[];
 };
 
 /**
@@ -240,16 +555,27 @@ export type GetUserAnalyticsResponse = Message<"avatar.analytics.v1.GetUserAnaly
  * Use `create(GetUserAnalyticsResponseSchema)` to create a new message.
  */
 export const GetUserAnalyticsResponseSchema: GenMessage<GetUserAnalyticsResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 4);
+  messageDesc(file_avatar_analytics_v1_analytics, 9);
 
 /**
  * @generated from message avatar.analytics.v1.GetDealershipAnalyticsRequest
  */
 export type GetDealershipAnalyticsRequest = Message<"avatar.analytics.v1.GetDealershipAnalyticsRequest"> & {
   /**
+   * DealershipId is the dealership; empty is the caller's (a super admin names one here
+   * or in the X-Avatar-Dealership-Id header).
+   *
    * @generated from field: string dealership_id = 1;
    */
   dealershipId: string;
+
+  /**
+   * Since limits the sessions counted to those started since then; unset counts every
+   * session kept.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 2;
+   */
+  since?: Timestamp | undefined;
 };
 
 /**
@@ -257,7 +583,7 @@ export type GetDealershipAnalyticsRequest = Message<"avatar.analytics.v1.GetDeal
  * Use `create(GetDealershipAnalyticsRequestSchema)` to create a new message.
  */
 export const GetDealershipAnalyticsRequestSchema: GenMessage<GetDealershipAnalyticsRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 5);
+  messageDesc(file_avatar_analytics_v1_analytics, 10);
 
 /**
  * @generated from message avatar.analytics.v1.GetDealershipAnalyticsResponse
@@ -274,6 +600,8 @@ export type GetDealershipAnalyticsResponse = Message<"avatar.analytics.v1.GetDea
   sessionCount: number;
 
   /**
+   * ActiveTrainees counts the users with at least one session.
+   *
    * @generated from field: int32 active_trainees = 3;
    */
   activeTrainees: number;
@@ -282,6 +610,39 @@ export type GetDealershipAnalyticsResponse = Message<"avatar.analytics.v1.GetDea
    * @generated from field: double average_score = 4;
    */
   averageScore: number;
+
+  /**
+   * @generated from field: int32 graded_session_count = 5;
+   */
+  gradedSessionCount: number;
+
+  /**
+   * @generated from field: double practice_seconds = 6;
+   */
+  practiceSeconds: number;
+
+  /**
+   * WeakestTechniques are the rubric techniques the team lost points on, most often
+   * missed first.
+   *
+   * @generated from field: repeated avatar.analytics.v1.TechniqueStat weakest_techniques = 7;
+   */
+  weakestTechniques: TechniqueStat[];
+
+  /**
+   * TopQuestions are the questions trainees asked the coach most (at most 10).
+   *
+   * @generated from field: repeated avatar.analytics.v1.CoachQuestion top_questions = 8;
+   */
+  topQuestions: CoachQuestion[];
+
+  /**
+   * UnansweredQuestions are the questions the coach found nothing for in the knowledge
+   * base, most asked first (at most 10): what the knowledge base lacks.
+   *
+   * @generated from field: repeated avatar.analytics.v1.CoachQuestion unanswered_questions = 9;
+   */
+  unansweredQuestions: CoachQuestion[];
 };
 
 /**
@@ -289,13 +650,15 @@ export type GetDealershipAnalyticsResponse = Message<"avatar.analytics.v1.GetDea
  * Use `create(GetDealershipAnalyticsResponseSchema)` to create a new message.
  */
 export const GetDealershipAnalyticsResponseSchema: GenMessage<GetDealershipAnalyticsResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 6);
+  messageDesc(file_avatar_analytics_v1_analytics, 11);
 
 /**
  * @generated from message avatar.analytics.v1.ListSessionsRequest
  */
 export type ListSessionsRequest = Message<"avatar.analytics.v1.ListSessionsRequest"> & {
   /**
+   * UserId limits the list to one user's sessions; a trainee may only name themselves.
+   *
    * @generated from field: string user_id = 1;
    */
   userId: string;
@@ -316,7 +679,7 @@ export type ListSessionsRequest = Message<"avatar.analytics.v1.ListSessionsReque
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 7);
+  messageDesc(file_avatar_analytics_v1_analytics, 12);
 
 /**
  * @generated from message avatar.analytics.v1.ListSessionsResponse
@@ -338,7 +701,7 @@ export type ListSessionsResponse = Message<"avatar.analytics.v1.ListSessionsResp
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 8);
+  messageDesc(file_avatar_analytics_v1_analytics, 13);
 
 /**
  * @generated from message avatar.analytics.v1.GetSessionRequest
@@ -355,7 +718,7 @@ export type GetSessionRequest = Message<"avatar.analytics.v1.GetSessionRequest">
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 9);
+  messageDesc(file_avatar_analytics_v1_analytics, 14);
 
 /**
  * @generated from message avatar.analytics.v1.GetSessionResponse
@@ -375,6 +738,13 @@ export type GetSessionResponse = Message<"avatar.analytics.v1.GetSessionResponse
    * @generated from field: avatar.scenario.v1.Scorecard scorecard = 3;
    */
   scorecard?: Scorecard | undefined;
+
+  /**
+   * Measures describe the conversation, computed from the turns.
+   *
+   * @generated from field: avatar.analytics.v1.ConversationMeasures measures = 4;
+   */
+  measures?: ConversationMeasures | undefined;
 };
 
 /**
@@ -382,7 +752,7 @@ export type GetSessionResponse = Message<"avatar.analytics.v1.GetSessionResponse
  * Use `create(GetSessionResponseSchema)` to create a new message.
  */
 export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 10);
+  messageDesc(file_avatar_analytics_v1_analytics, 15);
 
 /**
  * StagePercentiles summarises one stage in one region.
@@ -421,7 +791,7 @@ export type StagePercentiles = Message<"avatar.analytics.v1.StagePercentiles"> &
  * Use `create(StagePercentilesSchema)` to create a new message.
  */
 export const StagePercentilesSchema: GenMessage<StagePercentiles> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 11);
+  messageDesc(file_avatar_analytics_v1_analytics, 16);
 
 /**
  * RegionLatency holds the stage percentiles of one region.
@@ -445,7 +815,7 @@ export type RegionLatency = Message<"avatar.analytics.v1.RegionLatency"> & {
  * Use `create(RegionLatencySchema)` to create a new message.
  */
 export const RegionLatencySchema: GenMessage<RegionLatency> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 12);
+  messageDesc(file_avatar_analytics_v1_analytics, 17);
 
 /**
  * @generated from message avatar.analytics.v1.GetRegionLatencyRequest
@@ -464,7 +834,7 @@ export type GetRegionLatencyRequest = Message<"avatar.analytics.v1.GetRegionLate
  * Use `create(GetRegionLatencyRequestSchema)` to create a new message.
  */
 export const GetRegionLatencyRequestSchema: GenMessage<GetRegionLatencyRequest> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 13);
+  messageDesc(file_avatar_analytics_v1_analytics, 18);
 
 /**
  * @generated from message avatar.analytics.v1.GetRegionLatencyResponse
@@ -481,7 +851,114 @@ export type GetRegionLatencyResponse = Message<"avatar.analytics.v1.GetRegionLat
  * Use `create(GetRegionLatencyResponseSchema)` to create a new message.
  */
 export const GetRegionLatencyResponseSchema: GenMessage<GetRegionLatencyResponse> = /*@__PURE__*/
-  messageDesc(file_avatar_analytics_v1_analytics, 14);
+  messageDesc(file_avatar_analytics_v1_analytics, 19);
+
+/**
+ * @generated from message avatar.analytics.v1.DeleteUserSessionsRequest
+ */
+export type DeleteUserSessionsRequest = Message<"avatar.analytics.v1.DeleteUserSessionsRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.DeleteUserSessionsRequest.
+ * Use `create(DeleteUserSessionsRequestSchema)` to create a new message.
+ */
+export const DeleteUserSessionsRequestSchema: GenMessage<DeleteUserSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 20);
+
+/**
+ * @generated from message avatar.analytics.v1.DeleteUserSessionsResponse
+ */
+export type DeleteUserSessionsResponse = Message<"avatar.analytics.v1.DeleteUserSessionsResponse"> & {
+  /**
+   * @generated from field: int32 deleted_sessions = 1;
+   */
+  deletedSessions: number;
+
+  /**
+   * @generated from field: int64 deleted_turns = 2;
+   */
+  deletedTurns: bigint;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.DeleteUserSessionsResponse.
+ * Use `create(DeleteUserSessionsResponseSchema)` to create a new message.
+ */
+export const DeleteUserSessionsResponseSchema: GenMessage<DeleteUserSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 21);
+
+/**
+ * @generated from message avatar.analytics.v1.GetRetentionRequest
+ */
+export type GetRetentionRequest = Message<"avatar.analytics.v1.GetRetentionRequest"> & {
+};
+
+/**
+ * Describes the message avatar.analytics.v1.GetRetentionRequest.
+ * Use `create(GetRetentionRequestSchema)` to create a new message.
+ */
+export const GetRetentionRequestSchema: GenMessage<GetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 22);
+
+/**
+ * @generated from message avatar.analytics.v1.GetRetentionResponse
+ */
+export type GetRetentionResponse = Message<"avatar.analytics.v1.GetRetentionResponse"> & {
+  /**
+   * RetentionDays is how many days a session is kept after its last event; default 365.
+   *
+   * @generated from field: int32 retention_days = 1;
+   */
+  retentionDays: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.GetRetentionResponse.
+ * Use `create(GetRetentionResponseSchema)` to create a new message.
+ */
+export const GetRetentionResponseSchema: GenMessage<GetRetentionResponse> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 23);
+
+/**
+ * @generated from message avatar.analytics.v1.SetRetentionRequest
+ */
+export type SetRetentionRequest = Message<"avatar.analytics.v1.SetRetentionRequest"> & {
+  /**
+   * RetentionDays is 1 to 3650.
+   *
+   * @generated from field: int32 retention_days = 1;
+   */
+  retentionDays: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.SetRetentionRequest.
+ * Use `create(SetRetentionRequestSchema)` to create a new message.
+ */
+export const SetRetentionRequestSchema: GenMessage<SetRetentionRequest> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 24);
+
+/**
+ * @generated from message avatar.analytics.v1.SetRetentionResponse
+ */
+export type SetRetentionResponse = Message<"avatar.analytics.v1.SetRetentionResponse"> & {
+  /**
+   * @generated from field: int32 retention_days = 1;
+   */
+  retentionDays: number;
+};
+
+/**
+ * Describes the message avatar.analytics.v1.SetRetentionResponse.
+ * Use `create(SetRetentionResponseSchema)` to create a new message.
+ */
+export const SetRetentionResponseSchema: GenMessage<SetRetentionResponse> = /*@__PURE__*/
+  messageDesc(file_avatar_analytics_v1_analytics, 25);
 
 /**
  * AnalyticsService reports on sessions, people, dealerships and voice latency.
@@ -534,6 +1011,39 @@ export const AnalyticsService: GenService<{
     methodKind: "unary";
     input: typeof GetRegionLatencyRequestSchema;
     output: typeof GetRegionLatencyResponseSchema;
+  },
+  /**
+   * DeleteUserSessions deletes every recorded session of one user of the caller's
+   * dealership, with their turns and scorecards (dealership admins; audited). Events of
+   * those sessions still on their way are not recorded afterwards.
+   *
+   * @generated from rpc avatar.analytics.v1.AnalyticsService.DeleteUserSessions
+   */
+  deleteUserSessions: {
+    methodKind: "unary";
+    input: typeof DeleteUserSessionsRequestSchema;
+    output: typeof DeleteUserSessionsResponseSchema;
+  },
+  /**
+   * GetRetention returns how long the dealership's sessions are kept.
+   *
+   * @generated from rpc avatar.analytics.v1.AnalyticsService.GetRetention
+   */
+  getRetention: {
+    methodKind: "unary";
+    input: typeof GetRetentionRequestSchema;
+    output: typeof GetRetentionResponseSchema;
+  },
+  /**
+   * SetRetention sets how long the dealership's sessions are kept (dealership admins;
+   * audited); older sessions are deleted by a scheduled job.
+   *
+   * @generated from rpc avatar.analytics.v1.AnalyticsService.SetRetention
+   */
+  setRetention: {
+    methodKind: "unary";
+    input: typeof SetRetentionRequestSchema;
+    output: typeof SetRetentionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_avatar_analytics_v1_analytics, 0);

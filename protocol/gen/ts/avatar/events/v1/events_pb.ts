@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/events/v1/events.proto.
  */
 export const file_avatar_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hdmF0YXIvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQYXZhdGFyLmV2ZW50cy52MSKEAgoOU2Vzc2lvblN0YXJ0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzY2VuYXJpb192ZXJzaW9uGAkgASgFEhAKCGV2ZW50X2lkGAogASgJItgCCgxTZXNzaW9uRW5kZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEhIKCnR1cm5fY291bnQYBSABKAUSMAoJc2NvcmVjYXJkGAYgASgLMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlNjb3JlY2FyZBIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghldmVudF9pZBgIIAEoCRIqCgRtb2RlGAkgASgOMhwuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5Nb2RlEhMKC3NjZW5hcmlvX2lkGAogASgJEhgKEHNjZW5hcmlvX3ZlcnNpb24YCyABKAUSDwoHZWRnZV9pZBgMIAEoCRIOCgZyZWFzb24YDSABKAkiuAEKDVR1cm5Db21wbGV0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEicKBHR1cm4YBSABKAsyGS5hdmF0YXIuYW5hbHl0aWNzLnYxLlR1cm4SEAoIZXZlbnRfaWQYBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIPCgdjYWxsX2lkGAggASgJIrMBCg1FZGdlSGVhcnRiZWF0Eg8KB2VkZ2VfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEgsKA3VybBgDIAEoCRIUCgxhY3RpdmVfY2FsbHMYBCABKAUSEAoIY2FwYWNpdHkYBSABKAUSEAoIY3B1X2xvYWQYBiABKAESEAoIZHJhaW5pbmcYByABKAgSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTwoQS25vd2xlZGdlQ2hhbmdlZBIVCg1kZWFsZXJzaGlwX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEwoLZG9jdW1lbnRfaWQYAyABKAkihwEKCUluZ2VzdEpvYhIOCgZqb2JfaWQYASABKAkSLQoEa2luZBgCIAEoDjIfLmF2YXRhci5ldmVudHMudjEuSW5nZXN0Sm9iS2luZBIVCg1kZWFsZXJzaGlwX2lkGAMgASgJEhMKC2RvY3VtZW50X2lkGAQgASgJEg8KB3ZlcnNpb24YBSABKAUqhQEKDUluZ2VzdEpvYktpbmQSHwobSU5HRVNUX0pPQl9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWSU5HRVNUX0pPQl9LSU5EX0lOR0VTVBABEhsKF0lOR0VTVF9KT0JfS0lORF9SRUVNQkVEEAISGgoWSU5HRVNUX0pPQl9LSU5EX0RFTEVURRADQswBChRjb20uYXZhdGFyLmV2ZW50cy52MUILRXZlbnRzUHJvdG9QAVpFZ2l0aHViLmNvbS9hdmF0YXItZmkvYXZhdGFyL3Byb3RvY29sL2dlbi9nby9hdmF0YXIvZXZlbnRzL3YxO2V2ZW50c3YxogIDQUVYqgIQQXZhdGFyLkV2ZW50cy5WMcoCEEF2YXRhclxFdmVudHNcVjHiAhxBdmF0YXJcRXZlbnRzXFYxXEdQQk1ldGFkYXRh6gISQXZhdGFyOjpFdmVudHM6OlYxYgZwcm90bzM", [file_avatar_analytics_v1_analytics, file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hdmF0YXIvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxIQYXZhdGFyLmV2ZW50cy52MSKEAgoOU2Vzc2lvblN0YXJ0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSKgoEbW9kZRgEIAEoDjIcLmF2YXRhci5jb252ZXJzYXRpb24udjEuTW9kZRITCgtzY2VuYXJpb19pZBgFIAEoCRIOCgZyZWdpb24YBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzY2VuYXJpb192ZXJzaW9uGAkgASgFEhAKCGV2ZW50X2lkGAogASgJItgCCgxTZXNzaW9uRW5kZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEhIKCnR1cm5fY291bnQYBSABKAUSMAoJc2NvcmVjYXJkGAYgASgLMh0uYXZhdGFyLnNjZW5hcmlvLnYxLlNjb3JlY2FyZBIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghldmVudF9pZBgIIAEoCRIqCgRtb2RlGAkgASgOMhwuYXZhdGFyLmNvbnZlcnNhdGlvbi52MS5Nb2RlEhMKC3NjZW5hcmlvX2lkGAogASgJEhgKEHNjZW5hcmlvX3ZlcnNpb24YCyABKAUSDwoHZWRnZV9pZBgMIAEoCRIOCgZyZWFzb24YDSABKAkiuAEKDVR1cm5Db21wbGV0ZWQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSDgoGcmVnaW9uGAQgASgJEicKBHR1cm4YBSABKAsyGS5hdmF0YXIuYW5hbHl0aWNzLnYxLlR1cm4SEAoIZXZlbnRfaWQYBiABKAkSDwoHZWRnZV9pZBgHIAEoCRIPCgdjYWxsX2lkGAggASgJIsQBCg1FZGdlSGVhcnRiZWF0Eg8KB2VkZ2VfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEgsKA3VybBgDIAEoCRIUCgxhY3RpdmVfY2FsbHMYBCABKAUSEAoIY2FwYWNpdHkYBSABKAUSEAoIY3B1X2xvYWQYBiABKAESEAoIZHJhaW5pbmcYByABKAgSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgJIAEoCSJPChBLbm93bGVkZ2VDaGFuZ2VkEhUKDWRlYWxlcnNoaXBfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxITCgtkb2N1bWVudF9pZBgDIAEoCSKHAQoJSW5nZXN0Sm9iEg4KBmpvYl9pZBgBIAEoCRItCgRraW5kGAIgASgOMh8uYXZhdGFyLmV2ZW50cy52MS5Jbmdlc3RKb2JLaW5kEhUKDWRlYWxlcnNoaXBfaWQYAyABKAkSEwoLZG9jdW1lbnRfaWQYBCABKAkSDwoHdmVyc2lvbhgFIAEoBSqFAQoNSW5nZXN0Sm9iS2luZBIfChtJTkdFU1RfSk9CX0tJTkRfVU5TUEVDSUZJRUQQABIaChZJTkdFU1RfSk9CX0tJTkRfSU5HRVNUEAESGwoXSU5HRVNUX0pPQl9LSU5EX1JFRU1CRUQQAhIaChZJTkdFU1RfSk9CX0tJTkRfREVMRVRFEANCzAEKFGNvbS5hdmF0YXIuZXZlbnRzLnYxQgtFdmVudHNQcm90b1ABWkVnaXRodWIuY29tL2F2YXRhci1maS9hdmF0YXIvcHJvdG9jb2wvZ2VuL2dvL2F2YXRhci9ldmVudHMvdjE7ZXZlbnRzdjGiAgNBRViqAhBBdmF0YXIuRXZlbnRzLlYxygIQQXZhdGFyXEV2ZW50c1xWMeICHEF2YXRhclxFdmVudHNcVjFcR1BCTWV0YWRhdGHqAhJBdmF0YXI6OkV2ZW50czo6VjFiBnByb3RvMw", [file_avatar_analytics_v1_analytics, file_avatar_conversation_v1_conversation, file_avatar_scenario_v1_scenario, file_google_protobuf_timestamp]);
 
 /**
  * SessionStarted is published on avatar.session.started.<region>.
@@ -231,6 +231,8 @@ export const TurnCompletedSchema: GenMessage<TurnCompleted> = /*@__PURE__*/
 
 /**
  * EdgeHeartbeat is published on avatar.edge.heartbeat.<region> every few seconds.
+ * The core keeps the fleet view from them (RegionService): an edge that misses
+ * heartbeats for the core's timeout takes no new call.
  *
  * @generated from message avatar.events.v1.EdgeHeartbeat
  */
@@ -246,6 +248,8 @@ export type EdgeHeartbeat = Message<"avatar.events.v1.EdgeHeartbeat"> & {
   region: string;
 
   /**
+   * Url is where clients reach the edge (its public base URL).
+   *
    * @generated from field: string url = 3;
    */
   url: string;
@@ -256,24 +260,43 @@ export type EdgeHeartbeat = Message<"avatar.events.v1.EdgeHeartbeat"> & {
   activeCalls: number;
 
   /**
+   * Capacity is the most concurrent calls the edge takes (its configured limit, set from
+   * a capacity measurement).
+   *
    * @generated from field: int32 capacity = 5;
    */
   capacity: number;
 
   /**
+   * CpuLoad is the process's CPU use since the previous heartbeat, as a fraction of the
+   * machine's cores (0 to 1).
+   *
    * @generated from field: double cpu_load = 6;
    */
   cpuLoad: number;
 
   /**
+   * Draining is set from SIGTERM on: the edge finishes its live calls and takes no new
+   * one.
+   *
    * @generated from field: bool draining = 7;
    */
   draining: boolean;
 
   /**
+   * Time is when the edge sent the heartbeat, by its clock.
+   *
    * @generated from field: google.protobuf.Timestamp time = 8;
    */
   time?: Timestamp | undefined;
+
+  /**
+   * Version is the edge's build version (a release tag or a VCS revision); empty when
+   * unknown.
+   *
+   * @generated from field: string version = 9;
+   */
+  version: string;
 };
 
 /**

@@ -2,8 +2,8 @@
 // @generated from file avatar/region/v1/region.proto (package avatar.region.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file avatar/region/v1/region.proto.
  */
 export const file_avatar_region_v1_region: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hdmF0YXIvcmVnaW9uL3YxL3JlZ2lvbi5wcm90bxIQYXZhdGFyLnJlZ2lvbi52MSLBAQoERWRnZRIKCgJpZBgBIAEoCRIOCgZyZWdpb24YAiABKAkSCwoDdXJsGAMgASgJEhQKDGFjdGl2ZV9jYWxscxgEIAEoBRIQCghjYXBhY2l0eRgFIAEoBRIMCgRsb2FkGAYgASgBEg8KB2hlYWx0aHkYByABKAgSEAoIZHJhaW5pbmcYCCABKAgSNwoTbGFzdF9oZWFydGJlYXRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiLwoPUGlja0VkZ2VSZXF1ZXN0Eg4KBnJlZ2lvbhgBIAEoCRIMCgRoaW50GAIgASgJIjgKEFBpY2tFZGdlUmVzcG9uc2USJAoEZWRnZRgBIAEoCzIWLmF2YXRhci5yZWdpb24udjEuRWRnZSISChBMaXN0RWRnZXNSZXF1ZXN0IjoKEUxpc3RFZGdlc1Jlc3BvbnNlEiUKBWVkZ2VzGAEgAygLMhYuYXZhdGFyLnJlZ2lvbi52MS5FZGdlMrgBCg1SZWdpb25TZXJ2aWNlElEKCFBpY2tFZGdlEiEuYXZhdGFyLnJlZ2lvbi52MS5QaWNrRWRnZVJlcXVlc3QaIi5hdmF0YXIucmVnaW9uLnYxLlBpY2tFZGdlUmVzcG9uc2USVAoJTGlzdEVkZ2VzEiIuYXZhdGFyLnJlZ2lvbi52MS5MaXN0RWRnZXNSZXF1ZXN0GiMuYXZhdGFyLnJlZ2lvbi52MS5MaXN0RWRnZXNSZXNwb25zZULMAQoUY29tLmF2YXRhci5yZWdpb24udjFCC1JlZ2lvblByb3RvUAFaRWdpdGh1Yi5jb20vYXZhdGFyLWZpL2F2YXRhci9wcm90b2NvbC9nZW4vZ28vYXZhdGFyL3JlZ2lvbi92MTtyZWdpb252MaICA0FSWKoCEEF2YXRhci5SZWdpb24uVjHKAhBBdmF0YXJcUmVnaW9uXFYx4gIcQXZhdGFyXFJlZ2lvblxWMVxHUEJNZXRhZGF0YeoCEkF2YXRhcjo6UmVnaW9uOjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1hdmF0YXIvcmVnaW9uL3YxL3JlZ2lvbi5wcm90bxIQYXZhdGFyLnJlZ2lvbi52MSKmAgoERWRnZRIKCgJpZBgBIAEoCRIOCgZyZWdpb24YAiABKAkSCwoDdXJsGAMgASgJEhQKDGFjdGl2ZV9jYWxscxgEIAEoBRIQCghjYXBhY2l0eRgFIAEoBRIMCgRsb2FkGAYgASgBEg8KB2hlYWx0aHkYByABKAgSEAoIZHJhaW5pbmcYCCABKAgSNwoTbGFzdF9oZWFydGJlYXRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoFc3RhdGUYCiABKA4yGy5hdmF0YXIucmVnaW9uLnYxLkVkZ2VTdGF0ZRIQCghjcHVfbG9hZBgLIAEoARIPCgd2ZXJzaW9uGAwgASgJEhQKDHBsYWNlZF9jYWxscxgNIAEoBSIvCg9QaWNrRWRnZVJlcXVlc3QSDgoGcmVnaW9uGAEgASgJEgwKBGhpbnQYAiABKAkiOAoQUGlja0VkZ2VSZXNwb25zZRIkCgRlZGdlGAEgASgLMhYuYXZhdGFyLnJlZ2lvbi52MS5FZGdlIhIKEExpc3RFZGdlc1JlcXVlc3QiOgoRTGlzdEVkZ2VzUmVzcG9uc2USJQoFZWRnZXMYASADKAsyFi5hdmF0YXIucmVnaW9uLnYxLkVkZ2UqgQEKCUVkZ2VTdGF0ZRIaChZFREdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQRURHRV9TVEFURV9SRUFEWRABEhMKD0VER0VfU1RBVEVfRlVMTBACEhcKE0VER0VfU1RBVEVfRFJBSU5JTkcQAxIUChBFREdFX1NUQVRFX1NUQUxFEAQyuAEKDVJlZ2lvblNlcnZpY2USUQoIUGlja0VkZ2USIS5hdmF0YXIucmVnaW9uLnYxLlBpY2tFZGdlUmVxdWVzdBoiLmF2YXRhci5yZWdpb24udjEuUGlja0VkZ2VSZXNwb25zZRJUCglMaXN0RWRnZXMSIi5hdmF0YXIucmVnaW9uLnYxLkxpc3RFZGdlc1JlcXVlc3QaIy5hdmF0YXIucmVnaW9uLnYxLkxpc3RFZGdlc1Jlc3BvbnNlQswBChRjb20uYXZhdGFyLnJlZ2lvbi52MUILUmVnaW9uUHJvdG9QAVpFZ2l0aHViLmNvbS9hdmF0YXItZmkvYXZhdGFyL3Byb3RvY29sL2dlbi9nby9hdmF0YXIvcmVnaW9uL3YxO3JlZ2lvbnYxogIDQVJYqgIQQXZhdGFyLlJlZ2lvbi5WMcoCEEF2YXRhclxSZWdpb25cVjHiAhxBdmF0YXJcUmVnaW9uXFYxXEdQQk1ldGFkYXRh6gISQXZhdGFyOjpSZWdpb246OlYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Edge is one regional edge node as last seen in its heartbeats.
@@ -66,6 +66,36 @@ export type Edge = Message<"avatar.region.v1.Edge"> & {
    * @generated from field: google.protobuf.Timestamp last_heartbeat_time = 9;
    */
   lastHeartbeatTime?: Timestamp | undefined;
+
+  /**
+   * State says whether PickEdge may place a call on it (READY), and why not.
+   *
+   * @generated from field: avatar.region.v1.EdgeState state = 10;
+   */
+  state: EdgeState;
+
+  /**
+   * CpuLoad is the edge process's CPU use over its last heartbeat interval, as a
+   * fraction of the machine's cores (0 to 1).
+   *
+   * @generated from field: double cpu_load = 11;
+   */
+  cpuLoad: number;
+
+  /**
+   * Version is the edge's build version, empty when the edge does not report one.
+   *
+   * @generated from field: string version = 12;
+   */
+  version: string;
+
+  /**
+   * PlacedCalls counts the calls PickEdge placed on it since its last heartbeat: they
+   * count against its capacity until its next heartbeat reports them as active.
+   *
+   * @generated from field: int32 placed_calls = 13;
+   */
+  placedCalls: number;
 };
 
 /**
@@ -80,12 +110,17 @@ export const EdgeSchema: GenMessage<Edge> = /*@__PURE__*/
  */
 export type PickEdgeRequest = Message<"avatar.region.v1.PickEdgeRequest"> & {
   /**
+   * Region is the caller's region, such as "us-east"; empty means the home region (the
+   * first of the core's region order).
+   *
    * @generated from field: string region = 1;
    */
   region: string;
 
   /**
-   * Hint is a client-side hint such as a timezone or a preferred edge id.
+   * Hint is a client-side hint such as a timezone or a preferred edge id. An edge id
+   * (for example the edge of the caller's previous call) is picked when that edge takes
+   * calls; other hints are ignored.
    *
    * @generated from field: string hint = 2;
    */
@@ -145,6 +180,55 @@ export type ListEdgesResponse = Message<"avatar.region.v1.ListEdgesResponse"> & 
  */
 export const ListEdgesResponseSchema: GenMessage<ListEdgesResponse> = /*@__PURE__*/
   messageDesc(file_avatar_region_v1_region, 4);
+
+/**
+ * EdgeState says whether an edge takes new calls, and why not.
+ *
+ * @generated from enum avatar.region.v1.EdgeState
+ */
+export enum EdgeState {
+  /**
+   * @generated from enum value: EDGE_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * EDGE_STATE_READY: its heartbeats are current and it has room for another call.
+   *
+   * @generated from enum value: EDGE_STATE_READY = 1;
+   */
+  READY = 1,
+
+  /**
+   * EDGE_STATE_FULL: every slot is taken (active calls plus the calls placed on it since
+   * its last heartbeat), or its CPU is above the core's limit.
+   *
+   * @generated from enum value: EDGE_STATE_FULL = 2;
+   */
+  FULL = 2,
+
+  /**
+   * EDGE_STATE_DRAINING: it is shutting down; it finishes its live calls and takes no
+   * new one.
+   *
+   * @generated from enum value: EDGE_STATE_DRAINING = 3;
+   */
+  DRAINING = 3,
+
+  /**
+   * EDGE_STATE_STALE: no heartbeat within the core's timeout; it may be down or cut off,
+   * and takes no new call until it heartbeats again.
+   *
+   * @generated from enum value: EDGE_STATE_STALE = 4;
+   */
+  STALE = 4,
+}
+
+/**
+ * Describes the enum avatar.region.v1.EdgeState.
+ */
+export const EdgeStateSchema: GenEnum<EdgeState> = /*@__PURE__*/
+  enumDesc(file_avatar_region_v1_region, 0);
 
 /**
  * RegionService tells clients which edge to call, from edge heartbeats.

@@ -48,6 +48,15 @@ const (
 	// AnalyticsServiceGetRegionLatencyProcedure is the fully-qualified name of the AnalyticsService's
 	// GetRegionLatency RPC.
 	AnalyticsServiceGetRegionLatencyProcedure = "/avatar.analytics.v1.AnalyticsService/GetRegionLatency"
+	// AnalyticsServiceDeleteUserSessionsProcedure is the fully-qualified name of the AnalyticsService's
+	// DeleteUserSessions RPC.
+	AnalyticsServiceDeleteUserSessionsProcedure = "/avatar.analytics.v1.AnalyticsService/DeleteUserSessions"
+	// AnalyticsServiceGetRetentionProcedure is the fully-qualified name of the AnalyticsService's
+	// GetRetention RPC.
+	AnalyticsServiceGetRetentionProcedure = "/avatar.analytics.v1.AnalyticsService/GetRetention"
+	// AnalyticsServiceSetRetentionProcedure is the fully-qualified name of the AnalyticsService's
+	// SetRetention RPC.
+	AnalyticsServiceSetRetentionProcedure = "/avatar.analytics.v1.AnalyticsService/SetRetention"
 )
 
 // AnalyticsServiceClient is a client for the avatar.analytics.v1.AnalyticsService service.
@@ -60,6 +69,15 @@ type AnalyticsServiceClient interface {
 	GetSession(context.Context, *connect.Request[v1.GetSessionRequest]) (*connect.Response[v1.GetSessionResponse], error)
 	// GetRegionLatency returns turn-stage latency percentiles per region.
 	GetRegionLatency(context.Context, *connect.Request[v1.GetRegionLatencyRequest]) (*connect.Response[v1.GetRegionLatencyResponse], error)
+	// DeleteUserSessions deletes every recorded session of one user of the caller's
+	// dealership, with their turns and scorecards (dealership admins; audited). Events of
+	// those sessions still on their way are not recorded afterwards.
+	DeleteUserSessions(context.Context, *connect.Request[v1.DeleteUserSessionsRequest]) (*connect.Response[v1.DeleteUserSessionsResponse], error)
+	// GetRetention returns how long the dealership's sessions are kept.
+	GetRetention(context.Context, *connect.Request[v1.GetRetentionRequest]) (*connect.Response[v1.GetRetentionResponse], error)
+	// SetRetention sets how long the dealership's sessions are kept (dealership admins;
+	// audited); older sessions are deleted by a scheduled job.
+	SetRetention(context.Context, *connect.Request[v1.SetRetentionRequest]) (*connect.Response[v1.SetRetentionResponse], error)
 }
 
 // NewAnalyticsServiceClient constructs a client for the avatar.analytics.v1.AnalyticsService
@@ -103,6 +121,24 @@ func NewAnalyticsServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(analyticsServiceMethods.ByName("GetRegionLatency")),
 			connect.WithClientOptions(opts...),
 		),
+		deleteUserSessions: connect.NewClient[v1.DeleteUserSessionsRequest, v1.DeleteUserSessionsResponse](
+			httpClient,
+			baseURL+AnalyticsServiceDeleteUserSessionsProcedure,
+			connect.WithSchema(analyticsServiceMethods.ByName("DeleteUserSessions")),
+			connect.WithClientOptions(opts...),
+		),
+		getRetention: connect.NewClient[v1.GetRetentionRequest, v1.GetRetentionResponse](
+			httpClient,
+			baseURL+AnalyticsServiceGetRetentionProcedure,
+			connect.WithSchema(analyticsServiceMethods.ByName("GetRetention")),
+			connect.WithClientOptions(opts...),
+		),
+		setRetention: connect.NewClient[v1.SetRetentionRequest, v1.SetRetentionResponse](
+			httpClient,
+			baseURL+AnalyticsServiceSetRetentionProcedure,
+			connect.WithSchema(analyticsServiceMethods.ByName("SetRetention")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -113,6 +149,9 @@ type analyticsServiceClient struct {
 	listSessions           *connect.Client[v1.ListSessionsRequest, v1.ListSessionsResponse]
 	getSession             *connect.Client[v1.GetSessionRequest, v1.GetSessionResponse]
 	getRegionLatency       *connect.Client[v1.GetRegionLatencyRequest, v1.GetRegionLatencyResponse]
+	deleteUserSessions     *connect.Client[v1.DeleteUserSessionsRequest, v1.DeleteUserSessionsResponse]
+	getRetention           *connect.Client[v1.GetRetentionRequest, v1.GetRetentionResponse]
+	setRetention           *connect.Client[v1.SetRetentionRequest, v1.SetRetentionResponse]
 }
 
 // GetUserAnalytics calls avatar.analytics.v1.AnalyticsService.GetUserAnalytics.
@@ -140,6 +179,21 @@ func (c *analyticsServiceClient) GetRegionLatency(ctx context.Context, req *conn
 	return c.getRegionLatency.CallUnary(ctx, req)
 }
 
+// DeleteUserSessions calls avatar.analytics.v1.AnalyticsService.DeleteUserSessions.
+func (c *analyticsServiceClient) DeleteUserSessions(ctx context.Context, req *connect.Request[v1.DeleteUserSessionsRequest]) (*connect.Response[v1.DeleteUserSessionsResponse], error) {
+	return c.deleteUserSessions.CallUnary(ctx, req)
+}
+
+// GetRetention calls avatar.analytics.v1.AnalyticsService.GetRetention.
+func (c *analyticsServiceClient) GetRetention(ctx context.Context, req *connect.Request[v1.GetRetentionRequest]) (*connect.Response[v1.GetRetentionResponse], error) {
+	return c.getRetention.CallUnary(ctx, req)
+}
+
+// SetRetention calls avatar.analytics.v1.AnalyticsService.SetRetention.
+func (c *analyticsServiceClient) SetRetention(ctx context.Context, req *connect.Request[v1.SetRetentionRequest]) (*connect.Response[v1.SetRetentionResponse], error) {
+	return c.setRetention.CallUnary(ctx, req)
+}
+
 // AnalyticsServiceHandler is an implementation of the avatar.analytics.v1.AnalyticsService service.
 type AnalyticsServiceHandler interface {
 	GetUserAnalytics(context.Context, *connect.Request[v1.GetUserAnalyticsRequest]) (*connect.Response[v1.GetUserAnalyticsResponse], error)
@@ -150,6 +204,15 @@ type AnalyticsServiceHandler interface {
 	GetSession(context.Context, *connect.Request[v1.GetSessionRequest]) (*connect.Response[v1.GetSessionResponse], error)
 	// GetRegionLatency returns turn-stage latency percentiles per region.
 	GetRegionLatency(context.Context, *connect.Request[v1.GetRegionLatencyRequest]) (*connect.Response[v1.GetRegionLatencyResponse], error)
+	// DeleteUserSessions deletes every recorded session of one user of the caller's
+	// dealership, with their turns and scorecards (dealership admins; audited). Events of
+	// those sessions still on their way are not recorded afterwards.
+	DeleteUserSessions(context.Context, *connect.Request[v1.DeleteUserSessionsRequest]) (*connect.Response[v1.DeleteUserSessionsResponse], error)
+	// GetRetention returns how long the dealership's sessions are kept.
+	GetRetention(context.Context, *connect.Request[v1.GetRetentionRequest]) (*connect.Response[v1.GetRetentionResponse], error)
+	// SetRetention sets how long the dealership's sessions are kept (dealership admins;
+	// audited); older sessions are deleted by a scheduled job.
+	SetRetention(context.Context, *connect.Request[v1.SetRetentionRequest]) (*connect.Response[v1.SetRetentionResponse], error)
 }
 
 // NewAnalyticsServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -189,6 +252,24 @@ func NewAnalyticsServiceHandler(svc AnalyticsServiceHandler, opts ...connect.Han
 		connect.WithSchema(analyticsServiceMethods.ByName("GetRegionLatency")),
 		connect.WithHandlerOptions(opts...),
 	)
+	analyticsServiceDeleteUserSessionsHandler := connect.NewUnaryHandler(
+		AnalyticsServiceDeleteUserSessionsProcedure,
+		svc.DeleteUserSessions,
+		connect.WithSchema(analyticsServiceMethods.ByName("DeleteUserSessions")),
+		connect.WithHandlerOptions(opts...),
+	)
+	analyticsServiceGetRetentionHandler := connect.NewUnaryHandler(
+		AnalyticsServiceGetRetentionProcedure,
+		svc.GetRetention,
+		connect.WithSchema(analyticsServiceMethods.ByName("GetRetention")),
+		connect.WithHandlerOptions(opts...),
+	)
+	analyticsServiceSetRetentionHandler := connect.NewUnaryHandler(
+		AnalyticsServiceSetRetentionProcedure,
+		svc.SetRetention,
+		connect.WithSchema(analyticsServiceMethods.ByName("SetRetention")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/avatar.analytics.v1.AnalyticsService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AnalyticsServiceGetUserAnalyticsProcedure:
@@ -201,6 +282,12 @@ func NewAnalyticsServiceHandler(svc AnalyticsServiceHandler, opts ...connect.Han
 			analyticsServiceGetSessionHandler.ServeHTTP(w, r)
 		case AnalyticsServiceGetRegionLatencyProcedure:
 			analyticsServiceGetRegionLatencyHandler.ServeHTTP(w, r)
+		case AnalyticsServiceDeleteUserSessionsProcedure:
+			analyticsServiceDeleteUserSessionsHandler.ServeHTTP(w, r)
+		case AnalyticsServiceGetRetentionProcedure:
+			analyticsServiceGetRetentionHandler.ServeHTTP(w, r)
+		case AnalyticsServiceSetRetentionProcedure:
+			analyticsServiceSetRetentionHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -228,4 +315,16 @@ func (UnimplementedAnalyticsServiceHandler) GetSession(context.Context, *connect
 
 func (UnimplementedAnalyticsServiceHandler) GetRegionLatency(context.Context, *connect.Request[v1.GetRegionLatencyRequest]) (*connect.Response[v1.GetRegionLatencyResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("avatar.analytics.v1.AnalyticsService.GetRegionLatency is not implemented"))
+}
+
+func (UnimplementedAnalyticsServiceHandler) DeleteUserSessions(context.Context, *connect.Request[v1.DeleteUserSessionsRequest]) (*connect.Response[v1.DeleteUserSessionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("avatar.analytics.v1.AnalyticsService.DeleteUserSessions is not implemented"))
+}
+
+func (UnimplementedAnalyticsServiceHandler) GetRetention(context.Context, *connect.Request[v1.GetRetentionRequest]) (*connect.Response[v1.GetRetentionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("avatar.analytics.v1.AnalyticsService.GetRetention is not implemented"))
+}
+
+func (UnimplementedAnalyticsServiceHandler) SetRetention(context.Context, *connect.Request[v1.SetRetentionRequest]) (*connect.Response[v1.SetRetentionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("avatar.analytics.v1.AnalyticsService.SetRetention is not implemented"))
 }
