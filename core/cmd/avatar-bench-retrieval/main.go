@@ -2,12 +2,13 @@
 // creates a scratch database (migrated), loads -chunks chunks of synthetic text into one
 // dealership, and prints:
 //
-//   - Search latency p50/p95/p99 at concurrency 1 and 16, with the Redis cache off
-//     (NoCache) and on (after one priming pass);
+//   - Search latency p50/p95/p99 at concurrency 1 and 16, with the Redis cache off (a
+//     search.Searcher with the service's ranking) and on (Service.Retrieve, after one
+//     priming pass);
 //   - HNSW recall@10 of the vector side against exact search (a sequential scan, index
 //     scans off) over -queries queries, for the vectors the service searches with
-//     (Service.QueryVector: the query blended with its best lexical results' vectors)
-//     and, for comparison, for the queries' own embeddings;
+//     (search.Searcher.QueryVector: the query blended with its best lexical results'
+//     vectors) and, for comparison, for the queries' own embeddings;
 //   - ingestion throughput in chunks/s through the real path (Upload → JetStream job →
 //     extract → chunk → embed → write), for multi-chunk and for one-chunk documents.
 //
@@ -19,7 +20,7 @@
 // every run from the whole corpus: documents without a topic, whose chunk vectors are
 // all about equally far from any query, the worst case for an approximate index. Each
 // document is a few passages, each passage as long as a random corpus document. The
-// bulk load goes through Service.Import, which runs the ingest worker's own
+// bulk load goes through knowledge.Loader.Import, which runs the ingest worker's own
 // chunk/embed/write SQL batched many documents per transaction, with the HNSW and
 // posting-term indexes dropped meanwhile and built after. Queries are NFCorpus test and
 // dev queries.
@@ -60,6 +61,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/beir"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
 	"github.com/avatar-fi/avatar/core/internal/scratch"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/store"
@@ -158,11 +160,21 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := knowledge.Config{
+	// The configuration in force, defaults applied, for the report.
+	cfg, err := knowledge.Config{
 		Primary: pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
-		KeyPrefix: env.KeyPrefix, Workers: o.workers, Writers: o.writers, KeepPostings: o.keepPostings, Ranking: knowledge.RankingConfig{EfSearch: o.efSearch},
+		KeyPrefix: env.KeyPrefix, Workers: o.workers, Writers: o.writers, KeepPostings: o.keepPostings, Ranking: search.Ranking{EfSearch: o.efSearch},
+	}.WithDefaults()
+	if err != nil {
+		return err
 	}
 	svc, err := knowledge.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	// The uncached searches and the query vectors: the service's ranking without its
+	// cache.
+	searcher, err := search.New(search.Config{Pool: pool, Embedder: emb, Ranking: cfg.Ranking})
 	if err != nil {
 		return err
 	}
@@ -172,33 +184,36 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		// The bulk load writes every posting (a floor needs the posting index, dropped
 		// meanwhile); the floors are set once the index is built, as a dealership that
 		// grew through the write path would have them.
-		bulkCfg := cfg
-		bulkCfg.KeepPostings = -1
-		bulkSvc, err := knowledge.New(ctx, bulkCfg)
-		if err != nil {
-			return err
-		}
-		if err := bulkLoad(ctx, pool, bulkSvc, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
+		loader := knowledge.NewLoader(svc, knowledge.LoaderConfig{KeepEveryPosting: true})
+		if err := bulkLoad(ctx, pool, loader, gen, dealership, o.chunks, o.hnswM, o.hnswEfConstruction, stdout); err != nil {
 			return err
 		}
 		t0 := time.Now()
-		n, err := svc.RefreshPostingFloors(ctx, dealership)
+		n, err := loader.RefreshPostingFloors(ctx, dealership)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "posting floors: %d lexemes keep their %d best postings (%s)\n", n, svc.KeepPostings(), time.Since(t0).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "posting floors: %d lexemes keep their %d best postings (%s)\n", n, cfg.KeepPostings, time.Since(t0).Round(time.Millisecond))
 	}
+	return measure(ctx, o, env, emb, svc, searcher, cfg, gen, queries, stdout)
+}
+
+// measure runs the measurements -steps names on the loaded dealership: search latency,
+// the HNSW recall sweep, ingestion.
+func measure(ctx context.Context, o options, env *scratch.Env, emb *embed.Hashed, svc *knowledge.Service, searcher *search.Searcher,
+	cfg knowledge.Config, gen *generator, queries []string, stdout io.Writer) error {
+	pool, dealership := env.Pool, env.DealershipID
 	steps := map[string]bool{}
 	for _, st := range strings.Split(o.steps, ",") {
 		steps[strings.TrimSpace(st)] = true
 	}
 	if steps["search"] {
-		if err := measureSearch(ctx, svc, dealership, queries, stdout); err != nil {
+		if err := measureSearch(ctx, searcher.Search, svc.Retrieve, dealership, queries, stdout); err != nil {
 			return err
 		}
 	}
 	// The service's ef_search first, then a sweep for tuning.
-	efs := []int{svc.Ranking().EfSearch}
+	efs := []int{cfg.Ranking.EfSearch}
 	for _, f := range strings.Split(o.efSweep, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
@@ -209,48 +224,53 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		efs = append(efs, ef)
 	}
-	if !steps["recall"] {
-		efs = nil
-	}
-	if len(efs) > 0 {
-		// The vectors the service searches with (the lexical results' feedback blended
-		// in), and for comparison each query's own embedding.
-		var service, raw [][]float32
-		for _, q := range queries {
-			v, err := svc.QueryVector(ctx, dealership, q)
-			if err != nil {
-				return err
-			}
-			if v != nil {
-				service = append(service, v)
-			}
-			if v := emb.Vector(q); !isZero(v) {
-				raw = append(raw, v)
-			}
-		}
-		for _, set := range []struct {
-			name string
-			vecs [][]float32
-		}{
-			{fmt.Sprintf("service query vectors, feedback %d", svc.Ranking().Feedback), service},
-			{"raw query embeddings", raw},
-		} {
-			for _, ef := range efs {
-				if err := measureRecall(ctx, pool, emb, dealership, set.name, set.vecs, ef, stdout); err != nil {
-					return err
-				}
-			}
+	if steps["recall"] {
+		if err := recallSweep(ctx, pool, emb, searcher, cfg.Ranking.Feedback, dealership, queries, efs, stdout); err != nil {
+			return err
 		}
 	}
 	if !steps["ingest"] {
 		return nil
 	}
-	return measureIngest(ctx, pool, svc, gen, dealership, o.ingestDocs, stdout)
+	return measureIngest(ctx, pool, svc, cfg, gen, dealership, o.ingestDocs, stdout)
+}
+
+// recallSweep measures HNSW recall at each ef_search of efs, for the vectors the
+// service searches with (the lexical results' feedback blended in, feedback being
+// Ranking.Feedback in force) and, for comparison, for each query's own embedding.
+func recallSweep(ctx context.Context, pool *pgxpool.Pool, emb *embed.Hashed, searcher *search.Searcher, feedback int, dealership string, queries []string, efs []int, stdout io.Writer) error {
+	var service, raw [][]float32
+	for _, q := range queries {
+		v, err := searcher.QueryVector(ctx, dealership, q)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			service = append(service, v)
+		}
+		if v := emb.Vector(q); !isZero(v) {
+			raw = append(raw, v)
+		}
+	}
+	for _, set := range []struct {
+		name string
+		vecs [][]float32
+	}{
+		{fmt.Sprintf("service query vectors, feedback %d", feedback), service},
+		{"raw query embeddings", raw},
+	} {
+		for _, ef := range efs {
+			if err := measureRecall(ctx, pool, emb, dealership, set.name, set.vecs, ef, stdout); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // bulkLoad imports synthetic documents of one to six passages until n chunks are
 // stored, with the HNSW and posting-term indexes dropped meanwhile and built afterwards.
-func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n, hnswM, hnswEfC int, stdout io.Writer) error {
+func bulkLoad(ctx context.Context, pool *pgxpool.Pool, loader *knowledge.Loader, gen *generator, dealership string, n, hnswM, hnswEfC int, stdout io.Writer) error {
 	// Bulk-load like a migration would: drop the HNSW index and the postings' term
 	// index, and build them once the rows are in.
 	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
@@ -288,7 +308,7 @@ func bulkLoad(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, g
 					docs[i] = knowledge.ImportDocument{Title: gen.title(), Text: gen.document(1 + gen.intN(6))}
 				}
 				mu.Unlock()
-				res, err := svc.Import(ctx, dealership, docs)
+				res, err := loader.Import(ctx, dealership, docs)
 				if err != nil {
 					errc <- err
 					return
@@ -356,8 +376,13 @@ func percentiles(lat []time.Duration) string {
 	return fmt.Sprintf("n=%d p50=%s p95=%s p99=%s", len(lat), p(0.50), p(0.95), p(0.99))
 }
 
-// searchRun sends every query reps times from conc goroutines and returns latencies.
-func searchRun(ctx context.Context, svc *knowledge.Service, dealership string, queries []string, reps, conc int, noCache bool) ([]time.Duration, error) {
+// searchFunc is one way to search: search.Searcher.Search (no cache) or
+// knowledge.Service.Retrieve (through the Redis cache).
+type searchFunc func(context.Context, search.Query) ([]*knowledgev1.SearchResult, error)
+
+// searchRun sends every query reps times through find from conc goroutines and returns
+// latencies.
+func searchRun(ctx context.Context, find searchFunc, dealership string, queries []string, reps, conc int) ([]time.Duration, error) {
 	jobs := make(chan string)
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -369,7 +394,7 @@ func searchRun(ctx context.Context, svc *knowledge.Service, dealership string, q
 			defer wg.Done()
 			for q := range jobs {
 				t0 := time.Now()
-				_, err := svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q, TopK: 10, NoCache: noCache})
+				_, err := find(ctx, search.Query{DealershipID: dealership, Query: q, TopK: 10})
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil && firstErr == nil {
@@ -390,9 +415,11 @@ func searchRun(ctx context.Context, svc *knowledge.Service, dealership string, q
 	return lat, firstErr
 }
 
-func measureSearch(ctx context.Context, svc *knowledge.Service, dealership string, queries []string, stdout io.Writer) error {
+// measureSearch measures search latency without the cache (uncached) and through it
+// (cached, after a priming pass).
+func measureSearch(ctx context.Context, uncached, cached searchFunc, dealership string, queries []string, stdout io.Writer) error {
 	// Warm the buffer cache and the prepared statements.
-	if _, err := searchRun(ctx, svc, dealership, queries, 1, 4, true); err != nil {
+	if _, err := searchRun(ctx, uncached, dealership, queries, 1, 4); err != nil {
 		return fmt.Errorf("warm up: %w", err)
 	}
 	for _, c := range []struct {
@@ -406,13 +433,15 @@ func measureSearch(ctx context.Context, svc *knowledge.Service, dealership strin
 		{"cached   c=1 ", 1, 3, false},
 		{"cached   c=16", 16, 5, false},
 	} {
+		find := uncached
 		if !c.noCache {
-			if _, err := searchRun(ctx, svc, dealership, queries, 1, 4, false); err != nil {
+			find = cached
+			if _, err := searchRun(ctx, cached, dealership, queries, 1, 4); err != nil {
 				return fmt.Errorf("prime cache: %w", err)
 			}
 		}
 		t0 := time.Now()
-		lat, err := searchRun(ctx, svc, dealership, queries, c.reps, c.conc, c.noCache)
+		lat, err := searchRun(ctx, find, dealership, queries, c.reps, c.conc)
 		if err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
@@ -497,7 +526,7 @@ func isZero(v []float32) bool {
 
 // measureIngest uploads documents through the real path with the workers running and
 // reports chunks/s from the first upload to the last document READY.
-func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, gen *generator, dealership string, n int, stdout io.Writer) error {
+func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Service, cfg knowledge.Config, gen *generator, dealership string, n int, stdout io.Writer) error {
 	wctx, stopWorkers := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(wctx) }()
@@ -573,7 +602,7 @@ func measureIngest(ctx context.Context, pool *pgxpool.Pool, svc *knowledge.Servi
 			if pending == 0 {
 				el := time.Since(start)
 				fmt.Fprintf(stdout, "ingest %s: %d docs (%d failed%s), %d chunks in %s: %.0f chunks/s, %.0f docs/s (workers=%d, writers=%d)\n",
-					c.name, len(queued), failed, dups, chunks, el.Round(time.Millisecond), float64(chunks)/el.Seconds(), float64(len(queued))/el.Seconds(), svc.Workers(), svc.Writers())
+					c.name, len(queued), failed, dups, chunks, el.Round(time.Millisecond), float64(chunks)/el.Seconds(), float64(len(queued))/el.Seconds(), cfg.Workers, cfg.Writers)
 				break
 			}
 			select {

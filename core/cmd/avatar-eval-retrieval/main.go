@@ -2,8 +2,9 @@
 // (corpus.jsonl or corpus.jsonl.gz, queries.jsonl, qrels.tsv; -split dev reads
 // queries_dev.jsonl and qrels_dev.tsv). It creates a scratch database, ingests every
 // corpus document through the real upload → JetStream job → extract → chunk → embed →
-// write path, runs every query through hybrid Search, and prints nDCG@10, recall@100 and
-// MRR@10; the last line is "nDCG@10=<value>". The scratch database and streams are
+// write path, runs every query through hybrid search (a search.Searcher per ranking
+// compared, no cache), and prints nDCG@10, recall@100 and MRR@10; the last line is
+// "nDCG@10=<value>". The scratch database and streams are
 // removed afterwards.
 //
 //	avatar-eval-retrieval -dataset /work/shared/data/retrieval/nfcorpus [-split dev] [-vector-weights 0,0.25,0.5]
@@ -30,6 +31,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/beir"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
 	"github.com/avatar-fi/avatar/core/internal/scratch"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
@@ -162,13 +164,16 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer env.Close(ctx)
-	pool, dealership := env.Pool, env.DealershipID
 	box, _ := secrets.New(secrets.DevelopmentKey())
 	emb, _ := embed.NewHashed(0)
-	svc, err := knowledge.New(ctx, knowledge.Config{
-		Primary: pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
-		KeyPrefix: env.KeyPrefix, Workers: o.workers, CacheTTL: -1, KeepPostings: o.keepPostings,
-	})
+	cfg, err := knowledge.Config{
+		Primary: env.Pool, Redis: env.Redis, Bus: env.Bus, Embedder: emb, Sealer: box, Log: log,
+		KeyPrefix: env.KeyPrefix, Workers: o.workers, KeepPostings: o.keepPostings,
+	}.WithDefaults()
+	if err != nil {
+		return err
+	}
+	svc, err := knowledge.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -177,9 +182,36 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	go func() { defer close(workersDone); _ = svc.Run(wctx) }()
 	defer func() { stopWorkers(); <-workersDone }()
 
-	// Ingest.
+	docByID, err := ingest(ctx, svc, env, docs, stdout)
+	if err != nil {
+		return err
+	}
+	if err := reportPostings(ctx, env, cfg.KeepPostings, stdout); err != nil {
+		return err
+	}
+	var judged []beir.Query
+	for _, q := range queries {
+		if len(qrels[q.ID]) > 0 {
+			judged = append(judged, q)
+		}
+	}
+	if o.limitQueries > 0 && len(judged) > o.limitQueries {
+		judged = judged[:o.limitQueries]
+	}
+	last, err := compareRankings(ctx, o, env, emb, judged, qrels, docByID, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
+	return nil
+}
+
+// ingest uploads every corpus document through the real path (Upload → JetStream job
+// → the service's workers) and waits until none is pending. It returns, per document
+// id, the corpus ids stored in it (identical texts share a document).
+func ingest(ctx context.Context, svc *knowledge.Service, env *scratch.Env, docs []beir.Doc, stdout io.Writer) (map[string][]string, error) {
 	start := time.Now()
-	docByID := map[string][]string{} // document id → corpus ids (identical texts share a document)
+	docByID := map[string][]string{}
 	var mu sync.Mutex
 	jobs := make(chan beir.Doc)
 	errc := make(chan error, 1)
@@ -193,7 +225,7 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				if d.Title != "" {
 					text = d.Title + "\n\n" + d.Text
 				}
-				doc, err := svc.Upload(ctx, knowledge.UploadInput{DealershipID: dealership,
+				doc, err := svc.Upload(ctx, knowledge.UploadInput{DealershipID: env.DealershipID,
 					Metadata: &knowledgev1.DocumentMetadata{Title: d.ID, Filename: d.ID + ".txt"}, Data: []byte(text)})
 				if err != nil {
 					select {
@@ -215,50 +247,51 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	wg.Wait()
 	select {
 	case err := <-errc:
-		return err
+		return nil, err
 	default:
 	}
 	uploaded := time.Since(start)
 	for {
 		var pending, failed, chunks int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN (1, 2)), count(*) FILTER (WHERE status = 4), coalesce(sum(chunk_count), 0) FROM knowledge_documents`).Scan(&pending, &failed, &chunks); err != nil {
-			return fmt.Errorf("poll ingestion: %w", err)
+		if err := env.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN (1, 2)), count(*) FILTER (WHERE status = 4), coalesce(sum(chunk_count), 0) FROM knowledge_documents`).Scan(&pending, &failed, &chunks); err != nil {
+			return nil, fmt.Errorf("poll ingestion: %w", err)
 		}
 		if pending == 0 {
 			el := time.Since(start)
 			fmt.Fprintf(stdout, "ingested %d documents (%d failed) into %d chunks in %s (uploads %s): %.0f chunks/s\n",
 				len(docByID), failed, chunks, el.Round(time.Millisecond), uploaded.Round(time.Millisecond), float64(chunks)/el.Seconds())
-			break
+			return docByID, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// reportPostings prints the posting list's size and pruning (keep is
+// knowledge.Config.KeepPostings in force), then vacuums the search tables.
+func reportPostings(ctx context.Context, env *scratch.Env, keep int, stdout io.Writer) error {
 	var floors, postings, maxDF int64
-	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM knowledge_terms WHERE floor > 0), (SELECT count(*) FROM knowledge_postings),
+	if err := env.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM knowledge_terms WHERE floor > 0), (SELECT count(*) FROM knowledge_postings),
 		(SELECT coalesce(max(df), 0) FROM knowledge_terms)`).Scan(&floors, &postings, &maxDF); err != nil {
 		return fmt.Errorf("count postings: %w", err)
 	}
 	fmt.Fprintf(stdout, "posting list: %d postings; %d lexemes pruned to their best %d (keep_postings; largest document frequency %d)\n",
-		postings, floors, svc.KeepPostings(), maxDF)
+		postings, floors, keep, maxDF)
 	for _, stmt := range []string{"VACUUM ANALYZE knowledge_postings", "VACUUM ANALYZE knowledge_chunks", "VACUUM ANALYZE knowledge_terms"} {
-		if _, err := pool.Exec(ctx, stmt); err != nil {
+		if _, err := env.Pool.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("vacuum: %w", err)
 		}
 	}
+	return nil
+}
 
-	// Queries.
-	var judged []beir.Query
-	for _, q := range queries {
-		if len(qrels[q.ID]) > 0 {
-			judged = append(judged, q)
-		}
-	}
-	if o.limitQueries > 0 && len(judged) > o.limitQueries {
-		judged = judged[:o.limitQueries]
-	}
+// compareRankings runs the judged queries (top 100, no cache) with every combination
+// of the ranking flags, each through a search.Searcher of its own over the one
+// ingested corpus, prints each one's scores, and returns the last one's.
+func compareRankings(ctx context.Context, o options, env *scratch.Env, emb search.Embedder, judged []beir.Query, qrels beir.Qrels, docByID map[string][]string, stdout io.Writer) (scores, error) {
 	weights := o.vectorWeights
 	if len(weights) == 0 {
 		weights = []float64{0} // the service default
@@ -280,18 +313,21 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	for _, v := range variants {
 		w := v.w
-		rc := knowledge.RankingConfig{K1: o.k1, B: o.b, VectorWeight: w, TermPostings: v.tp, Feedback: v.fb, QueryVectorWeight: v.qw}
+		rc := search.Ranking{K1: o.k1, B: o.b, VectorWeight: w, TermPostings: v.tp, Feedback: v.fb, QueryVectorWeight: v.qw}
 		if w == 0 && len(o.vectorWeights) > 0 {
 			rc.VectorWeight = -1 // explicit 0: lexical only
 		}
-		s := svc.WithRanking(rc)
+		s, err := search.New(search.Config{Pool: env.Pool, Embedder: emb, Ranking: rc})
+		if err != nil {
+			return scores{}, err
+		}
 		var sum scores
 		var lat []time.Duration
 		for _, q := range judged {
 			t0 := time.Now()
-			res, err := s.Retrieve(ctx, knowledge.SearchQuery{DealershipID: dealership, Query: q.Text, TopK: 100, NoCache: true})
+			res, err := s.Search(ctx, search.Query{DealershipID: env.DealershipID, Query: q.Text, TopK: 100})
 			if err != nil {
-				return fmt.Errorf("search %s: %w", q.ID, err)
+				return scores{}, fmt.Errorf("search %s: %w", q.ID, err)
 			}
 			lat = append(lat, time.Since(t0))
 			ranking := make([]string, 0, len(res))
@@ -310,10 +346,9 @@ func eval(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if len(o.vectorWeights) > 0 {
 			label = strconv.FormatFloat(w, 'f', -1, 64)
 		}
-		rk := s.Ranking()
+		rk := rc.WithDefaults()
 		fmt.Fprintf(stdout, "split=%s queries=%d vector_weight=%s term_postings=%d feedback=%d query_vector_weight=%.2f nDCG@10=%.4f R@100=%.4f MRR@10=%.4f search_p50=%s\n",
 			o.split, len(judged), label, rk.TermPostings, rk.Feedback, rk.QueryVectorWeight, last.NDCG10, last.Recall100, last.MRR10, lat[len(lat)/2].Round(10*time.Microsecond))
 	}
-	fmt.Fprintf(stdout, "nDCG@10=%.4f\n", last.NDCG10)
-	return nil
+	return last, nil
 }

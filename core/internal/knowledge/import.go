@@ -11,8 +11,36 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/knowledge/chunk"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
 	"github.com/avatar-fi/avatar/core/internal/store"
-	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 )
+
+// Loader writes plain-text documents straight into a dealership's searchable knowledge
+// base, bypassing the upload queue and the webhooks: bulk loading for benchmarks,
+// evaluation and seeding. The RPC service never uses it. Build it with NewLoader; its
+// methods are safe for concurrent use.
+type Loader struct {
+	s    *Service
+	keep int // Config.KeepPostings of the writes; negative: every posting
+}
+
+// LoaderConfig configures a Loader.
+type LoaderConfig struct {
+	// KeepEveryPosting makes Import write every posting and set no posting floor, as a
+	// negative Config.KeepPostings does. It is for a load made with the posting list's
+	// impact index (knowledge_postings_impact) dropped, through which the floors are
+	// computed: run RefreshPostingFloors once the index is built again. Default false:
+	// Import prunes the posting list as the ingest workers do.
+	KeepEveryPosting bool
+}
+
+// NewLoader returns a Loader writing with svc's configuration (chunking, embedder,
+// extraction limits and, unless cfg says otherwise, posting pruning).
+func NewLoader(svc *Service, cfg LoaderConfig) *Loader {
+	l := &Loader{s: svc, keep: svc.cfg.KeepPostings}
+	if cfg.KeepEveryPosting {
+		l.keep = -1
+	}
+	return l
+}
 
 // ImportDocument is one plain-text document for Import.
 type ImportDocument struct {
@@ -32,93 +60,128 @@ type ImportResult struct {
 	Chunks int
 }
 
-// Import writes plain-text documents straight into the searchable knowledge base,
-// bypassing the upload queue, for bulk loading (benchmarks, evaluation, seeding). In one
-// tenant transaction for the whole call it stores each original and creates the
-// document and its first version as Upload does, then extracts, chunks, embeds and
-// writes the chunks with the ingest worker's own SQL (writeVersion). The documents are
-// READY when it returns. Identical texts are not de-duplicated. It announces one
-// knowledge-base change for the call and calls no webhook.
-func (s *Service) Import(ctx context.Context, dealershipID string, docs []ImportDocument) (ImportResult, error) {
-	type prepared struct {
-		data []byte
-		sha  string
-		rows []chunkRow
+// Import writes the documents into the dealership's knowledge base. It first extracts,
+// chunks and embeds every document; then, in one tenant transaction for the whole call,
+// it stores each original and creates the document and its first version as Upload
+// does, and writes the chunks with the ingest workers' own SQL (writeVersions), all
+// documents in one statement. The documents are READY when it returns. Identical texts
+// are not de-duplicated. It announces one knowledge-base change for the call and calls
+// no webhook.
+func (l *Loader) Import(ctx context.Context, dealershipID string, docs []ImportDocument) (ImportResult, error) {
+	prepared, err := l.prepare(ctx, docs)
+	if err != nil {
+		return ImportResult{}, err
 	}
-	ps := make([]prepared, len(docs))
-	for i, d := range docs {
-		data := []byte(d.Text)
-		blocks, err := extract.Extract(ctx, "text/plain", data, s.cfg.Limits)
-		if err != nil {
-			return ImportResult{}, fmt.Errorf("import %q: %w", d.Title, err)
-		}
-		chunks := chunk.Split(blocks, s.cfg.Chunking)
-		if len(chunks) == 0 {
-			return ImportResult{}, fmt.Errorf("import %q: %w", d.Title, extract.ErrNoText)
-		}
-		rows, err := s.embedChunks(ctx, nil, chunks)
-		if err != nil {
-			return ImportResult{}, err
-		}
-		sum := sha256.Sum256(data)
-		ps[i] = prepared{data: data, sha: hex.EncodeToString(sum[:]), rows: rows}
-	}
-	var res ImportResult
-	var kb int64
-	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-		ws := make([]versionWrite, len(docs))
-		for i, d := range docs {
-			p := ps[i]
-			fn := d.Filename
-			if fn == "" {
-				fn = d.Title + ".txt"
-			}
-			tags := d.Tags
-			if tags == nil {
-				tags = []string{}
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO knowledge_blobs (dealership_id, sha256, size_bytes, content) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (dealership_id, sha256) DO NOTHING`, dealershipID, p.sha, len(p.data), p.data); err != nil {
-				return fmt.Errorf("store original: %w", err)
-			}
-			var id string
-			if err := tx.QueryRow(ctx, `WITH d AS (
-					INSERT INTO knowledge_documents (dealership_id, title, filename, tags, status, stage)
-					VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-				), v AS (
-					INSERT INTO knowledge_document_versions (document_id, version, dealership_id, sha256, content_type, size_bytes, status)
-					SELECT d.id, 1, $1, $7, 'text/plain', $8, $5 FROM d
-				)
-				SELECT id::text FROM d`, dealershipID, d.Title, fn, tags,
-				int16(knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING), int16(knowledgev1.IngestStage_INGEST_STAGE_WRITING),
-				p.sha, len(p.data)).Scan(&id); err != nil {
-				return fmt.Errorf("insert document: %w", err)
-			}
-			ws[i] = versionWrite{DocumentID: id, Version: 1, Rows: p.rows}
-		}
-		// One write for the call: the chunks and postings in one statement, the
-		// statistics and document frequencies once, at the end (the statistics row then
-		// stays unlocked while the chunks are written, and the term rows are updated
-		// once, not once per document).
-		written, err := writeVersions(ctx, tx, dealershipID, s.cfg.Embedder.ID(), s.cfg.KeepPostings, ws)
-		if err != nil {
-			return err
-		}
-		for i, w := range written {
-			if w.Skipped {
-				return fmt.Errorf("import %q: document vanished", docs[i].Title)
-			}
-			res.DocumentIDs = append(res.DocumentIDs, ws[i].DocumentID)
-			res.Chunks += w.Chunks
-			kb = w.KBVersion
-		}
-		return nil
+	var (
+		res ImportResult
+		kb  int64
+	)
+	err = store.InTenant(ctx, l.s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		var err error
+		res, kb, err = l.write(ctx, tx, dealershipID, docs, prepared)
+		return err
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import: %w", err)
 	}
 	if len(docs) > 0 {
-		s.changed(ctx, dealershipID, res.DocumentIDs[len(res.DocumentIDs)-1], kb)
+		l.s.changed(ctx, dealershipID, res.DocumentIDs[len(res.DocumentIDs)-1], kb)
 	}
 	return res, nil
+}
+
+// importPrepared is an ImportDocument extracted, chunked and embedded.
+type importPrepared struct {
+	data []byte
+	sha  string
+	rows []chunkRow
+}
+
+// prepare extracts, chunks and embeds each document, outside any transaction.
+func (l *Loader) prepare(ctx context.Context, docs []ImportDocument) ([]importPrepared, error) {
+	s := l.s
+	ps := make([]importPrepared, len(docs))
+	for i, d := range docs {
+		data := []byte(d.Text)
+		blocks, err := extract.Extract(ctx, "text/plain", data, s.cfg.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("import %q: %w", d.Title, err)
+		}
+		chunks := chunk.Split(blocks, s.cfg.Chunking)
+		if len(chunks) == 0 {
+			return nil, fmt.Errorf("import %q: %w", d.Title, extract.ErrNoText)
+		}
+		rows, err := s.embedChunks(ctx, nil, chunks)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		ps[i] = importPrepared{data: data, sha: hex.EncodeToString(sum[:]), rows: rows}
+	}
+	return ps, nil
+}
+
+// write stores the originals and documents, then writes every document's chunks at
+// once: the chunks and postings in one statement, the statistics and document
+// frequencies once, at the end (the statistics row then stays unlocked while the chunks
+// are written, and the term rows are updated once, not once per document). It returns
+// the new knowledge-base version.
+func (l *Loader) write(ctx context.Context, tx pgx.Tx, dealershipID string, docs []ImportDocument, ps []importPrepared) (ImportResult, int64, error) {
+	ws := make([]versionWrite, len(docs))
+	for i, d := range docs {
+		p := ps[i]
+		fn := d.Filename
+		if fn == "" {
+			fn = d.Title + ".txt"
+		}
+		tags := d.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		if err := insertOriginal(ctx, tx, dealershipID, p.sha, p.data); err != nil {
+			return ImportResult{}, 0, err
+		}
+		id, err := insertImported(ctx, tx, dealershipID, d.Title, fn, tags, p.sha, len(p.data))
+		if err != nil {
+			return ImportResult{}, 0, err
+		}
+		ws[i] = versionWrite{DocumentID: id, Version: 1, Rows: p.rows}
+	}
+	written, err := writeVersions(ctx, tx, dealershipID, l.s.cfg.Embedder.ID(), l.keep, ws)
+	if err != nil {
+		return ImportResult{}, 0, err
+	}
+	var (
+		res ImportResult
+		kb  int64
+	)
+	for i, w := range written {
+		if w.Skipped {
+			return ImportResult{}, 0, fmt.Errorf("import %q: document vanished", docs[i].Title)
+		}
+		res.DocumentIDs = append(res.DocumentIDs, ws[i].DocumentID)
+		res.Chunks += w.Chunks
+		kb = w.KBVersion
+	}
+	return res, kb, nil
+}
+
+// RefreshPostingFloors sets the posting floor (Config.KeepPostings of the Loader's
+// Service) of each of the dealership's lexemes that is in at least KeepPostings chunks,
+// and returns how many it set; with KeepPostings negative it does nothing. Writes keep
+// the floors up to date themselves, a quarter of document frequency at a time; run
+// this after a load with KeepEveryPosting, so that the writes that follow prune from
+// the first one.
+func (l *Loader) RefreshPostingFloors(ctx context.Context, dealershipID string) (int64, error) {
+	keep := l.s.cfg.KeepPostings
+	if keep <= 0 {
+		return 0, nil
+	}
+	var n int64
+	err := store.InTenant(ctx, l.s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		var err error
+		n, err = refreshAllFloors(ctx, tx, dealershipID, keep)
+		return err
+	})
+	return n, err
 }

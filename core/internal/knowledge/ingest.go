@@ -39,7 +39,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, msgs.Stop)
 	defer stop()
-	w := s.startWriter(context.WithoutCancel(ctx))
+	go watchQueue(ctx, cons)
+	in := &ingester{s: s, w: s.startWriter(context.WithoutCancel(ctx))}
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, s.cfg.Workers)
 	for {
 		msg, err := msgs.Next()
@@ -47,19 +49,39 @@ func (s *Service) Run(ctx context.Context) error {
 			break
 		}
 		sem <- struct{}{}
-		s.wg.Add(1)
+		wg.Add(1)
 		go func() {
-			defer func() { <-sem; s.wg.Done() }()
-			s.handle(context.WithoutCancel(ctx), msg, w)
+			defer func() { <-sem; wg.Done() }()
+			in.handle(context.WithoutCancel(ctx), msg)
 		}()
 	}
-	s.wg.Wait()
-	w.stop()
+	wg.Wait()
+	in.w.stop()
 	s.hooks.wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// queueInterval is how often the ingest queue's depth is read for the metrics.
+const queueInterval = 10 * time.Second
+
+// watchQueue reports the work queue's depth until ctx ends.
+func watchQueue(ctx context.Context, cons jetstream.Consumer) {
+	t := time.NewTicker(queueInterval)
+	defer t.Stop()
+	for {
+		if info, err := cons.Info(ctx); err == nil {
+			ingestQueuePending.Set(float64(info.NumPending))
+			ingestQueueInflight.Set(float64(info.NumAckPending))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
@@ -80,38 +102,73 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
+// queueReembedding queues a REEMBED job for every document that has chunks embedded by
+// another embedder than the configured one (a change of model or dimension).
+func (s *Service) queueReembedding(ctx context.Context) error {
+	refs, err := staleEmbeddings(ctx, s.cfg.Primary, s.cfg.Embedder.ID())
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		job := &eventsv1.IngestJob{Kind: eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED, DealershipId: r.dealershipID, DocumentId: r.documentID,
+			JobId: "reembed:" + r.documentID + ":" + s.cfg.Embedder.ID()}
+		if err := s.enqueue(ctx, job); err != nil {
+			return err
+		}
+	}
+	if len(refs) > 0 {
+		s.log.InfoContext(ctx, "re-embedding queued", "documents", len(refs), "embedder", s.cfg.Embedder.ID())
+	}
+	return nil
+}
+
+// ingester runs the ingest jobs of one Run; w writes their chunks. Its methods are safe
+// for concurrent use.
+type ingester struct {
+	s *Service
+	w *writer
+}
+
 // handle processes one job message: ack on success or skip, retry with backoff on a
 // temporary failure, and dead-letter plus FAILED on a permanent failure or the last try.
-func (s *Service) handle(ctx context.Context, msg jetstream.Msg, w *writer) {
+func (in *ingester) handle(ctx context.Context, msg jetstream.Msg) {
+	s := in.s
 	var job eventsv1.IngestJob
 	if err := proto.Unmarshal(msg.Data(), &job); err != nil || job.DealershipId == "" || job.DocumentId == "" {
 		s.log.ErrorContext(ctx, "malformed ingest job", "subject", msg.Subject())
-		s.deadLetter(ctx, msg, "malformed job")
+		in.deadLetter(ctx, msg, "malformed job")
 		_ = msg.Term()
 		return
 	}
-	kind := job.Kind.String()
-	log := s.log.With("document_id", job.DocumentId, "dealership_id", job.DealershipId, "version", job.Version, "kind", kind)
+	log := s.log.With("document_id", job.DocumentId, "dealership_id", job.DealershipId, "version", job.Version, "kind", job.Kind.String())
 	delivered := 1
 	if md, err := msg.Metadata(); err == nil {
 		delivered = int(md.NumDelivered)
 	}
-	// Keep the message ours while a long job runs.
 	hctx, stopBeat := context.WithCancel(ctx)
-	go func() {
-		t := time.NewTicker(15 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-hctx.Done():
-				return
-			case <-t.C:
-				_ = msg.InProgress()
-			}
-		}
-	}()
-	err := s.process(hctx, log, &job, w)
+	go keepInProgress(hctx, msg)
+	err := in.process(hctx, log, &job)
 	stopBeat()
+	in.settle(ctx, log, msg, &job, delivered, err)
+}
+
+// keepInProgress keeps the message ours while a long job runs, until ctx ends.
+func keepInProgress(ctx context.Context, msg jetstream.Msg) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = msg.InProgress()
+		}
+	}
+}
+
+// settle acknowledges the job's message after its delivered-th try ended with err.
+func (in *ingester) settle(ctx context.Context, log *slog.Logger, msg jetstream.Msg, job *eventsv1.IngestJob, delivered int, err error) {
+	kind := job.Kind.String()
 	var perm permanentError
 	switch {
 	case err == nil:
@@ -123,20 +180,21 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg, w *writer) {
 		ingestJobs.WithLabelValues(kind, "skipped").Inc()
 		log.InfoContext(ctx, "ingest job skipped: nothing to do")
 		_ = msg.Ack()
-	case errors.As(err, &perm) || delivered >= s.cfg.MaxDeliver:
+	case errors.As(err, &perm) || delivered >= in.s.cfg.MaxDeliver:
 		reason := err.Error()
 		if !errors.As(err, &perm) {
 			reason = fmt.Sprintf("processing failed after %d attempts: %s", delivered, publicReason(err))
 		}
 		log.WarnContext(ctx, "ingest job failed", "error", err.Error(), "attempts", delivered)
 		ingestJobs.WithLabelValues(kind, "failed").Inc()
-		s.deadLetter(ctx, msg, reason)
+		in.deadLetter(ctx, msg, reason)
 		if job.Kind == eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST {
-			s.fail(ctx, &job, reason)
+			in.fail(ctx, job, reason)
 		}
 		_ = msg.Term()
 	default:
-		delay := s.cfg.Backoff[min(delivered-1, len(s.cfg.Backoff)-1)]
+		backoff := in.s.cfg.Backoff
+		delay := backoff[min(delivered-1, len(backoff)-1)]
 		log.WarnContext(ctx, "ingest job will retry", "error", err.Error(), "attempt", delivered, "delay", delay.String())
 		ingestJobs.WithLabelValues(kind, "retry").Inc()
 		_ = msg.NakWithDelay(delay)
@@ -158,22 +216,26 @@ func publicReason(err error) string {
 
 // deadLetter copies the job to <prefix>.ingest.dead.<dealership>, where it stays in the
 // stream for inspection (no consumer reads it), with the reason in a header.
-func (s *Service) deadLetter(ctx context.Context, msg jetstream.Msg, reason string) {
+func (in *ingester) deadLetter(ctx context.Context, msg jetstream.Msg, reason string) {
 	dealership := "unknown"
 	var job eventsv1.IngestJob
 	if proto.Unmarshal(msg.Data(), &job) == nil && job.DealershipId != "" {
 		dealership = job.DealershipId
 	}
-	m := nats.NewMsg(s.cfg.Bus.Names.Subject("ingest", "dead", dealership))
+	bus := in.s.cfg.Bus
+	m := nats.NewMsg(bus.Names.Subject("ingest", "dead", dealership))
 	m.Data = msg.Data()
 	m.Header.Set("Avatar-Failure-Reason", reason)
 	m.Header.Set("Avatar-Original-Subject", msg.Subject())
-	if _, err := s.cfg.Bus.JS.PublishMsg(ctx, m); err != nil {
-		s.log.ErrorContext(ctx, "dead-letter ingest job", "error", err.Error())
+	if _, err := bus.JS.PublishMsg(ctx, m); err != nil {
+		in.s.log.ErrorContext(ctx, "dead-letter ingest job", "error", err.Error())
 	}
 }
 
-func (s *Service) fail(ctx context.Context, job *eventsv1.IngestJob, reason string) {
+// fail records the job's version as FAILED and announces it when the document shows
+// it.
+func (in *ingester) fail(ctx context.Context, job *eventsv1.IngestJob, reason string) {
+	s := in.s
 	var changed bool
 	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
 		var err error
@@ -187,6 +249,196 @@ func (s *Service) fail(ctx context.Context, job *eventsv1.IngestJob, reason stri
 	if changed {
 		s.announce(ctx, job.DealershipId, job.DocumentId)
 	}
+}
+
+func (in *ingester) process(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+	switch job.Kind {
+	case eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST:
+		return in.ingest(ctx, log, job)
+	case eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED:
+		return in.reembed(ctx, job)
+	default:
+		return permanentError{fmt.Errorf("unknown job kind %s", job.Kind)}
+	}
+}
+
+// ingest runs extract → chunk → embed → write for one document version; the writer
+// writes it, with other jobs' versions when they are ready at the same time.
+func (in *ingester) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob) error {
+	s := in.s
+	ct, data, err := in.start(ctx, job)
+	if err != nil {
+		return err
+	}
+	rows, err := in.prepare(ctx, job, ct, data)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
+	res, err := in.w.write(ctx, job.DealershipId, versionWrite{DocumentID: job.DocumentId, Version: job.Version, Rows: rows})
+	if err != nil {
+		return err
+	}
+	ingestStage.WithLabelValues("write").Observe(time.Since(t0).Seconds())
+	ingestChunks.Add(float64(res.Chunks))
+	log.InfoContext(ctx, "document ready", "chunks", res.Chunks, "kb_version", res.KBVersion)
+	// The writer announced the new knowledge-base version, and returned the document
+	// as it left it: announce that without reading it back.
+	s.publishProgress(&knowledgev1.WatchDocumentResponse{Document: res.Doc.proto(), Stage: res.Doc.Stage, Percent: res.Doc.Percent})
+	s.hooks.notify(ctx, job.DealershipId, res.Doc.proto())
+	return nil
+}
+
+// start reads the job's original and records its first stage (PROCESSING) in one
+// round trip; errSkip when the job is stale (its version already active or superseded)
+// or its document gone.
+func (in *ingester) start(ctx context.Context, job *eventsv1.IngestJob) (contentType string, data []byte, err error) {
+	if !validUUID(job.DocumentId) {
+		return "", nil, errSkip
+	}
+	err = store.InTenant(ctx, in.s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		// The stage is recorded only for the version the document waits for, so a
+		// stale job changes nothing before it is skipped.
+		doc, ct, b, err := loadJob(ctx, tx, job.DealershipId, job.DocumentId, job.Version)
+		if err != nil {
+			return err
+		}
+		if doc.ActiveVersion >= job.Version || doc.LatestVersion != job.Version {
+			return errSkip
+		}
+		contentType, data = ct, b
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return "", nil, errSkip
+	}
+	return contentType, data, err
+}
+
+// prepare extracts, chunks and embeds the original, announcing each stage and timing
+// it. A file that cannot be read or has no text is a permanent failure.
+func (in *ingester) prepare(ctx context.Context, job *eventsv1.IngestJob, ct string, data []byte) ([]chunkRow, error) {
+	s := in.s
+	t0 := time.Now()
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
+	blocks, err := extract.Extract(ctx, ct, data, s.cfg.Limits)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, permanentError{err}
+	}
+	ingestStage.WithLabelValues("extract").Observe(time.Since(t0).Seconds())
+	t0 = time.Now()
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_CHUNKING, 20)
+	chunks := chunk.Split(blocks, s.cfg.Chunking)
+	if len(chunks) == 0 {
+		return nil, permanentError{extract.ErrNoText}
+	}
+	ingestStage.WithLabelValues("chunk").Observe(time.Since(t0).Seconds())
+	t0 = time.Now()
+	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25)
+	rows, err := s.embedChunks(ctx, job, chunks)
+	if err != nil {
+		return nil, err
+	}
+	ingestStage.WithLabelValues("embed").Observe(time.Since(t0).Seconds())
+	return rows, nil
+}
+
+// embedChunks embeds chunks in batches of EmbedBatch; with a job, it announces the
+// embedding progress between batches.
+func (s *Service) embedChunks(ctx context.Context, job *eventsv1.IngestJob, chunks []chunk.Chunk) ([]chunkRow, error) {
+	rows := make([]chunkRow, len(chunks))
+	for start := 0; start < len(chunks); start += s.cfg.EmbedBatch {
+		end := min(start+s.cfg.EmbedBatch, len(chunks))
+		texts := make([]string, 0, end-start)
+		for _, c := range chunks[start:end] {
+			texts = append(texts, embedText(c.Section, c.Text))
+		}
+		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("embed: %w", err)
+		}
+		for i, c := range chunks[start:end] {
+			rows[start+i] = chunkRow{Ord: c.Ord, Text: c.Text, Page: c.Page, Section: c.Section, Vector: vecs[i]}
+		}
+		if job != nil && end < len(chunks) {
+			s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25+60*end/len(chunks))
+		}
+	}
+	return rows, nil
+}
+
+// embedText is what the embedder sees of a chunk: its section path, then its text.
+func embedText(section, text string) string {
+	if section == "" {
+		return text
+	}
+	return section + "\n" + text
+}
+
+// reembed recomputes the vectors of a document's chunks that another embedder wrote.
+// Lexical search keeps working on them meanwhile; the vector side sees them again once
+// they carry the current embedder's id.
+func (in *ingester) reembed(ctx context.Context, job *eventsv1.IngestJob) error {
+	s := in.s
+	embedderID := s.cfg.Embedder.ID()
+	var stale []staleChunk
+	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		stale, err = staleChunks(ctx, tx, job.DealershipId, job.DocumentId, embedderID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(stale) == 0 {
+		return errSkip
+	}
+	for start := 0; start < len(stale); start += s.cfg.EmbedBatch {
+		if err := s.reembedBatch(ctx, job.DealershipId, stale[start:min(start+s.cfg.EmbedBatch, len(stale))]); err != nil {
+			return err
+		}
+	}
+	var kb int64
+	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
+		var err error
+		kb, err = bumpStats(ctx, tx, job.DealershipId, 0, 0)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(ctx, job.DealershipId, job.DocumentId, kb)
+	return nil
+}
+
+// reembedBatch embeds one batch of chunks again and stores the vectors, in a
+// transaction of its own.
+func (s *Service) reembedBatch(ctx context.Context, dealershipID string, batch []staleChunk) error {
+	texts := make([]string, 0, len(batch))
+	ids := make([]string, 0, len(batch))
+	for _, c := range batch {
+		texts = append(texts, embedText(c.section, c.text))
+		ids = append(ids, c.id)
+	}
+	vecs, err := s.cfg.Embedder.Embed(ctx, texts)
+	if err != nil {
+		return fmt.Errorf("embed: %w", err)
+	}
+	strs := make([]string, len(vecs))
+	for i, v := range vecs {
+		strs[i] = pgvector.NewVector(v).String()
+	}
+	err = store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
+		return writeEmbeddings(ctx, tx, dealershipID, ids, strs, s.cfg.Embedder.ID())
+	})
+	if err != nil {
+		return fmt.Errorf("write embeddings: %w", err)
+	}
+	return nil
 }
 
 // announce sends the document's current state to watchers and, when it is final, to
@@ -222,360 +474,4 @@ func (s *Service) publishStage(job *eventsv1.IngestJob, st knowledgev1.IngestSta
 		Document: &knowledgev1.Document{Id: job.DocumentId, DealershipId: job.DealershipId, Status: knowledgev1.DocumentStatus_DOCUMENT_STATUS_PROCESSING, Version: job.Version},
 		Stage:    st, Percent: int32(pct),
 	})
-}
-
-func (s *Service) process(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob, w *writer) error {
-	switch job.Kind {
-	case eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST:
-		return s.ingest(ctx, log, job, w)
-	case eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED:
-		return s.reembed(ctx, job)
-	default:
-		return permanentError{fmt.Errorf("unknown job kind %s", job.Kind)}
-	}
-}
-
-// ingest runs extract → chunk → embed → write for one document version; w writes it,
-// with other jobs' versions when they are ready at the same time.
-func (s *Service) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.IngestJob, w *writer) error {
-	var (
-		ct   string
-		data []byte
-		doc  document
-	)
-	if !validUUID(job.DocumentId) {
-		return errSkip
-	}
-	// One round trip reads the document and the original and records the first stage
-	// (PROCESSING); setProgress changes nothing when the job turns out to be stale.
-	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		var b pgx.Batch
-		b.Queue(`SELECT `+documentColumns+documentFrom+` WHERE d.id = $1 AND d.dealership_id = $2`, job.DocumentId, job.DealershipId).
-			QueryRow(func(r pgx.Row) error {
-				var err error
-				doc, err = scanDocument(r)
-				return err
-			})
-		queueLoadOriginal(&b, job.DealershipId, job.DocumentId, job.Version, &ct, &data)
-		queueSetProgress(&b, job.DealershipId, job.DocumentId, job.Version, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return err
-		}
-		if doc.ActiveVersion >= job.Version || doc.LatestVersion != job.Version {
-			return errSkip
-		}
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return errSkip
-	}
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EXTRACTING, 5)
-	blocks, err := extract.Extract(ctx, ct, data, s.cfg.Limits)
-	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return permanentError{err}
-	}
-	ingestStage.WithLabelValues("extract").Observe(time.Since(t0).Seconds())
-	t0 = time.Now()
-	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_CHUNKING, 20)
-	chunks := chunk.Split(blocks, s.cfg.Chunking)
-	if len(chunks) == 0 {
-		return permanentError{extract.ErrNoText}
-	}
-	ingestStage.WithLabelValues("chunk").Observe(time.Since(t0).Seconds())
-	t0 = time.Now()
-	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25)
-	rows, err := s.embedChunks(ctx, job, chunks)
-	if err != nil {
-		return err
-	}
-	ingestStage.WithLabelValues("embed").Observe(time.Since(t0).Seconds())
-	t0 = time.Now()
-	s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_WRITING, 90)
-	res, err := w.write(ctx, job.DealershipId, versionWrite{DocumentID: job.DocumentId, Version: job.Version, Rows: rows})
-	if err != nil {
-		return err
-	}
-	ingestStage.WithLabelValues("write").Observe(time.Since(t0).Seconds())
-	ingestChunks.Add(float64(res.Chunks))
-	log.InfoContext(ctx, "document ready", "chunks", res.Chunks, "kb_version", res.KBVersion)
-	// The writer announced the new knowledge-base version, and returned the document
-	// as it left it: announce that without reading it back.
-	s.publishProgress(&knowledgev1.WatchDocumentResponse{Document: res.Doc.proto(), Stage: res.Doc.Stage, Percent: res.Doc.Percent})
-	s.hooks.notify(ctx, job.DealershipId, res.Doc.proto())
-	return nil
-}
-
-// embedChunks embeds chunks in batches of EmbedBatch; with a job, it announces the
-// embedding progress between batches.
-func (s *Service) embedChunks(ctx context.Context, job *eventsv1.IngestJob, chunks []chunk.Chunk) ([]chunkRow, error) {
-	rows := make([]chunkRow, len(chunks))
-	for start := 0; start < len(chunks); start += s.cfg.EmbedBatch {
-		end := min(start+s.cfg.EmbedBatch, len(chunks))
-		texts := make([]string, 0, end-start)
-		for _, c := range chunks[start:end] {
-			texts = append(texts, embedText(c.Section, c.Text))
-		}
-		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
-		if err != nil {
-			return nil, fmt.Errorf("embed: %w", err)
-		}
-		for i, c := range chunks[start:end] {
-			rows[start+i] = chunkRow{Ord: c.Ord, Text: c.Text, Page: c.Page, Section: c.Section, Vector: vecs[i]}
-		}
-		if job != nil && end < len(chunks) {
-			s.publishStage(job, knowledgev1.IngestStage_INGEST_STAGE_EMBEDDING, 25+60*end/len(chunks))
-		}
-	}
-	return rows, nil
-}
-
-// embedText is what the embedder sees of a chunk: its section path, then its text.
-func embedText(section, text string) string {
-	if section == "" {
-		return text
-	}
-	return section + "\n" + text
-}
-
-// writeRequest is an ingest job waiting for its version to be written.
-type writeRequest struct {
-	dealershipID string
-	write        versionWrite
-	res          writeResult
-	err          error
-	done         chan struct{}
-}
-
-// Bounds of one write transaction of the writer: documents, and chunks unless a single
-// document has more.
-const (
-	writeBatchDocs   = 32
-	writeBatchChunks = 512
-)
-
-// writer writes the versions of ingest jobs with at most Config.Writers transactions
-// at once. Each transaction takes every waiting job of the dealership whose job waits
-// longest (up to writeBatchDocs documents and writeBatchChunks chunks), so that under
-// load many documents share one transaction: one statement for their chunks and
-// postings (in term order across documents), one update of the statistics and document
-// frequencies under the dealership's statistics row lock (which serialises the
-// dealership's writers), and one commit. A job that finds a writer idle is written at
-// once, alone, as before. Its methods are safe for concurrent use.
-type writer struct {
-	s      *Service
-	mu     sync.Mutex
-	wake   *sync.Cond
-	queue  []*writeRequest
-	closed bool
-	wg     sync.WaitGroup
-}
-
-// startWriter starts Config.Writers write loops under ctx, which should not be
-// cancelled before stop: jobs in flight wait for their writes.
-func (s *Service) startWriter(ctx context.Context) *writer {
-	w := &writer{s: s}
-	w.wake = sync.NewCond(&w.mu)
-	for range s.cfg.Writers {
-		w.wg.Add(1)
-		go w.loop(ctx)
-	}
-	return w
-}
-
-// stop ends the write loops once the queue is empty and waits for them. Call it after
-// the last write returned.
-func (w *writer) stop() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-	w.wake.Broadcast()
-	w.wg.Wait()
-}
-
-// write queues vw and waits until it is written (or skipped: errSkip).
-func (w *writer) write(ctx context.Context, dealershipID string, vw versionWrite) (writeResult, error) {
-	r := &writeRequest{dealershipID: dealershipID, write: vw, done: make(chan struct{})}
-	w.mu.Lock()
-	w.queue = append(w.queue, r)
-	w.mu.Unlock()
-	w.wake.Signal()
-	select {
-	case <-r.done:
-		return r.res, r.err
-	case <-ctx.Done():
-		// The write may still happen; a redelivered job then finds it done.
-		return writeResult{}, ctx.Err()
-	}
-}
-
-func (w *writer) loop(ctx context.Context) {
-	defer w.wg.Done()
-	for {
-		w.mu.Lock()
-		for len(w.queue) == 0 && !w.closed {
-			w.wake.Wait()
-		}
-		if len(w.queue) == 0 {
-			w.mu.Unlock()
-			return
-		}
-		dealership := w.queue[0].dealershipID
-		var (
-			batch  []*writeRequest
-			chunks int
-		)
-		rest := w.queue[:0]
-		for _, r := range w.queue {
-			if r.dealershipID == dealership && len(batch) < writeBatchDocs && (len(batch) == 0 || chunks+len(r.write.Rows) <= writeBatchChunks) {
-				batch = append(batch, r)
-				chunks += len(r.write.Rows)
-			} else {
-				rest = append(rest, r)
-			}
-		}
-		clear(w.queue[len(rest):])
-		w.queue = rest
-		w.mu.Unlock()
-		w.flush(ctx, dealership, batch)
-	}
-}
-
-// flush writes batch in one transaction and announces the new knowledge-base version.
-// When the transaction fails, each version is written again alone, so that one
-// document cannot fail the others.
-func (w *writer) flush(ctx context.Context, dealershipID string, batch []*writeRequest) {
-	ws := make([]versionWrite, len(batch))
-	for i, r := range batch {
-		ws[i] = r.write
-	}
-	var res []writeResult
-	err := store.InTenant(ctx, w.s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-		var err error
-		res, err = writeVersions(ctx, tx, dealershipID, w.s.cfg.Embedder.ID(), w.s.cfg.KeepPostings, ws)
-		return err
-	})
-	if err != nil && len(batch) > 1 {
-		w.s.log.WarnContext(ctx, "batched write failed; writing each document alone", "error", err.Error(), "documents", len(batch))
-		for _, r := range batch {
-			w.flush(ctx, dealershipID, []*writeRequest{r})
-		}
-		return
-	}
-	last := -1
-	for i, r := range batch {
-		switch {
-		case err != nil:
-			r.err = err
-		case res[i].Skipped:
-			r.err = errSkip
-		default:
-			r.res = res[i]
-			last = i
-		}
-	}
-	if last >= 0 {
-		w.s.changed(ctx, dealershipID, batch[last].write.DocumentID, res[last].KBVersion)
-	}
-	for _, r := range batch {
-		close(r.done)
-	}
-}
-
-// queueReembedding queues a REEMBED job for every document that has chunks embedded by
-// another embedder than the configured one (a change of model or dimension).
-func (s *Service) queueReembedding(ctx context.Context) error {
-	rows, err := s.cfg.Primary.Query(ctx, `SELECT DISTINCT dealership_id::text, document_id::text FROM knowledge_chunks WHERE embedder <> $1`, s.cfg.Embedder.ID())
-	if err != nil {
-		return fmt.Errorf("find stale embeddings: %w", err)
-	}
-	type pair struct{ d, doc string }
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
-		var p pair
-		err := r.Scan(&p.d, &p.doc)
-		return p, err
-	})
-	if err != nil {
-		return fmt.Errorf("find stale embeddings: %w", err)
-	}
-	for _, p := range ps {
-		job := &eventsv1.IngestJob{Kind: eventsv1.IngestJobKind_INGEST_JOB_KIND_REEMBED, DealershipId: p.d, DocumentId: p.doc,
-			JobId: "reembed:" + p.doc + ":" + s.cfg.Embedder.ID()}
-		if err := s.enqueue(ctx, job); err != nil {
-			return err
-		}
-	}
-	if len(ps) > 0 {
-		s.log.InfoContext(ctx, "re-embedding queued", "documents", len(ps), "embedder", s.cfg.Embedder.ID())
-	}
-	return nil
-}
-
-// reembed recomputes the vectors of a document's chunks that another embedder wrote.
-// Lexical search keeps working on them meanwhile; the vector side sees them again once
-// they carry the current embedder's id.
-func (s *Service) reembed(ctx context.Context, job *eventsv1.IngestJob) error {
-	type row struct{ id, section, text string }
-	var rs []row
-	err := store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id::text, coalesce(section, ''), text FROM knowledge_chunks WHERE document_id = $1 AND dealership_id = $2 AND embedder <> $3`,
-			job.DocumentId, job.DealershipId, s.cfg.Embedder.ID())
-		if err != nil {
-			return fmt.Errorf("load chunks: %w", err)
-		}
-		rs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-			var x row
-			err := r.Scan(&x.id, &x.section, &x.text)
-			return x, err
-		})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if len(rs) == 0 {
-		return errSkip
-	}
-	for start := 0; start < len(rs); start += s.cfg.EmbedBatch {
-		end := min(start+s.cfg.EmbedBatch, len(rs))
-		texts := make([]string, 0, end-start)
-		ids := make([]string, 0, end-start)
-		for _, r := range rs[start:end] {
-			texts = append(texts, embedText(r.section, r.text))
-			ids = append(ids, r.id)
-		}
-		vecs, err := s.cfg.Embedder.Embed(ctx, texts)
-		if err != nil {
-			return fmt.Errorf("embed: %w", err)
-		}
-		strs := make([]string, len(vecs))
-		for i, v := range vecs {
-			strs[i] = pgvector.NewVector(v).String()
-		}
-		err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE knowledge_chunks c SET embedding = u.emb::vector, embedder = $3
-				FROM unnest($1::uuid[], $2::text[]) AS u(id, emb) WHERE c.id = u.id AND c.dealership_id = $4`, ids, strs, s.cfg.Embedder.ID(), job.DealershipId)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("write embeddings: %w", err)
-		}
-	}
-	var kb int64
-	err = store.InTenant(ctx, s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {
-		var err error
-		kb, err = bumpStats(ctx, tx, job.DealershipId, 0, 0)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s.changed(ctx, job.DealershipId, job.DocumentId, kb)
-	return nil
 }

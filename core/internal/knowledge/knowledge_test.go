@@ -194,6 +194,10 @@ func checkTermCounts(t *testing.T, b *bundle) {
 	// lexeme that never had a floor (floor_df 0) has a posting in every such chunk; one
 	// with a floor has at least KeepPostings of them (the pruned ones were at or below
 	// the floor); one whose floor went (deletes) has at most one per chunk.
+	cfg, err := b.cfg.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var badDF, badPostings int
 	if err := b.pool.QueryRow(context.Background(), `WITH c AS (
 			SELECT c.dealership_id, x.lexeme AS term, count(*) AS n FROM knowledge_chunks c, unnest(c.tsv) x GROUP BY 1, 2
@@ -208,7 +212,7 @@ func checkTermCounts(t *testing.T, b *bundle) {
 					WHEN k.floor > 0 THEN coalesce(p.n, 0) NOT BETWEEN least($1, k.df) AND k.df
 					ELSE coalesce(p.n, 0) > k.df END)
 			+ (SELECT count(*) FROM p LEFT JOIN k USING (dealership_id, term) WHERE k.term IS NULL)`,
-		b.svc.KeepPostings()).Scan(&badDF, &badPostings); err != nil {
+		cfg.KeepPostings).Scan(&badDF, &badPostings); err != nil {
 		t.Fatal(err)
 	}
 	if badDF != 0 || badPostings != 0 {
@@ -577,7 +581,7 @@ func TestReembedOnEmbedderChange(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	res, err := svc.Retrieve(context.Background(), knowledge.SearchQuery{DealershipID: b.dealerA, Query: "appraisal title keys", TopK: 3, NoCache: true})
+	res, err := svc.Retrieve(context.Background(), knowledge.SearchQuery{DealershipID: b.dealerA, Query: "appraisal title keys", TopK: 3})
 	if err != nil || len(res) == 0 {
 		t.Fatalf("search after re-embedding: %v %v", res, err)
 	}

@@ -5,17 +5,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Knowledge metrics; labels are bounded sets.
+// Knowledge metrics of the write path and the webhooks; labels are bounded sets. The
+// search metrics are in search/metrics.go.
 var (
-	cacheRequests = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "avatar_knowledge_search_cache_requests_total",
-		Help: "Search cache look-ups by result (hit, miss, error).",
-	}, []string{"result"})
-	searchDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "avatar_knowledge_search_duration_seconds",
-		Help:    "Search time by cache result (hit, miss).",
-		Buckets: []float64{.0002, .0005, .001, .0025, .005, .01, .015, .025, .05, .1, .25, 1},
-	}, []string{"cache"})
 	ingestJobs = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "avatar_knowledge_ingest_jobs_total",
 		Help: "Ingest jobs finished, by kind and result (ready, skipped, retry, failed).",
@@ -28,6 +20,17 @@ var (
 	ingestChunks = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "avatar_knowledge_ingest_chunks_total",
 		Help: "Chunks written by ingest jobs.",
+	})
+	// The ingest work queue, read from its durable consumer every queueInterval:
+	// jobs waiting, and jobs delivered but not yet acknowledged (every core replica
+	// reports the same queue).
+	ingestQueuePending = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "avatar_knowledge_ingest_queue_pending_jobs",
+		Help: "Ingest jobs waiting in the work queue.",
+	})
+	ingestQueueInflight = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "avatar_knowledge_ingest_queue_inflight_jobs",
+		Help: "Ingest jobs delivered to a worker and not yet acknowledged.",
 	})
 	webhookDeliveries = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "avatar_knowledge_webhook_deliveries_total",

@@ -48,9 +48,9 @@ func setupPruning(t *testing.T, keep int) *bundle {
 	}})
 }
 
-func importOne(t *testing.T, svc *knowledge.Service, dealership string, d knowledge.ImportDocument) string {
+func importOne(t *testing.T, l *knowledge.Loader, dealership string, d knowledge.ImportDocument) string {
 	t.Helper()
-	res, err := svc.Import(context.Background(), dealership, []knowledge.ImportDocument{d})
+	res, err := l.Import(context.Background(), dealership, []knowledge.ImportDocument{d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,30 +61,31 @@ func TestPostingPruning(t *testing.T) {
 	const keep = 4
 	b := setupPruning(t, keep)
 	ctx := context.Background()
+	loader := knowledge.NewLoader(b.svc, knowledge.LoaderConfig{})
 	// Four postings of middling impact: the lexeme reaches KeepPostings and gets a floor,
 	// the fourth best impact.
 	var ids []string
 	for i := 0; i < keep; i++ {
-		ids = append(ids, importOne(t, b.svc, b.dealerA, pruneDoc(i, 2, 20)))
+		ids = append(ids, importOne(t, loader, b.dealerA, pruneDoc(i, 2, 20)))
 	}
 	df, floor, postings, _ := termState(t, b, ids[0])
 	if df != keep || postings != keep || floor <= 0 {
 		t.Fatalf("after %d documents: df %d, %d postings, floor %v; want %d, %d, above 0", keep, df, postings, floor, keep, keep)
 	}
 	// A posting below the floor is not written, but counts in the document frequency.
-	low := importOne(t, b.svc, b.dealerA, pruneDoc(10, 1, 60))
+	low := importOne(t, loader, b.dealerA, pruneDoc(10, 1, 60))
 	df, floor2, postings, has := termState(t, b, low)
 	if has || df != keep+1 || postings != keep || floor2 != floor {
 		t.Fatalf("low-impact document: posting written %v, df %d, %d postings, floor %v → %v", has, df, postings, floor, floor2)
 	}
 	// One above it is written.
-	high := importOne(t, b.svc, b.dealerA, pruneDoc(11, 5, 3))
+	high := importOne(t, loader, b.dealerA, pruneDoc(11, 5, 3))
 	if _, _, postings, has = termState(t, b, high); !has || postings != keep+1 {
 		t.Fatalf("high-impact document: posting written %v, %d postings", has, postings)
 	}
 	checkIndexConsistent(t, b)
 	// The search ranks from the best postings, which are all there.
-	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "zorblat", TopK: 3, NoCache: true})
+	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "zorblat", TopK: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestPostingPruning(t *testing.T) {
 	}
 	// Without a floor, every posting is written again. (The low-impact posting pruned
 	// earlier stays missing: see Config.KeepPostings.)
-	again := importOne(t, b.svc, b.dealerA, pruneDoc(12, 1, 60))
+	again := importOne(t, loader, b.dealerA, pruneDoc(12, 1, 60))
 	if _, _, _, has := termState(t, b, again); !has {
 		t.Fatal("a posting was pruned after the floor went")
 	}
@@ -116,15 +117,7 @@ func TestRefreshPostingFloors(t *testing.T) {
 	b := setupPruning(t, keep)
 	ctx := context.Background()
 	// A bulk load with pruning off writes every posting and sets no floor.
-	cfg := b.cfg
-	cfg.KeepPostings = -1
-	bulk, err := knowledge.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bulk.KeepPostings() != 0 {
-		t.Fatalf("KeepPostings -1 gave %d, want 0 (keep all)", bulk.KeepPostings())
-	}
+	bulk := knowledge.NewLoader(b.svc, knowledge.LoaderConfig{KeepEveryPosting: true})
 	var last string
 	for i := 0; i < 6; i++ {
 		last = importOne(t, bulk, b.dealerA, pruneDoc(i, 1+i%3, 10))
@@ -132,7 +125,7 @@ func TestRefreshPostingFloors(t *testing.T) {
 	if df, floor, postings, _ := termState(t, b, last); df != 6 || postings != 6 || floor != 0 {
 		t.Fatalf("bulk load: df %d, %d postings, floor %v; want 6, 6, 0", df, postings, floor)
 	}
-	n, err := b.svc.RefreshPostingFloors(ctx, b.dealerA)
+	n, err := bulk.RefreshPostingFloors(ctx, b.dealerA)
 	if err != nil {
 		t.Fatal(err)
 	}

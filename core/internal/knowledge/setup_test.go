@@ -23,6 +23,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/events"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/server"
@@ -160,6 +161,17 @@ func (b *bundle) startWorkers(t *testing.T) {
 		cancel()
 		<-b.workDone
 	})
+}
+
+// searcher returns a Searcher (no cache) over the bundle's database, with the bundle's
+// embedder and the ranking r.
+func (b *bundle) searcher(t *testing.T, r search.Ranking) *search.Searcher {
+	t.Helper()
+	s, err := search.New(search.Config{Pool: b.pool, Embedder: b.cfg.Embedder, Ranking: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // testAuth is a test-only interceptor standing in for the identity engineer's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
+	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
 
@@ -57,7 +58,7 @@ func TestVectorQueryFeedback(t *testing.T) {
 
 	const query = "loan payoff when the car is stolen"
 	own := emb.Vector(query)
-	fb, err := b.svc.QueryVector(ctx, b.dealerA, query)
+	fb, err := b.searcher(t, search.Ranking{}).QueryVector(ctx, b.dealerA, query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,28 +72,28 @@ func TestVectorQueryFeedback(t *testing.T) {
 
 	// Nothing lexical: the query's own vector, and the vector side still finds GAP.
 	const typo = "gapp insurrance"
-	fb, err = b.svc.QueryVector(ctx, b.dealerA, typo)
+	fb, err = b.searcher(t, search.Ranking{}).QueryVector(ctx, b.dealerA, typo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := cosine(fb, emb.Vector(typo)); c < 0.9999 {
 		t.Fatalf("no lexical result: query vector differs from the query's embedding (cosine %.4f)", c)
 	}
-	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: typo, TopK: 3, NoCache: true})
+	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: typo, TopK: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) == 0 || res[0].DocumentId != ids["GAP"] {
 		t.Fatalf("misspelt query found %v, want GAP first", res)
 	}
-	lexical, err := b.svc.WithRanking(knowledge.RankingConfig{VectorWeight: -1}).Retrieve(ctx,
-		knowledge.SearchQuery{DealershipID: b.dealerA, Query: typo, TopK: 3, NoCache: true})
+	lexical, err := b.searcher(t, search.Ranking{VectorWeight: -1}).Search(ctx,
+		search.Query{DealershipID: b.dealerA, Query: typo, TopK: 3})
 	if err != nil || len(lexical) != 0 {
 		t.Fatalf("lexical side alone found %v, %v for a misspelt query; the test needs it to find nothing", lexical, err)
 	}
 
 	// Feedback off: the query's own vector.
-	fb, err = b.svc.WithRanking(knowledge.RankingConfig{Feedback: -1}).QueryVector(ctx, b.dealerA, query)
+	fb, err = b.searcher(t, search.Ranking{Feedback: -1}).QueryVector(ctx, b.dealerA, query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +121,14 @@ func TestSearchWithFeedbackAndTags(t *testing.T) {
 		b.waitFinal(t, admin, doc.Id, 1)
 		ids[d.title] = doc.Id
 	}
-	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "what is covered", TopK: 10, Tags: []string{"tires"}, NoCache: true})
+	res, err := b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "what is covered", TopK: 10, Tags: []string{"tires"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) != 1 || res[0].DocumentId != ids["Tires"] {
 		t.Fatalf("tag-filtered search found %v, want the tires document only", res)
 	}
-	res, err = b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "what is covered", TopK: 10, Tags: []string{"none"}, NoCache: true})
+	res, err = b.svc.Retrieve(ctx, knowledge.SearchQuery{DealershipID: b.dealerA, Query: "what is covered", TopK: 10, Tags: []string{"none"}})
 	if err != nil || len(res) != 0 {
 		t.Fatalf("search under an unused tag: %v, %v", res, err)
 	}

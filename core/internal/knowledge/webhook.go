@@ -42,6 +42,7 @@ func WebhookSignature(secret []byte, timestamp string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
+// webhooks delivers documents' final states to their dealerships' webhooks.
 type webhooks struct {
 	s      *Service
 	client *http.Client
@@ -85,14 +86,14 @@ func privateAddr(ip netip.Addr) bool {
 		netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
 }
 
-// validateWebhookURL checks the scheme and, unless private targets are allowed, that the
-// host does not resolve to a private or loopback address.
-func (s *Service) validateWebhookURL(ctx context.Context, raw string) error {
+// validateURL checks the scheme and, unless private targets are allowed, that the host
+// does not resolve to a private or loopback address.
+func (w *webhooks) validateURL(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return errors.New("must be an http or https URL with a host")
 	}
-	if s.cfg.WebhookAllowPrivate {
+	if w.s.cfg.WebhookAllowPrivate {
 		return nil
 	}
 	host := u.Hostname()
@@ -119,11 +120,10 @@ func (s *Service) validateWebhookURL(ctx context.Context, raw string) error {
 func (s *Service) SetWebhook(ctx context.Context, dealershipID, rawURL, secret string) error {
 	if rawURL == "" {
 		return store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `DELETE FROM knowledge_webhooks WHERE dealership_id = $1`, dealershipID)
-			return err
+			return deleteWebhook(ctx, tx, dealershipID)
 		})
 	}
-	if err := s.validateWebhookURL(ctx, rawURL); err != nil {
+	if err := s.hooks.validateURL(ctx, rawURL); err != nil {
 		return &WebhookURLError{Err: err}
 	}
 	sealed, err := s.cfg.Sealer.Seal([]byte(secret), []byte("webhook:"+dealershipID))
@@ -131,13 +131,7 @@ func (s *Service) SetWebhook(ctx context.Context, dealershipID, rawURL, secret s
 		return fmt.Errorf("seal webhook secret: %w", err)
 	}
 	return store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO knowledge_webhooks (dealership_id, url, secret) VALUES ($1, $2, $3)
-			ON CONFLICT (dealership_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = now()`,
-			dealershipID, rawURL, string(sealed))
-		if err != nil {
-			return fmt.Errorf("store webhook: %w", err)
-		}
-		return nil
+		return storeWebhook(ctx, tx, dealershipID, rawURL, sealed)
 	})
 }
 
@@ -151,10 +145,8 @@ func (e *WebhookURLError) Unwrap() error { return e.Err }
 func (s *Service) GetWebhook(ctx context.Context, dealershipID string) (string, []byte, error) {
 	var u, sealed string
 	err := store.InTenant(ctx, s.cfg.Primary, dealershipID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT url, secret FROM knowledge_webhooks WHERE dealership_id = $1`, dealershipID).Scan(&u, &sealed)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
+		var err error
+		u, sealed, err = loadWebhook(ctx, tx, dealershipID)
 		return err
 	})
 	if err != nil || u == "" {
