@@ -74,7 +74,7 @@ if [ -x "$BIN/avatar-edge" ] && [ -x "$BIN/avatarctl" ]; then
   bash deploy/dev/seed-session.sh || echo "run: seed-session: FAILED (see above); everything still runs" >&2
 fi
 
-echo "Avatar is up: core http://localhost:$core_port  (super admin $AVATAR_BOOTSTRAP_EMAIL / $AVATAR_BOOTSTRAP_PASSWORD)"
+echo "Avatar is up: open http://localhost:$core_port in a browser  (super admin $AVATAR_BOOTSTRAP_EMAIL / $AVATAR_BOOTSTRAP_PASSWORD)"
 if [ -x "$BIN/avatar-edge" ]; then
   echo "Edges: us-east http://localhost:8090 (media udp 8091), eu-west http://localhost:8190 (media udp 8191)"
 fi
