@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 )
 
 // DeleteUserSessions deletes every session of userID in dealershipID, with its turns and
@@ -17,19 +18,14 @@ import (
 // again. It returns how many sessions and turns it deleted. A user who is not the
 // dealership's and has no session in it is ErrUserNotFound.
 func (s *Service) DeleteUserSessions(ctx context.Context, dealershipID, userID string) (sessions int, turns int64, err error) {
-	if !validUUID(userID) {
+	if !validate.IsUUID(userID) {
 		return 0, 0, ErrUserNotFound
 	}
 	userID = canonicalUUID(userID)
 	err = store.InTenant(ctx, s.cfg.DB, dealershipID, func(tx pgx.Tx) error {
 		sessions, turns = 0, 0
-		var known bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND dealership_id = $2)
-			OR EXISTS (SELECT 1 FROM analytics_sessions WHERE user_id = $1 AND dealership_id = $2)`, userID, dealershipID).Scan(&known); err != nil {
-			return fmt.Errorf("look up user: %w", err)
-		}
-		if !known {
-			return ErrUserNotFound
+		if err := knownUser(ctx, tx, dealershipID, userID); err != nil {
+			return err
 		}
 		// Lock the user's sessions first, so a write of their events waits for the
 		// delete and then finds the tombstones.

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1/analyticsv1connect"
@@ -176,7 +177,7 @@ func TestAccess(t *testing.T) {
 		{name: "super admin retention of B", call: getRetention(b.root, b.dealerB), want: int32(365)},
 		{name: "anonymous", call: list(anonymous, ""), code: connect.CodeUnauthenticated, reason: "UNAUTHENTICATED"},
 		{name: "bad session id", call: get(b.adminA, "no spaces please"), code: connect.CodeInvalidArgument, reason: "VALIDATION_ERROR"},
-		{name: "unknown session", call: get(b.adminA, randHex(16)), code: connect.CodeNotFound, reason: "NOT_FOUND"},
+		{name: "unknown session", call: get(b.adminA, apitest.RandHex(16)), code: connect.CodeNotFound, reason: "NOT_FOUND"},
 	}
 	for _, p := range b.clients() {
 		t.Run(p.name, func(t *testing.T) {

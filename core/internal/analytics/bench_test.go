@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/avatar-fi/avatar/core/internal/analytics"
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
 	"github.com/avatar-fi/avatar/protocol/callevent"
@@ -29,7 +30,7 @@ func BenchmarkRecord(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			const sessions, perSession = 20, 100
 			pool := dbtest.NewPool(b)
-			bus := newBus(b)
+			bus := apitest.NewBus(b)
 			ctx := context.Background()
 			var u user
 			if err := pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ('Bench Motors') RETURNING id::text`).Scan(&u.dealership); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/webhook"
 )
 
 // Retention periods, in days.
@@ -22,8 +23,8 @@ const (
 )
 
 // WebhookSource finds a dealership's webhook: its URL ("" when it has none) and the
-// secret deliveries are signed with. (*knowledge.Service).GetWebhook is one. It must be
-// safe for concurrent use.
+// secret deliveries are signed with. knowledge.Webhooks (the webhooks KnowledgeService
+// stores) is the core's. It must be safe for concurrent use.
 type WebhookSource interface {
 	GetWebhook(ctx context.Context, dealershipID string) (url string, secret []byte, err error)
 }
@@ -103,7 +104,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	if c.WebhookTimeout <= 0 {
-		c.WebhookTimeout = 10 * time.Second
+		c.WebhookTimeout = webhook.DefaultTimeout
 	}
 	if len(c.WebhookBackoff) == 0 {
 		c.WebhookBackoff = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour}

@@ -32,7 +32,7 @@
 // delete one user's sessions at once (DeleteUserSessions, audited), and their events
 // still on the way are not recorded again. When a session ends, the dealership's
 // webhook receives a session.ended delivery signed like the knowledge base's
-// document.ready (knowledge.WebhookSignature), retried with backoff from a durable
+// document.ready (package webhook), retried with backoff from a durable
 // queue in the sessions table.
 //
 // # Reading

@@ -27,7 +27,3 @@ var ErrInvalidRetention = errors.New("analytics: invalid retention period")
 // ErrMalformedEvent means an event cannot be recorded: it does not decode, or lacks its
 // session, dealership, user or event id. Such events are dropped (and counted).
 var ErrMalformedEvent = errors.New("analytics: malformed event")
-
-// ErrPrivateTarget means a webhook URL resolved to a private or loopback address while
-// Config.WebhookAllowPrivate is off.
-var ErrPrivateTarget = errors.New("analytics: webhook target is a private address")

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 )
 
@@ -116,9 +117,9 @@ func (e *event) fill() error {
 		return fmt.Errorf("%w: event id %q", ErrMalformedEvent, e.eventID)
 	case !validSessionID(e.sessionID):
 		return fmt.Errorf("%w: event %q: session id %q", ErrMalformedEvent, e.eventID, e.sessionID)
-	case !validUUID(e.dealershipID):
+	case !validate.IsUUID(e.dealershipID):
 		return fmt.Errorf("%w: event %q: dealership id %q", ErrMalformedEvent, e.eventID, e.dealershipID)
-	case !validUUID(e.userID):
+	case !validate.IsUUID(e.userID):
 		return fmt.Errorf("%w: event %q: user id %q", ErrMalformedEvent, e.eventID, e.userID)
 	}
 	e.dealershipID, e.userID = canonicalUUID(e.dealershipID), canonicalUUID(e.userID)
@@ -139,14 +140,6 @@ func validSessionID(s string) bool {
 	return true
 }
 
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
-}
-
 // canonicalUUID lower-cases a valid UUID, as PostgreSQL prints it.
 func canonicalUUID(s string) string {
 	u, err := uuid.Parse(s)
@@ -159,7 +152,7 @@ func canonicalUUID(s string) string {
 // optionalUUID returns s as a canonical UUID, or "" when it is not one (a session
 // without a scenario).
 func optionalUUID(s string) string {
-	if !validUUID(s) {
+	if !validate.IsUUID(s) {
 		return ""
 	}
 	return canonicalUUID(s)

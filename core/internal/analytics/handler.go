@@ -20,9 +20,6 @@ import (
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
 
-// DealershipHeader names the dealership a super admin acts in.
-const DealershipHeader = "X-Avatar-Dealership-Id"
-
 // DefaultLatencyWindow is GetRegionLatency's window when the request sets none.
 const DefaultLatencyWindow = 24 * time.Hour
 
@@ -30,8 +27,9 @@ const DefaultLatencyWindow = 24 * time.Hour
 // The caller comes from principal.From(ctx), put there by the authentication
 // interceptor; an anonymous call answers Unauthenticated. A trainee sees their own
 // sessions and analytics; a dealership admin their dealership's, and manages its
-// retention and deletions; a super admin names the dealership in DealershipHeader and
-// alone reads the latency across regions. Another dealership's objects answer NotFound.
+// retention and deletions; a super admin names the dealership in
+// principal.DealershipHeader and alone reads the latency across regions. Another
+// dealership's objects answer NotFound.
 type Handler struct {
 	svc *Service
 }
@@ -50,12 +48,13 @@ const (
 )
 
 // caller returns the principal and the dealership the call acts in: the caller's own,
-// or for a super admin the one named (in a request field, else in DealershipHeader). A
-// dealership user naming another dealership gets NotFound.
+// or for a super admin the one named (in a request field, else in
+// principal.DealershipHeader). A dealership user naming another dealership gets
+// NotFound.
 func caller(ctx context.Context, h http.Header, named string, a access) (principal.Principal, string, error) {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return p, "", apierror.Unauthenticated("authentication required")
+	p, err := principal.Require(ctx)
+	if err != nil {
+		return p, "", err
 	}
 	switch p.Role {
 	case orgv1.Role_ROLE_SUPER_ADMIN, orgv1.Role_ROLE_DEALERSHIP_ADMIN:
@@ -72,14 +71,14 @@ func caller(ctx context.Context, h http.Header, named string, a access) (princip
 		}
 		return p, p.DealershipID, nil
 	}
-	d, field := named, "dealershipId"
-	if d == "" {
-		d, field = strings.TrimSpace(h.Get(DealershipHeader)), DealershipHeader
+	if named == "" {
+		d, err := p.Dealership(h)
+		return p, canonicalUUID(d), err
 	}
-	if !validUUID(d) {
-		return p, "", apierror.Invalid(apierror.Violation{Field: field, Description: "the dealership to act in (a UUID) is required for this caller"})
+	if !validate.IsUUID(named) {
+		return p, "", principal.MissingDealership("dealershipId")
 	}
-	return p, canonicalUUID(d), nil
+	return p, canonicalUUID(named), nil
 }
 
 // ownOnly returns the user a trainee is confined to (themselves), "" for admins.
@@ -105,7 +104,7 @@ func publicError(err error) error {
 	case errors.Is(err, ErrInvalidRetention):
 		return apierror.Invalid(apierror.Violation{Field: "retentionDays", Description: retentionRange})
 	case errors.Is(err, store.ErrNoTenant):
-		return apierror.Invalid(apierror.Violation{Field: DealershipHeader, Description: "is required"})
+		return apierror.Invalid(apierror.Violation{Field: principal.DealershipHeader, Description: "is required"})
 	}
 	return err
 }
@@ -232,9 +231,9 @@ func (h *Handler) GetDealershipAnalytics(ctx context.Context, req *connect.Reque
 // GetRegionLatency implements AnalyticsService.GetRegionLatency (super admins): turn
 // stage percentiles per region since the request's since, default the last 24 hours.
 func (h *Handler) GetRegionLatency(ctx context.Context, req *connect.Request[analyticsv1.GetRegionLatencyRequest]) (*connect.Response[analyticsv1.GetRegionLatencyResponse], error) {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return nil, apierror.Unauthenticated("authentication required")
+	p, err := principal.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if !p.IsSuperAdmin() {
 		return nil, apierror.PermissionDenied("only super admins read the latency across regions")

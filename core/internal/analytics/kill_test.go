@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
@@ -86,7 +87,7 @@ func (c *coreProc) start() {
 	c.t.Helper()
 	c.cmd = exec.CommandContext(context.WithoutCancel(c.t.Context()), c.bin)
 	c.cmd.Env = c.env
-	c.cmd.Stdout, c.cmd.Stderr = tlogWriter{c.t}, tlogWriter{c.t}
+	c.cmd.Stdout, c.cmd.Stderr = apitest.LogWriter(c.t), apitest.LogWriter(c.t)
 	if err := c.cmd.Start(); err != nil {
 		c.t.Fatalf("start avatar-core: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
@@ -166,25 +167,34 @@ type scanExtra struct {
 
 func (r scanExtra) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
 
+// knownUser answers ErrUserNotFound unless userID is one of dealershipID's users or has
+// a session in it.
+func knownUser(ctx context.Context, tx pgx.Tx, dealershipID, userID string) error {
+	var known bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND dealership_id = $2)
+		OR EXISTS (SELECT 1 FROM analytics_sessions WHERE user_id = $1 AND dealership_id = $2)`, userID, dealershipID).Scan(&known); err != nil {
+		return fmt.Errorf("look up user: %w", err)
+	}
+	if !known {
+		return ErrUserNotFound
+	}
+	return nil
+}
+
 // UserAnalytics reports userID's progress in dealershipID over the sessions started
 // since since (the zero time: every session kept): session count, practice time,
 // average score and its trend, the latest sessions and the rubric techniques most often
 // missed. A user who is not the dealership's and has no session in it is
 // ErrUserNotFound.
 func (s *Service) UserAnalytics(ctx context.Context, dealershipID, userID string, since time.Time) (*analyticsv1.GetUserAnalyticsResponse, error) {
-	if !validUUID(userID) {
+	if !validate.IsUUID(userID) {
 		return nil, ErrUserNotFound
 	}
 	userID = canonicalUUID(userID)
 	out := &analyticsv1.GetUserAnalyticsResponse{UserId: userID}
 	err := store.InTenant(ctx, s.cfg.Read, dealershipID, func(tx pgx.Tx) error {
-		var known bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND dealership_id = $2)
-			OR EXISTS (SELECT 1 FROM analytics_sessions WHERE user_id = $1 AND dealership_id = $2)`, userID, dealershipID).Scan(&known); err != nil {
-			return fmt.Errorf("look up user: %w", err)
-		}
-		if !known {
-			return ErrUserNotFound
+		if err := knownUser(ctx, tx, dealershipID, userID); err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT count(*)::integer, count(overall_score)::integer,
 				COALESCE(avg(overall_score), 0)::float8, `+practiceSQL+`
@@ -279,7 +289,7 @@ func techniqueStats(ctx context.Context, tx pgx.Tx, dealershipID, userID string,
 // the techniques the team misses most, and the questions trainees asked the coach most
 // and those it found nothing for. An unknown dealership is ErrDealershipNotFound.
 func (s *Service) DealershipAnalytics(ctx context.Context, dealershipID string, since time.Time) (*analyticsv1.GetDealershipAnalyticsResponse, error) {
-	if !validUUID(dealershipID) {
+	if !validate.IsUUID(dealershipID) {
 		return nil, ErrDealershipNotFound
 	}
 	dealershipID = canonicalUUID(dealershipID)

@@ -2,14 +2,9 @@ package analytics_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
-	"os"
-	"strings"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -21,13 +16,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/avatar-fi/avatar/core/internal/analytics"
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/audit"
-	"github.com/avatar-fi/avatar/core/internal/authn"
 	"github.com/avatar-fi/avatar/core/internal/authz"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/server"
-	"github.com/avatar-fi/avatar/protocol/accesstoken"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1/analyticsv1connect"
@@ -41,54 +36,6 @@ import (
 // patience bounds every wait for the background work. It is generous on purpose: a busy
 // machine makes the consumers slower, never wrong, and a broken one fails the wait.
 const patience = 2 * time.Minute
-
-const issuer = "https://core.analytics.test"
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(tb testing.TB) *slog.Logger {
-	tb.Helper()
-	return slog.New(slog.NewTextHandler(tlogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-// natsURL is the shared test server (make test starts it).
-func natsURL() string {
-	if v := os.Getenv("AVATAR_TEST_NATS_URL"); v != "" {
-		return v
-	}
-	return "nats://127.0.0.1:4222"
-}
-
-// newBus connects to the shared NATS server with streams and subjects of the test's own,
-// deleted when it ends.
-func newBus(tb testing.TB) *events.Bus {
-	tb.Helper()
-	tag := fmt.Sprintf("A%s", strings.ToUpper(randHex(6)))
-	names := events.Names{Prefix: strings.ToLower(tag), EventsStream: tag + "_EVENTS", IngestStream: tag + "_INGEST"}
-	ctx := context.Background()
-	b, err := events.Connect(ctx, events.Config{URL: natsURL(), Name: tb.Name(), Names: names}, nil)
-	if err != nil {
-		tb.Fatalf("NATS with JetStream is not reachable at %s (run deploy/dev/services.sh): %v", natsURL(), err)
-	}
-	tb.Cleanup(func() {
-		ctx := context.WithoutCancel(ctx)
-		_ = b.JS.DeleteStream(ctx, names.EventsStream)
-		_ = b.JS.DeleteStream(ctx, names.IngestStream)
-		b.Close()
-	})
-	return b
-}
 
 // user is a signed-in user of the test.
 type user struct {
@@ -105,7 +52,7 @@ type bundle struct {
 	bus      *events.Bus
 	cfg      analytics.Config
 	svc      *analytics.Service
-	signer   *accesstoken.Signer
+	issuer   *apitest.Issuer
 	dealerA  string
 	dealerB  string
 	adminA   user
@@ -123,18 +70,11 @@ type bundle struct {
 func setup(t *testing.T, tweak ...func(*analytics.Config)) *bundle {
 	t.Helper()
 	ctx := t.Context()
-	b := &bundle{t: t, pool: dbtest.NewPool(t), bus: newBus(t)}
+	b := &bundle{t: t, pool: dbtest.NewPool(t), bus: apitest.NewBus(t), issuer: apitest.NewIssuer(t)}
 	for _, d := range []*string{&b.dealerA, &b.dealerB} {
-		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, "D-"+randHex(4)).Scan(d); err != nil {
+		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, "D-"+apitest.RandHex(4)).Scan(d); err != nil {
 			t.Fatal(err)
 		}
-	}
-	kid, key, err := accesstoken.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.signer, err = accesstoken.NewSigner(kid, key, issuer); err != nil {
-		t.Fatal(err)
 	}
 	b.adminA = b.newUser(b.dealerA, orgv1.Role_ROLE_DEALERSHIP_ADMIN)
 	b.traineeA = b.newUser(b.dealerA, orgv1.Role_ROLE_TRAINEE)
@@ -144,7 +84,7 @@ func setup(t *testing.T, tweak ...func(*analytics.Config)) *bundle {
 	b.root = b.newUser("", orgv1.Role_ROLE_SUPER_ADMIN)
 
 	b.cfg = analytics.Config{
-		DB: b.pool, Bus: b.bus, Log: testLogger(t),
+		DB: b.pool, Bus: b.bus, Log: apitest.Logger(t),
 		RetryBackoff: []time.Duration{50 * time.Millisecond}, MaxRefusals: 2,
 		WebhookBackoff: []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}, WebhookInterval: 50 * time.Millisecond,
 		WebhookAllowPrivate: true,
@@ -152,6 +92,7 @@ func setup(t *testing.T, tweak ...func(*analytics.Config)) *bundle {
 	for _, f := range tweak {
 		f(&b.cfg)
 	}
+	var err error
 	if b.svc, err = analytics.New(b.cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -169,16 +110,10 @@ func (b *bundle) newUser(dealership string, role orgv1.Role) user {
 		did = dealership
 	}
 	if err := b.pool.QueryRow(b.t.Context(), `INSERT INTO users (dealership_id, email, password_hash, role)
-		VALUES ($1, $2, 'x', $3) RETURNING id::text`, did, "u-"+randHex(4)+"@analytics.test", role.String()).Scan(&u.id); err != nil {
+		VALUES ($1, $2, 'x', $3) RETURNING id::text`, did, "u-"+apitest.RandHex(4)+"@analytics.test", role.String()).Scan(&u.id); err != nil {
 		b.t.Fatal(err)
 	}
-	c := accesstoken.Claims{Role: role.String(), DealershipID: dealership, Email: u.id + "@analytics.test"}
-	c.Subject = u.id
-	tok, err := b.signer.Sign(c)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	u.token = tok
+	u.token = b.issuer.Token(b.t, principal.Principal{UserID: u.id, DealershipID: dealership, Role: role, Email: u.id + "@analytics.test"})
 	return u
 }
 
@@ -187,26 +122,12 @@ func (b *bundle) newUser(dealership string, role orgv1.Role) user {
 // HTTP/2 httptest server, with a Connect and a gRPC client.
 func (b *bundle) serve(t *testing.T) {
 	t.Helper()
-	verifier, err := accesstoken.NewVerifier(accesstoken.NewStaticKeySet(b.signer.PublicKey()), issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy := authz.Default()
-	log := testLogger(t)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxRequestBytes: 1 << 20, Interceptors: []connect.Interceptor{
-		authn.New(policy, verifier, nil, log), audit.New(b.pool, policy, log).Interceptor(),
-	}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, h := analyticsv1connect.NewAnalyticsServiceHandler(analytics.NewHandler(b.svc), srv.HandlerOptions()...)
-	srv.Handle(path, h)
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.EnableHTTP2 = true
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	b.connect = analyticsv1connect.NewAnalyticsServiceClient(hs.Client(), hs.URL)
-	b.grpc = analyticsv1connect.NewAnalyticsServiceClient(hs.Client(), hs.URL, connect.WithGRPC())
+	record := audit.New(b.pool, authz.Default(), apitest.Logger(t)).Interceptor()
+	srv := apitest.Serve(t, server.Config{MaxRequestBytes: 1 << 20, Interceptors: []connect.Interceptor{b.issuer.Authn(t), record}},
+		func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return analyticsv1connect.NewAnalyticsServiceHandler(analytics.NewHandler(b.svc), opts...)
+		}, analyticsv1connect.NewAnalyticsServiceClient)
+	b.connect, b.grpc = srv.Connect, srv.GRPC
 }
 
 // client is one of the bundle's clients.
@@ -223,11 +144,9 @@ func (b *bundle) clients() []client {
 // as makes a request from u; a super admin names the dealership in the header.
 func as[T any](u user, msg *T, dealership ...string) *connect.Request[T] {
 	r := connect.NewRequest(msg)
-	if u.token != "" {
-		r.Header().Set("Authorization", "Bearer "+u.token)
-	}
+	apitest.Bearer(r.Header(), u.token)
 	if len(dealership) > 0 {
-		r.Header().Set(analytics.DealershipHeader, dealership[0])
+		r.Header().Set(principal.DealershipHeader, dealership[0])
 	}
 	return r
 }
@@ -361,7 +280,7 @@ type session struct {
 }
 
 func newSession(u user, mode conversationv1.Mode, start time.Time) *session {
-	s := &session{id: randHex(16), dealership: u.dealership, user: u.id, mode: mode, start: start.UTC().Truncate(time.Microsecond)}
+	s := &session{id: apitest.RandHex(16), dealership: u.dealership, user: u.id, mode: mode, start: start.UTC().Truncate(time.Microsecond)}
 	if mode == conversationv1.Mode_MODE_ROLE_PLAY {
 		s.scenario = "6a1f3c52-0c55-5b6e-9e4e-3a4c8f0b2d11"
 	}

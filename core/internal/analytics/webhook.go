@@ -1,23 +1,16 @@
 package analytics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/netip"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/webhook"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 )
 
@@ -30,11 +23,12 @@ const EventSessionEnded = "session.ended"
 //	 "session": <avatar.analytics.v1.Session as proto3 JSON>}
 //
 // with the headers X-Avatar-Event, X-Avatar-Delivery, X-Avatar-Timestamp and
-// X-Avatar-Signature, signed as the knowledge base's document.ready deliveries are
-// (knowledge.WebhookSignature: "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." +
-// body))). Any 2xx is success. The queue is the sessions table: ending a session makes
-// its delivery due; a delivery is leased (webhookLease) while it is attempted, so every
-// core may poll the queue, and retried after Config.WebhookBackoff.
+// X-Avatar-Signature, posted and signed by package webhook as the knowledge base's
+// document.ready deliveries are (webhook.Sign: "sha256=" + hex(HMAC-SHA256(secret,
+// timestamp + "." + body))). Any 2xx is success. The queue is the sessions table:
+// ending a session makes its delivery due; a delivery is leased (webhookLease) while it
+// is attempted, so every core may poll the queue, and retried after
+// Config.WebhookBackoff (webhook.Next).
 
 // webhookLease is how long a delivery attempt holds its session before another core
 // may try it.
@@ -50,42 +44,11 @@ const webhookBatch = 20
 
 type webhooks struct {
 	s      *Service
-	client *http.Client
+	client *webhook.Client
 }
 
 func newWebhooks(s *Service) *webhooks {
-	allow := s.cfg.WebhookAllowPrivate
-	dialer := &net.Dialer{
-		Timeout: 5 * time.Second,
-		// Checked on the address actually dialled, so DNS rebinding cannot reach a
-		// private target after the URL was validated.
-		Control: func(_, address string, _ syscall.RawConn) error {
-			if allow {
-				return nil
-			}
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip, err := netip.ParseAddr(host); err == nil && privateAddr(ip) {
-				return ErrPrivateTarget
-			}
-			return nil
-		},
-	}
-	tr := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 2}
-	return &webhooks{s: s, client: &http.Client{
-		Transport:     tr,
-		Timeout:       s.cfg.WebhookTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-func privateAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+	return &webhooks{s: s, client: webhook.NewClient(s.cfg.WebhookTimeout, s.cfg.WebhookAllowPrivate)}
 }
 
 // due is one leased delivery.
@@ -155,24 +118,17 @@ func (w *webhooks) attempt(ctx context.Context, d due) {
 	if err == nil {
 		err = w.deliver(ctx, url, secret, sess)
 	}
-	switch {
-	case err == nil:
-		webhookDeliveries.WithLabelValues("ok").Inc()
-		w.settle(ctx, sess.GetId(), 0)
-	case errors.Is(err, ErrPrivateTarget):
-		webhookDeliveries.WithLabelValues("refused").Inc()
+	res, delay := webhook.Next(err, d.attempts-1, w.s.cfg.WebhookBackoff)
+	webhookDeliveries.WithLabelValues(res.String()).Inc()
+	switch res {
+	case webhook.Refused:
 		log.WarnContext(ctx, "session.ended webhook refused: private target")
-		w.settle(ctx, sess.GetId(), 0)
-	case d.attempts > len(w.s.cfg.WebhookBackoff):
-		webhookDeliveries.WithLabelValues("failed").Inc()
+	case webhook.Failed:
 		log.WarnContext(ctx, "session.ended webhook failed", "error", err.Error(), "attempts", d.attempts)
-		w.settle(ctx, sess.GetId(), 0)
-	default:
-		webhookDeliveries.WithLabelValues("retry").Inc()
-		delay := w.s.cfg.WebhookBackoff[d.attempts-1]
+	case webhook.Retry:
 		log.InfoContext(ctx, "session.ended webhook will retry", "error", err.Error(), "attempt", d.attempts, "delay", delay.String())
-		w.settle(ctx, sess.GetId(), delay)
 	}
+	w.settle(ctx, sess.GetId(), delay)
 }
 
 // settle ends a delivery (after 0) or makes it due again after the delay; it does so
@@ -196,31 +152,9 @@ func (w *webhooks) deliver(ctx context.Context, url string, secret []byte, sess 
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	delivery := sess.GetId() + ":" + sess.GetEndReason()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	body, err := json.Marshal(map[string]any{
-		"event": EventSessionEnded, "deliveryId": delivery, "timestamp": ts, "session": json.RawMessage(js),
-	})
+	d, err := webhook.NewDelivery(EventSessionEnded, sess.GetId()+":"+sess.GetEndReason(), time.Now(), "session", json.RawMessage(js))
 	if err != nil {
-		return fmt.Errorf("encode delivery: %w", err)
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "avatar-webhooks/1")
-	req.Header.Set("X-Avatar-Event", EventSessionEnded)
-	req.Header.Set("X-Avatar-Delivery", delivery)
-	req.Header.Set("X-Avatar-Timestamp", ts)
-	req.Header.Set("X-Avatar-Signature", knowledge.WebhookSignature(secret, ts, body))
-	res, err := w.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post: %w", err)
-	}
-	res.Body.Close()
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("post: HTTP %d", res.StatusCode)
-	}
-	return nil
+	return w.client.Post(ctx, url, secret, d)
 }

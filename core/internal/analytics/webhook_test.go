@@ -14,7 +14,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/avatar-fi/avatar/core/internal/analytics"
-	"github.com/avatar-fi/avatar/core/internal/knowledge"
+	"github.com/avatar-fi/avatar/core/internal/apitest"
+	"github.com/avatar-fi/avatar/core/internal/webhook"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
@@ -72,7 +73,7 @@ func TestWebhookSessionEnded(t *testing.T) {
 	rcv := &receiver{seen: map[string]bool{}}
 	hs := httptest.NewServer(rcv)
 	t.Cleanup(hs.Close)
-	secret := []byte("whsec-" + randHex(8))
+	secret := []byte("whsec-" + apitest.RandHex(8))
 	hooks := hookStore{}
 	b := setup(t, func(c *analytics.Config) {
 		c.Webhooks = hooks
@@ -106,7 +107,7 @@ func TestWebhookSessionEnded(t *testing.T) {
 			t.Fatalf("request %d headers %v", i, d.header)
 		}
 		ts := d.header.Get("X-Avatar-Timestamp")
-		if want := knowledge.WebhookSignature(secret, ts, d.body); d.header.Get("X-Avatar-Signature") != want {
+		if want := webhook.Sign(secret, ts, d.body); d.header.Get("X-Avatar-Signature") != want {
 			t.Fatalf("request %d signature %q, want %q", i, d.header.Get("X-Avatar-Signature"), want)
 		}
 		var body struct {

@@ -88,7 +88,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer func() { _ = shutdownTracing(context.WithoutCancel(ctx)) }()
 
-	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, ReadURL: cfg.DatabaseReadURL, MaxConns: cfg.DatabaseMaxConns})
+	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, ReadURL: cfg.DatabaseReadURL, MaxConns: cfg.DatabaseMaxConns, Log: log})
 	if err != nil {
 		return fmt.Errorf("AVATAR_DATABASE_URL: %w", err)
 	}

@@ -14,6 +14,23 @@ import (
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1/knowledgev1connect"
 )
 
+// secretBox seals the secrets stored in the database (webhook secrets) with
+// AVATAR_ENCRYPTION_KEYS, or with the development key when none is configured.
+func secretBox(d *Deps) (*secrets.Box, error) {
+	keys := make([]secrets.Key, 0, len(d.Config.EncryptionKeys))
+	for _, k := range d.Config.EncryptionKeys {
+		keys = append(keys, secrets.Key{ID: k.ID, Key: k.Key})
+	}
+	if len(keys) == 0 {
+		keys = append(keys, secrets.DevelopmentKey())
+	}
+	box, err := secrets.New(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("AVATAR_ENCRYPTION_KEYS: %w", err)
+	}
+	return box, nil
+}
+
 // wireKnowledge mounts KnowledgeService and returns the ingest workers' run function.
 // Authentication and the authz policy come from wireIdentity's interceptors.
 func wireKnowledge(ctx context.Context, d *Deps, srv *server.Server) (func(context.Context) error, error) {
@@ -35,16 +52,9 @@ func wireKnowledge(ctx context.Context, d *Deps, srv *server.Server) (func(conte
 		}
 		emb = h
 	}
-	keys := make([]secrets.Key, 0, len(d.Config.EncryptionKeys))
-	for _, k := range d.Config.EncryptionKeys {
-		keys = append(keys, secrets.Key{ID: k.ID, Key: k.Key})
-	}
-	if len(keys) == 0 {
-		keys = append(keys, secrets.DevelopmentKey())
-	}
-	box, err := secrets.New(keys...)
+	box, err := secretBox(d)
 	if err != nil {
-		return nil, fmt.Errorf("AVATAR_ENCRYPTION_KEYS: %w", err)
+		return nil, err
 	}
 	svc, err := knowledge.New(ctx, knowledge.Config{
 		Primary: d.Store.Primary(), Read: d.Store.Read(), Redis: d.Redis, Bus: d.Bus,

@@ -18,6 +18,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
@@ -48,7 +49,7 @@ type NewAPIKey struct {
 // ("ak_<id>_<secret>"), which is stored only hashed. A dealership admin issues trainee
 // or admin keys for their own dealership (another one answers ErrDealershipNotFound,
 // a global role ErrRoleNotAllowed); a super admin issues any role, where super-admin
-// and edge-service keys belong to no dealership (a *ValidationError otherwise).
+// and edge-service keys belong to no dealership (a *validate.Error otherwise).
 func (s *Service) CreateAPIKey(ctx context.Context, p principal.Principal, k NewAPIKey) (*authv1.ApiKey, string, error) {
 	did := k.DealershipID
 	global := k.Role == orgv1.Role_ROLE_SUPER_ADMIN || k.Role == orgv1.Role_ROLE_EDGE_SERVICE
@@ -65,9 +66,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, p principal.Principal, k New
 	}
 	switch {
 	case global && did != "":
-		return nil, "", invalid("dealershipId", "must be empty for super-admin and edge-service keys")
+		return nil, "", validate.Invalid(ErrInvalid, "dealershipId", "must be empty for super-admin and edge-service keys")
 	case !global && did == "":
-		return nil, "", invalid("dealershipId", "is required for this role")
+		return nil, "", validate.Invalid(ErrInvalid, "dealershipId", "is required for this role")
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -133,7 +134,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (principal.Pr
 		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, id); err != nil {
 		s.log.WarnContext(ctx, "record API key use", "error", err.Error())
 	}
-	return principal.Principal{UserID: "apikey:" + id, DealershipID: did, Role: orgv1.Role(orgv1.Role_value[role])}, nil
+	return principal.Principal{UserID: principal.APIKeyPrefix + id, DealershipID: did, Role: orgv1.Role(orgv1.Role_value[role])}, nil
 }
 
 // ListAPIKeys lists the API keys of dealershipID visible to p, newest first: size keys

@@ -4,7 +4,7 @@
 // public halves the core publishes at /.well-known/jwks.json, and the first-start
 // bootstrap of the super admin.
 //
-// Service is the domain: it returns the sentinels and *ValidationError of errors.go,
+// Service is the domain: it returns the sentinels and *validate.Error of errors.go,
 // the platform/ratelimit errors of its login limits and lockouts, and wrapped
 // infrastructure errors. Handler is the RPC boundary: it validates each request, calls
 // the Service and maps its errors to the public error model (apierror) in one function,

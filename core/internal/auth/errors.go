@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"errors"
-	"strings"
-)
+import "errors"
 
 // ErrNoSigningKey means the key ring holds no usable signing key.
 var ErrNoSigningKey = errors.New("no signing key")
@@ -68,38 +65,6 @@ var ErrDealershipNotFound = errors.New("auth: dealership not found")
 var ErrAPIKeyNotFound = errors.New("auth: API key not found")
 
 // ErrInvalid means a request breaks a rule that depends on more than its own fields
-// (such as a key's dealership against its role); the error is a *ValidationError
+// (such as a key's dealership against its role); the error is a *validate.Error
 // naming the fields.
 var ErrInvalid = errors.New("auth: invalid request")
-
-// Violation is one invalid field of a request.
-type Violation struct {
-	// Field is the lowerCamelCase path of the field in the request, for example
-	// "dealershipId".
-	Field string
-	// Description says what is wrong, for a person.
-	Description string
-}
-
-// ValidationError lists the invalid fields of a request; errors.Is(err, ErrInvalid)
-// holds for it.
-type ValidationError struct {
-	// Violations are the invalid fields.
-	Violations []Violation
-}
-
-// Error implements error.
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Violations))
-	for _, v := range e.Violations {
-		parts = append(parts, v.Field+": "+v.Description)
-	}
-	return ErrInvalid.Error() + ": " + strings.Join(parts, "; ")
-}
-
-// Unwrap makes errors.Is(err, ErrInvalid) hold.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-func invalid(field, description string) error {
-	return &ValidationError{Violations: []Violation{{Field: field, Description: description}}}
-}

@@ -38,7 +38,7 @@ func caller(ctx context.Context) (principal.Principal, error) {
 	if !ok {
 		return p, apierror.Unauthenticated("sign in first")
 	}
-	if strings.HasPrefix(p.UserID, "apikey:") || p.UserID == "" {
+	if !p.IsUser() {
 		return p, apierror.New(connect.CodeFailedPrecondition, apierror.ReasonValidation, "this call needs a signed-in user, not an API key")
 	}
 	return p, nil
@@ -50,14 +50,10 @@ func publicError(err error) error {
 	if ce, ok := apierror.FromRateLimit(err); ok {
 		return ce
 	}
-	var ve *ValidationError
+	if ce, ok := validate.Public(err); ok {
+		return ce
+	}
 	switch {
-	case errors.As(err, &ve):
-		vs := make([]apierror.Violation, 0, len(ve.Violations))
-		for _, v := range ve.Violations {
-			vs = append(vs, apierror.Violation{Field: v.Field, Description: v.Description})
-		}
-		return apierror.Invalid(vs...)
 	case errors.Is(err, ErrInvalidLogin):
 		return apierror.Unauthenticated("invalid email or password")
 	case errors.Is(err, ErrTOTPRequired):

@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 )
 
 const (
@@ -127,7 +128,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID string) (TOTPEnrollment
 
 // ConfirmTOTP switches two-factor on for userID with the first valid code of its
 // pending secret, and returns ten single-use recovery codes, stored hashed. It answers
-// ErrNoTOTPEnrollment without a pending secret and a *ValidationError (field "code")
+// ErrNoTOTPEnrollment without a pending secret and a *validate.Error (field "code")
 // for a wrong code.
 func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
 	u, err := s.loadUser(ctx, userID)
@@ -142,7 +143,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]strin
 		return nil, err
 	}
 	if !ok {
-		return nil, invalid("code", "is not the current code")
+		return nil, validate.Invalid(ErrInvalid, "code", "is not the current code")
 	}
 	codes := make([]string, recoveryCodeCount)
 	err = store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
@@ -170,7 +171,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]strin
 }
 
 // DisableTOTP switches two-factor off for userID, given a current code or a recovery
-// code. It answers ErrTOTPNotEnabled while two-factor is off and a *ValidationError
+// code. It answers ErrTOTPNotEnabled while two-factor is off and a *validate.Error
 // (field "code") for a wrong code.
 func (s *Service) DisableTOTP(ctx context.Context, userID, code string) error {
 	u, err := s.loadUser(ctx, userID)
@@ -188,7 +189,7 @@ func (s *Service) DisableTOTP(ctx context.Context, userID, code string) error {
 		return err
 	}
 	if !ok {
-		return invalid("code", "is not a valid code")
+		return validate.Invalid(ErrInvalid, "code", "is not a valid code")
 	}
 	return store.InTx(ctx, s.cfg.DB, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", u.ID); err != nil {

@@ -3,10 +3,8 @@ package identity_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/avatar-fi/avatar/core/internal/apierror"
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/identity"
 	"github.com/avatar-fi/avatar/core/internal/lockout"
@@ -41,18 +40,6 @@ var protocols = []struct {
 }{
 	{name: "connect", opts: nil},
 	{name: "grpc", opts: []connect.ClientOption{connect.WithGRPC()}},
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-func testLog(tb testing.TB) *slog.Logger {
-	tb.Helper()
-	return slog.New(slog.NewTextHandler(tWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // clock is a settable time source for TOTP and expiry tests.
@@ -104,7 +91,7 @@ func setupShared(tb testing.TB, pool *pgxpool.Pool, rdb *redis.Client, prefix st
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := testLog(tb)
+	log := apitest.Logger(tb)
 	id, err := identity.New(context.Background(), pool, rdb, cfg, log)
 	if err != nil {
 		tb.Fatalf("identity.New: %v", err)

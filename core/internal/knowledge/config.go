@@ -13,6 +13,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/knowledge/chunk"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
+	"github.com/avatar-fi/avatar/core/internal/webhook"
 )
 
 // Embedder turns texts into L2-normalised vectors. ID names the model and dimension;
@@ -171,7 +172,7 @@ func (c Config) WithDefaults() (Config, error) {
 		c.ConsumerName = "knowledge-ingest"
 	}
 	if c.WebhookTimeout <= 0 {
-		c.WebhookTimeout = 10 * time.Second
+		c.WebhookTimeout = webhook.DefaultTimeout
 	}
 	if len(c.WebhookBackoff) == 0 {
 		c.WebhookBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}

@@ -9,7 +9,8 @@ var ErrNotFound = errors.New("knowledge: document not found")
 var ErrInvalidConfig = errors.New("knowledge: invalid configuration")
 
 // ErrPrivateTarget means a webhook URL resolves to a private, loopback or link-local
-// address and private targets are not allowed by configuration.
+// address and private targets are not allowed by configuration: SetWebhook's
+// *WebhookURLError wraps it in place of webhook.ErrPrivateTarget, whose text differs.
 var ErrPrivateTarget = errors.New("knowledge: webhook target is a private or loopback address")
 
 // errSkip means an ingest job has nothing to do (already written, superseded or the

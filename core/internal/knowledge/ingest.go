@@ -18,6 +18,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 )
@@ -294,7 +295,7 @@ func (in *ingester) ingest(ctx context.Context, log *slog.Logger, job *eventsv1.
 // round trip; errSkip when the job is stale (its version already active or superseded)
 // or its document gone.
 func (in *ingester) start(ctx context.Context, job *eventsv1.IngestJob) (contentType string, data []byte, err error) {
-	if !validUUID(job.DocumentId) {
+	if !validate.IsUUID(job.DocumentId) {
 		return "", nil, errSkip
 	}
 	err = store.InTenant(ctx, in.s.cfg.Primary, job.DealershipId, func(tx pgx.Tx) error {

@@ -20,9 +20,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
+	"github.com/avatar-fi/avatar/core/internal/webhook"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
@@ -246,7 +248,7 @@ func TestRedeliveryIsIdempotent(t *testing.T) {
 	// before any worker runs: three deliveries, processed concurrently.
 	job, _ := proto.Marshal(&eventsv1.IngestJob{Kind: eventsv1.IngestJobKind_INGEST_JOB_KIND_INGEST, DealershipId: b.dealerA, DocumentId: doc.Id, Version: 1})
 	for i := 0; i < 2; i++ {
-		if _, err := b.bus.JS.Publish(context.Background(), b.bus.Names.Subject("ingest", "job", b.dealerA), job, jetstream.WithMsgID("dup-"+randHex(4))); err != nil {
+		if _, err := b.bus.JS.Publish(context.Background(), b.bus.Names.Subject("ingest", "job", b.dealerA), job, jetstream.WithMsgID("dup-"+apitest.RandHex(4))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -518,7 +520,7 @@ func TestWebhook(t *testing.T) {
 	}
 	select {
 	case d := <-got:
-		want := knowledge.WebhookSignature([]byte(secret), d.header.Get("X-Avatar-Timestamp"), d.body)
+		want := webhook.Sign([]byte(secret), d.header.Get("X-Avatar-Timestamp"), d.body)
 		if !hmac.Equal([]byte(want), []byte(d.header.Get("X-Avatar-Signature"))) || d.header.Get("X-Avatar-Event") != "document.ready" {
 			t.Fatalf("delivery headers %v", d.header)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +14,7 @@ import (
 	"github.com/pgvector/pgvector-go"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 )
 
@@ -81,7 +81,7 @@ func scanDocument(row pgx.Row) (document, error) {
 // getDocument reads one document (ErrNotFound when it is not the dealership's), with
 // lock its row locked until the transaction ends.
 func getDocument(ctx context.Context, tx pgx.Tx, dealershipID, id string, lock bool) (document, error) {
-	if !validUUID(id) {
+	if !validate.IsUUID(id) {
 		return document{}, ErrNotFound
 	}
 	q := `SELECT ` + documentColumns + documentFrom + ` WHERE d.id = $1 AND d.dealership_id = $2`
@@ -118,26 +118,6 @@ func listDocuments(ctx context.Context, tx pgx.Tx, dealershipID string, limit in
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
 	return out, nil
-}
-
-// validUUID reports whether s looks like a UUID, so bad ids answer NotFound, not a SQL error.
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // ---- Uploads and imports ----
@@ -365,7 +345,7 @@ func writeVersions(ctx context.Context, tx pgx.Tx, dealershipID, embedderID stri
 func lockDocuments(ctx context.Context, tx pgx.Tx, dealershipID string, ws []versionWrite, res []writeResult) (map[string]document, error) {
 	ids := make([]string, 0, len(ws))
 	for i, w := range ws {
-		if !validUUID(w.DocumentID) {
+		if !validate.IsUUID(w.DocumentID) {
 			res[i].Skipped = true
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/knowledge/extract"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 )
@@ -268,7 +269,7 @@ func (s *Service) List(ctx context.Context, dealershipID string, pageSize int, p
 	var out []*knowledgev1.Document
 	var next string
 	err := store.InTenant(ctx, s.cfg.Read, dealershipID, func(tx pgx.Tx) error {
-		if pageToken != "" && !validUUID(pageToken) {
+		if pageToken != "" && !validate.IsUUID(pageToken) {
 			return ErrNotFound
 		}
 		docs, err := listDocuments(ctx, tx, dealershipID, pageSize+1, pageToken, status)

@@ -2,16 +2,10 @@ package knowledge_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,31 +13,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/search"
-	"github.com/avatar-fi/avatar/core/internal/principal"
+	"github.com/avatar-fi/avatar/core/internal/redistest"
 	"github.com/avatar-fi/avatar/core/internal/secrets"
 	"github.com/avatar-fi/avatar/core/internal/server"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1/knowledgev1connect"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // bundle is one test's knowledge service on the real PostgreSQL, Redis and NATS.
 type bundle struct {
@@ -69,11 +51,11 @@ type setupOpts struct {
 func setup(t *testing.T, o setupOpts) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := apitest.Logger(t)
 	b := &bundle{pool: dbtest.NewPool(t)}
 	for _, name := range []string{"A", "B"} {
 		var id string
-		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, name+"-"+randHex(3)).Scan(&id); err != nil {
+		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, name+"-"+apitest.RandHex(3)).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		if name == "A" {
@@ -82,43 +64,9 @@ func setup(t *testing.T, o setupOpts) *bundle {
 			b.dealerB = id
 		}
 	}
-	redisURL := os.Getenv("AVATAR_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
-	ropts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.rdb = redis.NewClient(ropts)
-	if err := b.rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (run deploy/dev/services.sh): %v", redisURL, err)
-	}
-	prefix := "t:" + randHex(4) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := b.rdb.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			b.rdb.Del(ctx, keys...)
-		}
-		_ = b.rdb.Close()
-	})
-	natsURL := os.Getenv("AVATAR_TEST_NATS_URL")
-	if natsURL == "" {
-		natsURL = "nats://127.0.0.1:4222"
-	}
-	tag := strings.ToUpper(randHex(4))
-	names := events.Names{Prefix: "t" + strings.ToLower(tag), EventsStream: "T" + tag + "_EVENTS", IngestStream: "T" + tag + "_INGEST"}
-	b.bus, err = events.Connect(ctx, events.Config{URL: natsURL, Name: t.Name(), Names: names}, log)
-	if err != nil {
-		t.Fatalf("NATS is not reachable at %s (run deploy/dev/services.sh): %v", natsURL, err)
-	}
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(ctx)
-		_ = b.bus.JS.DeleteStream(ctx, names.EventsStream)
-		_ = b.bus.JS.DeleteStream(ctx, names.IngestStream)
-		b.bus.Close()
-	})
+	var prefix string
+	b.rdb, prefix = redistest.New(t)
+	b.bus = apitest.NewBus(t)
 	box, err := secrets.New(secrets.DevelopmentKey())
 	if err != nil {
 		t.Fatal(err)
@@ -174,62 +122,19 @@ func (b *bundle) searcher(t *testing.T, r search.Ranking) *search.Searcher {
 	return s
 }
 
-// testAuth is a test-only interceptor standing in for the identity engineer's
-// authentication interceptor: it turns X-Test-Dealership and X-Test-Role headers into
-// the principal.Principal that the real interceptor will put in the context.
-type testAuth struct{}
-
-func (testAuth) from(ctx context.Context, h http.Header) context.Context {
-	role := h.Get("X-Test-Role")
-	if role == "" {
-		return ctx
-	}
-	return principal.With(ctx, principal.Principal{UserID: "u-" + h.Get("X-Test-Dealership"), DealershipID: h.Get("X-Test-Dealership"), Role: orgv1.Role(orgv1.Role_value[role])})
-}
-
-func (a testAuth) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		return next(a.from(ctx, req.Header()), req)
-	}
-}
-
-func (testAuth) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (a testAuth) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		return next(a.from(ctx, conn.RequestHeader()), conn)
-	}
-}
-
-// serve mounts the handler with the core server's options plus testAuth on an HTTP/2
-// httptest server, with a Connect and a gRPC client.
+// serve mounts the handler with the core server's options plus apitest.Auth on an
+// HTTP/2 httptest server, with a Connect and a gRPC client.
 func (b *bundle) serve(t *testing.T) {
 	t.Helper()
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Interceptors: []connect.Interceptor{testAuth{}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, h := knowledgev1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(b.svc, nil), srv.HandlerOptions()...)
-	mux := http.NewServeMux()
-	mux.Handle(path, h)
-	hs := httptest.NewUnstartedServer(mux)
-	hs.EnableHTTP2 = true
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	client := hs.Client() // HTTP/2 over TLS, trusting the test certificate (EnableHTTP2)
-	b.connect = knowledgev1connect.NewKnowledgeServiceClient(client, hs.URL)
-	b.grpc = knowledgev1connect.NewKnowledgeServiceClient(client, hs.URL, connect.WithGRPC())
+	srv := apitest.Serve(t, server.Config{Interceptors: []connect.Interceptor{apitest.Auth{}}},
+		func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return knowledgev1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(b.svc, nil), opts...)
+		}, knowledgev1connect.NewKnowledgeServiceClient)
+	b.connect, b.grpc = srv.Connect, srv.GRPC
 }
 
-// as returns a context-free header setter for a caller of the dealership.
-func as(dealership string, role orgv1.Role) func(http.Header) {
-	return func(h http.Header) {
-		h.Set("X-Test-Dealership", dealership)
-		h.Set("X-Test-Role", role.String())
-	}
-}
+// as returns a header setter for a caller of the dealership.
+func as(dealership string, role orgv1.Role) func(http.Header) { return apitest.As(dealership, role) }
 
 func (b *bundle) upload(t *testing.T, c knowledgev1connect.KnowledgeServiceClient, who func(http.Header), md *knowledgev1.DocumentMetadata, data []byte) (*knowledgev1.Document, error) {
 	t.Helper()

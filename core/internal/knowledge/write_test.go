@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/knowledge"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/chunk"
 	"github.com/avatar-fi/avatar/core/internal/knowledge/embed"
@@ -67,7 +68,7 @@ func (b *bundle) publishJob(t *testing.T, docID string, version int32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.bus.JS.Publish(context.Background(), b.bus.Names.Subject("ingest", "job", b.dealerA), job, jetstream.WithMsgID("dup-"+randHex(4))); err != nil {
+	if _, err := b.bus.JS.Publish(context.Background(), b.bus.Names.Subject("ingest", "job", b.dealerA), job, jetstream.WithMsgID("dup-"+apitest.RandHex(4))); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,7 @@
 // audit log listing.
 //
 // Service is the domain: each method takes the calling principal and returns the
-// sentinels and *ValidationError of errors.go, or wrapped infrastructure errors.
+// sentinels and *validate.Error of errors.go, or wrapped infrastructure errors.
 // Handler is the RPC boundary: it validates each request, calls the Service and maps
 // its errors to the public error model (apierror) in one function, so internal text
 // never reaches a client.

@@ -1,9 +1,6 @@
 package org
 
-import (
-	"errors"
-	"strings"
-)
+import "errors"
 
 // ErrInvalidConfig means New was given a nil dependency.
 var ErrInvalidConfig = errors.New("invalid org configuration")
@@ -33,38 +30,6 @@ var ErrDeactivateSelf = errors.New("org: a user cannot deactivate themselves")
 var ErrNotAUser = errors.New("org: the caller is not a user")
 
 // ErrInvalid means a request breaks a rule that depends on more than its own fields
-// (such as a user's dealership against its role); the error is a *ValidationError
+// (such as a user's dealership against its role); the error is a *validate.Error
 // naming the fields.
 var ErrInvalid = errors.New("org: invalid request")
-
-// Violation is one invalid field of a request.
-type Violation struct {
-	// Field is the lowerCamelCase path of the field in the request, for example
-	// "dealershipId".
-	Field string
-	// Description says what is wrong, for a person.
-	Description string
-}
-
-// ValidationError lists the invalid fields of a request; errors.Is(err, ErrInvalid)
-// holds for it.
-type ValidationError struct {
-	// Violations are the invalid fields.
-	Violations []Violation
-}
-
-// Error implements error.
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Violations))
-	for _, v := range e.Violations {
-		parts = append(parts, v.Field+": "+v.Description)
-	}
-	return ErrInvalid.Error() + ": " + strings.Join(parts, "; ")
-}
-
-// Unwrap makes errors.Is(err, ErrInvalid) hold.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-func invalid(field, description string) error {
-	return &ValidationError{Violations: []Violation{{Field: field, Description: description}}}
-}

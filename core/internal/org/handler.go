@@ -32,14 +32,10 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 // publicError maps the service's errors to the public error model; anything else is
 // left to the error interceptor (Internal, logged).
 func publicError(err error) error {
-	var ve *ValidationError
+	if ce, ok := validate.Public(err); ok {
+		return ce
+	}
 	switch {
-	case errors.As(err, &ve):
-		vs := make([]apierror.Violation, 0, len(ve.Violations))
-		for _, v := range ve.Violations {
-			vs = append(vs, apierror.Violation{Field: v.Field, Description: v.Description})
-		}
-		return apierror.Invalid(vs...)
 	case errors.Is(err, ErrNoDealership):
 		return apierror.PermissionDenied("no dealership")
 	case errors.Is(err, ErrDealershipNotFound):

@@ -18,12 +18,13 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/password"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
 
 // Service is the organisation domain: dealerships, their users and the audit log, with
 // tenancy enforced for the principal each method is given. It returns the sentinels and
-// *ValidationError of errors.go and wrapped infrastructure errors; Handler maps them to
+// *validate.Error of errors.go and wrapped infrastructure errors; Handler maps them to
 // the public error model. Safe for concurrent use.
 type Service struct {
 	db        *pgxpool.Pool
@@ -155,7 +156,7 @@ type NewUser struct {
 // CreateUser creates u on behalf of p. Only a super admin creates super admins
 // (ErrSuperAdminOnly); a dealership admin creates users in their own dealership only
 // (ErrDealershipNotFound otherwise, as for a dealership that does not exist). A super
-// admin has no dealership and every other role needs one (*ValidationError); a taken
+// admin has no dealership and every other role needs one (*validate.Error); a taken
 // email answers ErrUserExists.
 func (s *Service) CreateUser(ctx context.Context, p principal.Principal, u NewUser) (*orgv1.User, error) {
 	if u.Role == orgv1.Role_ROLE_SUPER_ADMIN && !p.IsSuperAdmin() {
@@ -167,9 +168,9 @@ func (s *Service) CreateUser(ctx context.Context, p principal.Principal, u NewUs
 	}
 	switch {
 	case u.Role == orgv1.Role_ROLE_SUPER_ADMIN && did != "":
-		return nil, invalid("dealershipId", "must be empty for a super admin")
+		return nil, validate.Invalid(ErrInvalid, "dealershipId", "must be empty for a super admin")
 	case u.Role != orgv1.Role_ROLE_SUPER_ADMIN && did == "":
-		return nil, invalid("dealershipId", "is required")
+		return nil, validate.Invalid(ErrInvalid, "dealershipId", "is required")
 	}
 	hash, err := s.passwords.Hash(ctx, u.Password)
 	if err != nil {

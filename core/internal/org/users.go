@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/avatar-fi/avatar/core/internal/pagetoken"
 	"github.com/avatar-fi/avatar/core/internal/principal"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
 
@@ -96,7 +96,7 @@ type UserChange struct {
 }
 
 // UpdateUser applies c to the user id. A super admin's role cannot change, since that
-// would change tenancy (*ValidationError); another dealership's user answers
+// would change tenancy (*validate.Error); another dealership's user answers
 // ErrUserNotFound.
 func (s *Service) UpdateUser(ctx context.Context, p principal.Principal, id string, c UserChange) (*orgv1.User, error) {
 	var u *orgv1.User
@@ -106,7 +106,7 @@ func (s *Service) UpdateUser(ctx context.Context, p principal.Principal, id stri
 			return err
 		}
 		if cur.Role == orgv1.Role_ROLE_SUPER_ADMIN && c.Role != nil {
-			return invalid("role", "a super admin's role cannot change")
+			return validate.Invalid(ErrInvalid, "role", "a super admin's role cannot change")
 		}
 		name, role := cur.DisplayName, cur.Role
 		if c.DisplayName != nil {
@@ -161,7 +161,7 @@ func (s *Service) DeactivateUser(ctx context.Context, p principal.Principal, id 
 // Me returns the user p is. An API key or a service is not a user (ErrNotAUser); a
 // user deleted since the token was issued answers ErrUserNotFound.
 func (s *Service) Me(ctx context.Context, p principal.Principal) (*orgv1.User, error) {
-	if p.UserID == "" || strings.HasPrefix(p.UserID, "apikey:") {
+	if !p.IsUser() {
 		return nil, ErrNotAUser
 	}
 	u, err := scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, p.UserID))

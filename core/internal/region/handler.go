@@ -41,18 +41,11 @@ func publicError(err error) error {
 	return err
 }
 
-func authenticated(ctx context.Context) error {
-	if _, ok := principal.From(ctx); !ok {
-		return apierror.Unauthenticated("authentication required")
-	}
-	return nil
-}
-
 // PickEdge implements RegionService.PickEdge: the edge a new call should go to (see the
 // package doc), counted against that edge's capacity until its next heartbeat.
 // Unavailable / UNAVAILABLE when no edge takes calls.
 func (h *Handler) PickEdge(ctx context.Context, req *connect.Request[regionv1.PickEdgeRequest]) (*connect.Response[regionv1.PickEdgeResponse], error) {
-	if err := authenticated(ctx); err != nil {
+	if _, err := principal.Require(ctx); err != nil {
 		return nil, err
 	}
 	region := NormalizeRegion(req.Msg.GetRegion())
@@ -75,7 +68,7 @@ func (h *Handler) PickEdge(ctx context.Context, req *connect.Request[regionv1.Pi
 // ListEdges implements RegionService.ListEdges: every known edge with its state, by
 // region and id; an edge unheard for Config.ForgetAfter is no longer listed.
 func (h *Handler) ListEdges(ctx context.Context, _ *connect.Request[regionv1.ListEdgesRequest]) (*connect.Response[regionv1.ListEdgesResponse], error) {
-	if err := authenticated(ctx); err != nil {
+	if _, err := principal.Require(ctx); err != nil {
 		return nil, err
 	}
 	edges, err := h.svc.List(ctx)

@@ -8,6 +8,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/redistest"
 	"github.com/avatar-fi/avatar/core/internal/region"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
@@ -94,7 +95,7 @@ func TestHandlerAuthorization(t *testing.T) {
 // Unavailable / UNAVAILABLE, not Internal.
 func TestRedisDownIsUnavailable(t *testing.T) {
 	b := setup(t, region.Config{})
-	svc, err := region.New(region.Config{Redis: redistest.Unreachable(t), Log: testLogger(t)})
+	svc, err := region.New(region.Config{Redis: redistest.Unreachable(t), Log: apitest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

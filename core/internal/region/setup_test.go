@@ -2,13 +2,9 @@ package region_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
-	"os"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,13 +14,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/avatar-fi/avatar/core/internal/authn"
-	"github.com/avatar-fi/avatar/core/internal/authz"
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/redistest"
 	"github.com/avatar-fi/avatar/core/internal/region"
 	"github.com/avatar-fi/avatar/core/internal/server"
-	"github.com/avatar-fi/avatar/protocol/accesstoken"
 	errorsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/errors/v1"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
@@ -35,27 +30,6 @@ import (
 // Redis). It is generous so that a loaded machine makes tests slower, not wrong.
 const patience = 30 * time.Second
 
-// issuer is the access tokens' issuer in these tests.
-const issuer = "http://core.test"
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(tb testing.TB) *slog.Logger {
-	tb.Helper()
-	return slog.New(slog.NewTextHandler(tlogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
 // bundle is one test's share of the real services: a Redis key prefix, NATS streams and
 // subjects of its own, and the access-token key the replicas' auth interceptors trust.
 type bundle struct {
@@ -63,54 +37,19 @@ type bundle struct {
 	prefix string
 	names  events.Names
 	bus    *events.Bus // the edges' side: heartbeats are published on it
-	signer *accesstoken.Signer
-	keys   *accesstoken.StaticKeySet
+	issuer *apitest.Issuer
 	cfg    region.Config // the replicas' configuration, less Redis, Bus and Log
-}
-
-func natsURL() string {
-	if u := os.Getenv("AVATAR_TEST_NATS_URL"); u != "" {
-		return u
-	}
-	return "nats://127.0.0.1:4222"
 }
 
 // setup returns a bundle whose replicas use cfg (KeyPrefix, Redis, Bus and Log are set
 // by the bundle).
 func setup(t *testing.T, cfg region.Config) *bundle {
 	t.Helper()
-	b := &bundle{cfg: cfg}
+	b := &bundle{cfg: cfg, issuer: apitest.NewIssuer(t)}
 	b.rdb, b.prefix = redistest.New(t)
-	tag := strings.ToUpper(randHex(4))
-	b.names = events.Names{Prefix: "t" + strings.ToLower(tag), EventsStream: "T" + tag + "_EVENTS", IngestStream: "T" + tag + "_INGEST"}
-	b.bus = b.connect(t, "edges")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = b.bus.JS.DeleteStream(ctx, b.names.EventsStream)
-		_ = b.bus.JS.DeleteStream(ctx, b.names.IngestStream)
-	})
-	kid, key, err := accesstoken.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.signer, err = accesstoken.NewSigner(kid, key, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.keys = accesstoken.NewStaticKeySet(b.signer.PublicKey())
+	b.bus = apitest.NewBus(t)
+	b.names = b.bus.Names
 	return b
-}
-
-// connect opens a bus on the test's streams (declaring them), closed in Cleanup.
-func (b *bundle) connect(t *testing.T, name string) *events.Bus {
-	t.Helper()
-	bus, err := events.Connect(t.Context(), events.Config{URL: natsURL(), Name: t.Name() + "-" + name, Names: b.names}, testLogger(t))
-	if err != nil {
-		t.Fatalf("NATS is not reachable at %s (run deploy/dev/services.sh): %v", natsURL(), err)
-	}
-	t.Cleanup(bus.Close)
-	return bus
 }
 
 // replica is one core replica: a Service following the heartbeats on its own NATS
@@ -126,7 +65,7 @@ type replica struct {
 func (b *bundle) replica(t *testing.T) *replica {
 	t.Helper()
 	cfg := b.cfg
-	cfg.Redis, cfg.KeyPrefix, cfg.Bus, cfg.Log = b.rdb, b.prefix, b.connect(t, "core"), testLogger(t)
+	cfg.Redis, cfg.KeyPrefix, cfg.Bus, cfg.Log = b.rdb, b.prefix, apitest.ConnectBus(t, b.names, "core"), apitest.Logger(t)
 	svc, err := region.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -149,46 +88,27 @@ func (b *bundle) replica(t *testing.T) *replica {
 // a gRPC client.
 func (b *bundle) serve(t *testing.T, svc *region.Service) (regionv1connect.RegionServiceClient, regionv1connect.RegionServiceClient) {
 	t.Helper()
-	verifier, err := accesstoken.NewVerifier(b.keys, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := testLogger(t)
-	auth := authn.New(authz.Default(), verifier, nil, log)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Interceptors: []connect.Interceptor{auth}}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Handle(regionv1connect.NewRegionServiceHandler(region.NewHandler(svc), srv.HandlerOptions()...))
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.EnableHTTP2 = true
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	return regionv1connect.NewRegionServiceClient(hs.Client(), hs.URL),
-		regionv1connect.NewRegionServiceClient(hs.Client(), hs.URL, connect.WithGRPC())
+	srv := apitest.Serve(t, server.Config{Interceptors: []connect.Interceptor{b.issuer.Authn(t)}},
+		func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return regionv1connect.NewRegionServiceHandler(region.NewHandler(svc), opts...)
+		}, regionv1connect.NewRegionServiceClient)
+	return srv.Connect, srv.GRPC
 }
 
 // token returns an access token for role; dealership users get a dealership.
 func (b *bundle) token(t *testing.T, role orgv1.Role) string {
 	t.Helper()
-	c := accesstoken.Claims{Role: role.String()}
-	c.Subject = "u-" + randHex(4)
+	p := principal.Principal{UserID: "u-" + apitest.RandHex(4), Role: role}
 	if role != orgv1.Role_ROLE_SUPER_ADMIN {
-		c.DealershipID = "d-" + randHex(4)
+		p.DealershipID = "d-" + apitest.RandHex(4)
 	}
-	tok, err := b.signer.Sign(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return b.issuer.Token(t, p)
 }
 
 // req returns a request carrying token ("" for an anonymous call).
 func req[T any](msg *T, token string) *connect.Request[T] {
 	r := connect.NewRequest(msg)
-	if token != "" {
-		r.Header().Set("Authorization", "Bearer "+token)
-	}
+	apitest.Bearer(r.Header(), token)
 	return r
 }
 

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/scenario"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 )
@@ -279,7 +280,7 @@ func TestEmbeddedBuiltInsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := scenario.New(t.Context(), scenario.Config{DB: b.pool, Log: testLogger(t)}); err != nil {
+		if _, err := scenario.New(t.Context(), scenario.Config{DB: b.pool, Log: apitest.Logger(t)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"connectrpc.com/connect"
 
@@ -12,20 +11,16 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/store"
 	"github.com/avatar-fi/avatar/core/internal/validate"
-	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1/scenariov1connect"
 )
-
-// DealershipHeader names the dealership a caller without one of its own (a super admin
-// or an edge's service identity) acts in.
-const DealershipHeader = "X-Avatar-Dealership-Id"
 
 // Handler serves avatar.scenario.v1.ScenarioService over Connect, gRPC and gRPC-Web.
 // The caller comes from principal.From(ctx), put there by the authentication
 // interceptor; an anonymous call answers Unauthenticated. Everyone with a role reads
 // (trainees, admins, edges); dealership admins and super admins write. Dealership users
-// act in their own dealership; super admins and edges name it in DealershipHeader.
+// act in their own dealership; super admins and edges name it in
+// principal.DealershipHeader.
 type Handler struct {
 	svc *Service
 }
@@ -35,37 +30,26 @@ var _ scenariov1connect.ScenarioServiceHandler = (*Handler)(nil)
 // NewHandler returns the RPC handler for svc.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// caller returns the dealership the call acts in; write requires a role that may change
-// scenarios.
+// caller returns the dealership the call acts in (principal.Principal.Dealership);
+// write requires a role that may change scenarios.
 func caller(ctx context.Context, h http.Header, write bool) (string, error) {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return "", apierror.Unauthenticated("authentication required")
+	p, err := principal.Require(ctx)
+	if err != nil {
+		return "", err
 	}
-	if write && p.Role != orgv1.Role_ROLE_DEALERSHIP_ADMIN && p.Role != orgv1.Role_ROLE_SUPER_ADMIN {
+	if write && !p.IsAdmin() {
 		return "", apierror.PermissionDenied("only dealership admins may change scenarios")
 	}
-	if p.DealershipID != "" {
-		return p.DealershipID, nil
-	}
-	d := strings.TrimSpace(h.Get(DealershipHeader))
-	if !validUUID(d) {
-		return "", apierror.Invalid(apierror.Violation{Field: DealershipHeader, Description: "the dealership to act in (a UUID) is required for this caller"})
-	}
-	return d, nil
+	return p.Dealership(h)
 }
 
 // publicError maps the service's errors to the public error model; anything else is
 // left to the error interceptor (Internal, logged).
 func publicError(err error) error {
-	var ve *ValidationError
+	if ce, ok := validate.Public(err); ok {
+		return ce
+	}
 	switch {
-	case errors.As(err, &ve):
-		vs := make([]apierror.Violation, 0, len(ve.Violations))
-		for _, v := range ve.Violations {
-			vs = append(vs, apierror.Violation{Field: v.Field, Description: v.Description})
-		}
-		return apierror.Invalid(vs...)
 	case errors.Is(err, ErrNotFound):
 		return apierror.NotFound("scenario")
 	case errors.Is(err, ErrVersionNotFound):
@@ -79,7 +63,7 @@ func publicError(err error) error {
 	case errors.Is(err, ErrInvalidPageToken):
 		return apierror.Invalid(apierror.Violation{Field: "pageToken", Description: "is not a page token from a previous answer"})
 	case errors.Is(err, store.ErrNoTenant):
-		return apierror.Invalid(apierror.Violation{Field: DealershipHeader, Description: "is required"})
+		return apierror.Invalid(apierror.Violation{Field: principal.DealershipHeader, Description: "is required"})
 	}
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/avatar-fi/avatar/core/internal/store"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
@@ -115,7 +115,7 @@ func (x row) proto() (*scenariov1.Scenario, error) {
 // The latest version of a deleted scenario is ErrNotFound; a named version of it is
 // returned.
 func get(ctx context.Context, tx pgx.Tx, dealershipID, id string, version int32) (row, error) {
-	if !validUUID(id) {
+	if !validate.IsUUID(id) {
 		return row{}, ErrNotFound
 	}
 	x, err := scanRow(tx.QueryRow(ctx, `SELECT `+rowColumns+`
@@ -234,13 +234,13 @@ func (s *Service) List(ctx context.Context, dealershipID string, pageSize int, p
 // dealership's own, latest version, not deleted) is copied, the fields set in sc (which
 // may be nil) replacing the copy's (see applyOverrides: non-empty strings and lists,
 // non-zero numbers, and messages field by field), and the copy records copied_from_id.
-// The result must pass Validate (a *ValidationError otherwise). Output-only fields of sc
+// The result must pass Validate (a *validate.Error otherwise). Output-only fields of sc
 // are ignored. An unknown dealership is ErrDealershipNotFound.
 func (s *Service) Create(ctx context.Context, dealershipID string, sc *scenariov1.Scenario, copyFromID string) (*scenariov1.Scenario, error) {
 	var body *scenariov1.Scenario
 	if copyFromID == "" {
 		if sc == nil {
-			return nil, invalid("scenario", "is required (or copyFromId)")
+			return nil, validate.Invalid(ErrInvalid, "scenario", "is required (or copyFromId)")
 		}
 		body = content(sc)
 		if err := Validate(body); err != nil {
@@ -296,17 +296,17 @@ func (s *Service) Create(ctx context.Context, dealershipID string, sc *scenariov
 // version the edit started from, the latest, else ErrConflict. The other output-only
 // fields of sc are ignored and the copy source is kept. A built-in scenario is
 // ErrBuiltInReadOnly; another dealership's, an unknown or a deleted one ErrNotFound; an
-// invalid sc a *ValidationError.
+// invalid sc a *validate.Error.
 func (s *Service) Update(ctx context.Context, dealershipID string, sc *scenariov1.Scenario) (*scenariov1.Scenario, error) {
 	if sc == nil {
-		return nil, invalid("scenario", "is required")
+		return nil, validate.Invalid(ErrInvalid, "scenario", "is required")
 	}
 	id, base := sc.GetId(), sc.GetVersion()
-	if !validUUID(id) {
+	if !validate.IsUUID(id) {
 		return nil, ErrNotFound
 	}
 	if base < 1 {
-		return nil, invalid("scenario.version", "must be the version the edit started from (1 or more)")
+		return nil, validate.Invalid(ErrInvalid, "scenario.version", "must be the version the edit started from (1 or more)")
 	}
 	body := content(sc)
 	if err := Validate(body); err != nil {
@@ -351,7 +351,7 @@ func (s *Service) Update(ctx context.Context, dealershipID string, sc *scenariov
 // versions stay readable by number. A built-in scenario is ErrBuiltInReadOnly; another
 // dealership's, an unknown or an already deleted one ErrNotFound.
 func (s *Service) Delete(ctx context.Context, dealershipID, id string) error {
-	if !validUUID(id) {
+	if !validate.IsUUID(id) {
 		return ErrNotFound
 	}
 	return store.InTenant(ctx, s.db, dealershipID, func(tx pgx.Tx) error {
@@ -386,14 +386,6 @@ func writable(ctx context.Context, tx pgx.Tx, dealershipID, id string) error {
 		return ErrNotFound
 	}
 	return nil
-}
-
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
 }
 
 func isForeignKey(err error) bool {

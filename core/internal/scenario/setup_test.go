@@ -1,23 +1,18 @@
 package scenario_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"iter"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/principal"
 	"github.com/avatar-fi/avatar/core/internal/scenario"
@@ -30,24 +25,6 @@ import (
 
 // fixtureSlug is the one built-in scenario of testdata/builtin.
 const fixtureSlug = "payment-sensitive-first-buyer"
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(tb testing.TB) *slog.Logger {
-	tb.Helper()
-	return slog.New(slog.NewTextHandler(tlogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
 
 // fixtureBuiltIns loads testdata/builtin, the stand-in for the embedded built-ins.
 func fixtureBuiltIns(tb testing.TB) []scenario.BuiltIn {
@@ -87,11 +64,11 @@ func setup(t *testing.T) *bundle {
 	ctx := t.Context()
 	b := &bundle{pool: dbtest.NewPool(t)}
 	for _, d := range []*string{&b.dealerA, &b.dealerB} {
-		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, "D-"+randHex(4)).Scan(d); err != nil {
+		if err := b.pool.QueryRow(ctx, `INSERT INTO dealerships (name) VALUES ($1) RETURNING id::text`, "D-"+apitest.RandHex(4)).Scan(d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b.cfg = scenario.Config{DB: b.pool, BuiltIns: os.DirFS("testdata/builtin"), Log: testLogger(t)}
+	b.cfg = scenario.Config{DB: b.pool, BuiltIns: os.DirFS("testdata/builtin"), Log: apitest.Logger(t)}
 	var err error
 	b.svc, err = scenario.New(ctx, b.cfg)
 	if err != nil {
@@ -102,72 +79,29 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
-// testAuth stands in for the identity area's authentication interceptor: it turns the
-// X-Test-Role and X-Test-Dealership headers into the principal.Principal the real one
-// puts in the context.
-type testAuth struct{}
-
-func (testAuth) from(ctx context.Context, h http.Header) context.Context {
-	role := h.Get("X-Test-Role")
-	if role == "" {
-		return ctx
-	}
-	return principal.With(ctx, principal.Principal{UserID: "u-" + randHex(2), DealershipID: h.Get("X-Test-Dealership"), Role: orgv1.Role(orgv1.Role_value[role])})
-}
-
-func (a testAuth) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		return next(a.from(ctx, req.Header()), req)
-	}
-}
-
-func (testAuth) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (a testAuth) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		return next(a.from(ctx, conn.RequestHeader()), conn)
-	}
-}
-
 // serve mounts the handler with the core server's options (error model, recovery) plus
-// testAuth on an HTTP/2 httptest server, with a Connect and a gRPC client.
+// apitest.Auth on an HTTP/2 httptest server, with a Connect and a gRPC client.
 func (b *bundle) serve(t *testing.T) {
 	t.Helper()
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", MaxRequestBytes: 1 << 20, Interceptors: []connect.Interceptor{testAuth{}}}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, h := scenariov1connect.NewScenarioServiceHandler(scenario.NewHandler(b.svc), srv.HandlerOptions()...)
-	srv.Handle(path, h)
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.EnableHTTP2 = true
-	hs.StartTLS()
-	t.Cleanup(hs.Close)
-	client := hs.Client()
-	b.url, b.http = hs.URL, client
-	b.connect = scenariov1connect.NewScenarioServiceClient(client, hs.URL)
-	b.grpc = scenariov1connect.NewScenarioServiceClient(client, hs.URL, connect.WithGRPC())
+	srv := apitest.Serve(t, server.Config{MaxRequestBytes: 1 << 20, Interceptors: []connect.Interceptor{apitest.Auth{}}},
+		func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return scenariov1connect.NewScenarioServiceHandler(scenario.NewHandler(b.svc), opts...)
+		}, scenariov1connect.NewScenarioServiceClient)
+	b.url, b.http, b.connect, b.grpc = srv.URL, srv.HTTP, srv.Connect, srv.GRPC
 }
 
 // who sets the caller of a request.
 type who func(http.Header)
 
 // as is a caller with a role in a dealership ("" for super admins and edges).
-func as(dealership string, role orgv1.Role) who {
-	return func(h http.Header) {
-		h.Set("X-Test-Dealership", dealership)
-		h.Set("X-Test-Role", role.String())
-	}
-}
+func as(dealership string, role orgv1.Role) who { return apitest.As(dealership, role) }
 
 // naming is a caller without a dealership of its own naming one in the header.
 func naming(dealership string, role orgv1.Role) who {
 	return func(h http.Header) {
-		h.Set("X-Test-Role", role.String())
+		apitest.As("", role)(h)
 		if dealership != "" {
-			h.Set(scenario.DealershipHeader, dealership)
+			h.Set(principal.DealershipHeader, dealership)
 		}
 	}
 }

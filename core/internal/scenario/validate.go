@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
@@ -45,7 +46,7 @@ var voices = []string{"", "slt", "rms", "awb", "kal"}
 
 var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-// Validate reports whether sc is a playable scenario, as a *ValidationError naming every
+// Validate reports whether sc is a playable scenario, as a *validate.Error naming every
 // bad field (paths start with "scenario.") or nil. Output-only fields (id, dealership,
 // built-in flag, times, version, copy source) are not checked. The rules:
 //
@@ -71,7 +72,7 @@ var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 //   - the whole scenario, encoded, at most 256 KiB.
 func Validate(sc *scenariov1.Scenario) error {
 	if sc == nil {
-		return invalid("scenario", "is required")
+		return validate.Invalid(ErrInvalid, "scenario", "is required")
 	}
 	var c checker
 	c.line("scenario.title", sc.GetTitle(), true, maxTitle)
@@ -82,7 +83,7 @@ func Validate(sc *scenariov1.Scenario) error {
 	c.text("scenario.persona.background", p.GetBackground(), false, maxText)
 	c.text("scenario.persona.temperament", p.GetTemperament(), false, maxText)
 	if !slices.Contains(voices, p.GetVoice()) {
-		c.add("scenario.persona.voice", `must be "slt", "rms", "awb" or "kal", or empty for the edge's default voice`)
+		c.Add("scenario.persona.voice", `must be "slt", "rms", "awb" or "kal", or empty for the edge's default voice`)
 	}
 	c.texts("scenario.objections", sc.GetObjections(), 0, maxObjections, maxText, "")
 	c.texts("scenario.hiddenFacts", sc.GetHiddenFacts(), 0, maxHiddenFacts, maxText, "")
@@ -93,20 +94,14 @@ func Validate(sc *scenariov1.Scenario) error {
 	c.rubric(sc.GetRubric())
 	c.texts("scenario.openings", sc.GetOpenings(), 1, maxOpenings, maxText, "needs at least one opening: the customer speaks first")
 	if n := proto.Size(sc); n > maxBytes {
-		c.add("scenario", fmt.Sprintf("is %d bytes encoded, more than the limit of 256 KiB", n))
+		c.Add("scenario", fmt.Sprintf("is %d bytes encoded, more than the limit of 256 KiB", n))
 	}
-	if len(c.v) == 0 {
-		return nil
-	}
-	return &ValidationError{Violations: c.v}
+	return c.ErrOf(ErrInvalid)
 }
 
+// checker collects a scenario's violations with the rules below.
 type checker struct {
-	v []Violation
-}
-
-func (c *checker) add(field, description string) {
-	c.v = append(c.v, Violation{Field: field, Description: description})
+	validate.Errors
 }
 
 // str checks a string: valid UTF-8, required or not, at most max characters, and no
@@ -114,18 +109,18 @@ func (c *checker) add(field, description string) {
 func (c *checker) str(field, s string, required bool, max int, multiline bool) {
 	switch {
 	case !utf8.ValidString(s):
-		c.add(field, "must be valid UTF-8")
+		c.Add(field, "must be valid UTF-8")
 	case required && strings.TrimSpace(s) == "":
-		c.add(field, "is required")
+		c.Add(field, "is required")
 	case utf8.RuneCountInString(s) > max:
-		c.add(field, "must be at most "+strconv.Itoa(max)+" characters")
+		c.Add(field, "must be at most "+strconv.Itoa(max)+" characters")
 	case strings.IndexFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))
 	}) >= 0:
 		if multiline {
-			c.add(field, "must not contain control characters other than tabs and line breaks")
+			c.Add(field, "must not contain control characters other than tabs and line breaks")
 		} else {
-			c.add(field, "must be one line without control characters")
+			c.Add(field, "must be one line without control characters")
 		}
 	}
 }
@@ -144,9 +139,9 @@ func (c *checker) texts(field string, ss []string, min, max, maxChars int, missi
 		if missing == "" {
 			missing = "needs at least " + strconv.Itoa(min) + " entry"
 		}
-		c.add(field, missing)
+		c.Add(field, missing)
 	case len(ss) > max:
-		c.add(field, "must have at most "+strconv.Itoa(max)+" entries")
+		c.Add(field, "must have at most "+strconv.Itoa(max)+" entries")
 	}
 	multiline := maxChars > maxTitle
 	for i, s := range ss {
@@ -158,33 +153,33 @@ func (c *checker) texts(field string, ss []string, min, max, maxChars int, missi
 func (c *checker) slug(field, id, kind string, seen map[string]bool) {
 	switch {
 	case id == "":
-		c.add(field, "is required")
+		c.Add(field, "is required")
 	case len(id) > maxSlug || !slugRe.MatchString(id):
-		c.add(field, "must be a slug: lower-case letters, digits, - and _, at most 64 characters")
+		c.Add(field, "must be a slug: lower-case letters, digits, - and _, at most 64 characters")
 	case seen[id]:
-		c.add(field, "must be unique: another "+kind+" has the id "+strconv.Quote(id))
+		c.Add(field, "must be unique: another "+kind+" has the id "+strconv.Quote(id))
 	}
 	seen[id] = true
 }
 
 func (c *checker) number(field string, v, lo, hi float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
-		c.add(field, fmt.Sprintf("must be a number from %g to %g", lo, hi))
+		c.Add(field, fmt.Sprintf("must be a number from %g to %g", lo, hi))
 	}
 }
 
 func (c *checker) integer(field string, v, lo, hi int32) {
 	if v < lo || v > hi {
-		c.add(field, fmt.Sprintf("must be from %d to %d", lo, hi))
+		c.Add(field, fmt.Sprintf("must be from %d to %d", lo, hi))
 	}
 }
 
 func (c *checker) technique(field string, t scenariov1.Technique) bool {
 	switch _, known := scenariov1.Technique_name[int32(t)]; {
 	case t == scenariov1.Technique_TECHNIQUE_UNSPECIFIED:
-		c.add(field, "must name a technique, not TECHNIQUE_UNSPECIFIED")
+		c.Add(field, "must name a technique, not TECHNIQUE_UNSPECIFIED")
 	case !known:
-		c.add(field, "is not a known technique")
+		c.Add(field, "is not a known technique")
 	default:
 		return true
 	}
@@ -214,7 +209,7 @@ func (c *checker) deal(d *scenariov1.Deal) map[string]bool {
 	c.number("scenario.deal.monthlyPayment", d.GetMonthlyPayment(), 0, maxAmount)
 	c.line("scenario.deal.lender", d.GetLender(), false, maxTitle)
 	if len(d.GetProducts()) > maxProducts {
-		c.add("scenario.deal.products", "must have at most "+strconv.Itoa(maxProducts)+" products")
+		c.Add("scenario.deal.products", "must have at most "+strconv.Itoa(maxProducts)+" products")
 	}
 	for i, p := range d.GetProducts() {
 		f := fmt.Sprintf("scenario.deal.products[%d]", i)
@@ -230,7 +225,7 @@ func (c *checker) deal(d *scenariov1.Deal) map[string]bool {
 
 func (c *checker) objections(os []*scenariov1.Objection, products map[string]bool) {
 	if len(os) > maxObjections {
-		c.add("scenario.objectionDetails", "must have at most "+strconv.Itoa(maxObjections)+" objections")
+		c.Add("scenario.objectionDetails", "must have at most "+strconv.Itoa(maxObjections)+" objections")
 	}
 	ids := map[string]bool{}
 	for i, o := range os {
@@ -239,7 +234,7 @@ func (c *checker) objections(os []*scenariov1.Objection, products map[string]boo
 		c.texts(f+".lines", o.GetLines(), 1, maxEntries, maxText, "needs at least one line: what the customer says when raising it")
 		c.texts(f+".cues", o.GetCues(), 0, maxEntries, maxTitle, "")
 		if pid := o.GetProductId(); pid != "" && !products[pid] {
-			c.add(f+".productId", "must be the id of a product in scenario.deal.products")
+			c.Add(f+".productId", "must be the id of a product in scenario.deal.products")
 		}
 		seen := map[scenariov1.Technique]bool{}
 		for j, t := range o.GetResolvedBy() {
@@ -247,23 +242,23 @@ func (c *checker) objections(os []*scenariov1.Objection, products map[string]boo
 			switch {
 			case !c.technique(tf, t):
 			case isPush(t):
-				c.add(tf, "a push (pressure, a misleading claim, arguing) cannot resolve an objection")
+				c.Add(tf, "a push (pressure, a misleading claim, arguing) cannot resolve an objection")
 			case seen[t]:
-				c.add(tf, "lists "+t.String()+" twice")
+				c.Add(tf, "lists "+t.String()+" twice")
 			}
 			seen[t] = true
 		}
 		n := len(o.GetResolvedBy())
 		if n == 0 {
-			c.add(f+".resolvedBy", "needs at least one technique that handles the objection")
+			c.Add(f+".resolvedBy", "needs at least one technique that handles the objection")
 		}
 		switch needed := o.GetNeeded(); {
 		case needed < 0:
-			c.add(f+".needed", "must not be negative")
+			c.Add(f+".needed", "must not be negative")
 		case n > 0 && needed == 0 && n < defaultNeeded:
-			c.add(f+".needed", fmt.Sprintf("is 0, which means %d techniques, but resolvedBy lists %d: set needed to at most %d", defaultNeeded, n, n))
+			c.Add(f+".needed", fmt.Sprintf("is 0, which means %d techniques, but resolvedBy lists %d: set needed to at most %d", defaultNeeded, n, n))
 		case n > 0 && int(needed) > n:
-			c.add(f+".needed", fmt.Sprintf("must be at most the %d techniques of resolvedBy", n))
+			c.Add(f+".needed", fmt.Sprintf("must be at most the %d techniques of resolvedBy", n))
 		}
 		c.texts(f+".handledLines", o.GetHandledLines(), 1, maxEntries, maxText, "needs at least one line: what the customer says once it is handled")
 		c.texts(f+".pushedLines", o.GetPushedLines(), 0, maxEntries, maxText, "")
@@ -272,7 +267,7 @@ func (c *checker) objections(os []*scenariov1.Objection, products map[string]boo
 
 func (c *checker) hiddenFacts(hs []*scenariov1.HiddenFact) {
 	if len(hs) > maxHiddenFacts {
-		c.add("scenario.hiddenFactDetails", "must have at most "+strconv.Itoa(maxHiddenFacts)+" hidden facts")
+		c.Add("scenario.hiddenFactDetails", "must have at most "+strconv.Itoa(maxHiddenFacts)+" hidden facts")
 	}
 	ids := map[string]bool{}
 	for i, h := range hs {
@@ -302,10 +297,10 @@ func (c *checker) disposition(d *scenariov1.Disposition) {
 	}
 	start, buy, walk := or(d.GetStartWarmth(), defaultStartWarmth), or(d.GetBuyAt(), defaultBuyAt), or(d.GetWalkAt(), defaultWalkAt)
 	if walk >= buy {
-		c.add(f+".walkAt", fmt.Sprintf("must be below buyAt (walkAt %d, buyAt %d; 0 takes the defaults %d and %d)", walk, buy, defaultWalkAt, defaultBuyAt))
+		c.Add(f+".walkAt", fmt.Sprintf("must be below buyAt (walkAt %d, buyAt %d; 0 takes the defaults %d and %d)", walk, buy, defaultWalkAt, defaultBuyAt))
 	}
 	if start <= walk {
-		c.add(f+".startWarmth", fmt.Sprintf("must be above walkAt, or the customer walks away at once (startWarmth %d, walkAt %d; 0 takes the defaults %d and %d)", start, walk, defaultStartWarmth, defaultWalkAt))
+		c.Add(f+".startWarmth", fmt.Sprintf("must be above walkAt, or the customer walks away at once (startWarmth %d, walkAt %d; 0 takes the defaults %d and %d)", start, walk, defaultStartWarmth, defaultWalkAt))
 	}
 	c.texts(f+".buyLines", d.GetBuyLines(), 0, maxEntries, maxText, "")
 	c.texts(f+".deferLines", d.GetDeferLines(), 0, maxEntries, maxText, "")
@@ -314,7 +309,7 @@ func (c *checker) disposition(d *scenariov1.Disposition) {
 
 func (c *checker) rubric(items []*scenariov1.RubricItem) {
 	if len(items) > maxRubric {
-		c.add("scenario.rubric", "must have at most "+strconv.Itoa(maxRubric)+" items")
+		c.Add("scenario.rubric", "must have at most "+strconv.Itoa(maxRubric)+" items")
 	}
 	var sum int64
 	for i, r := range items {
@@ -326,7 +321,7 @@ func (c *checker) rubric(items []*scenariov1.RubricItem) {
 		sum += int64(r.GetWeight())
 	}
 	if len(items) > 0 && sum == 0 {
-		c.add("scenario.rubric", "the weights must not all be 0")
+		c.Add("scenario.rubric", "the weights must not all be 0")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/avatar-fi/avatar/core/internal/scenario"
+	"github.com/avatar-fi/avatar/core/internal/validate"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
@@ -157,9 +158,9 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			var ve *scenario.ValidationError
+			var ve *validate.Error
 			if !errors.As(err, &ve) || !errors.Is(err, scenario.ErrInvalid) {
-				t.Fatalf("got %v, want a *ValidationError", err)
+				t.Fatalf("got %v, want a *validate.Error", err)
 			}
 			var got []string
 			for _, v := range ve.Violations {

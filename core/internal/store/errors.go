@@ -2,6 +2,9 @@ package store
 
 import "errors"
 
+// ErrInvalidConfig means a Config field is wrong; the error names it.
+var ErrInvalidConfig = errors.New("invalid store config")
+
 // ErrMigrationChanged means an applied migration's file differs from what the binary
 // carries: the database and the code disagree and a person must look.
 var ErrMigrationChanged = errors.New("applied migration changed")

@@ -1,5 +1,3 @@
-// Package validate checks request fields and collects every violation, so one
-// InvalidArgument answer names all bad fields (apierror.Invalid).
 package validate
 
 import (
@@ -30,12 +28,23 @@ func (e *Errors) Add(field, description string) {
 	e.v = append(e.v, apierror.Violation{Field: field, Description: description})
 }
 
-// Err returns apierror.Invalid naming every violation, or nil when there is none.
+// Err returns apierror.Invalid naming every violation, or nil when there is none: the
+// answer of a handler that checked its request.
 func (e *Errors) Err() error {
 	if len(e.v) == 0 {
 		return nil
 	}
 	return apierror.Invalid(e.v...)
+}
+
+// ErrOf returns the violations as an *Error of kind (an area's sentinel, such as
+// scenario.ErrInvalid), or nil when there is none: the answer of domain code, which
+// its handler maps with Public.
+func (e *Errors) ErrOf(kind error) error {
+	if len(e.v) == 0 {
+		return nil
+	}
+	return &Error{Kind: kind, Violations: e.v}
 }
 
 // Email checks a required email address: at most MaxEmail bytes, one plain address
@@ -82,13 +91,18 @@ func (e *Errors) ID(field, v string, required bool) {
 		}
 		return
 	}
-	if len(v) != 36 {
-		e.Add(field, "must be an id (UUID)")
-		return
-	}
-	if _, err := uuid.Parse(v); err != nil {
+	if !IsUUID(v) {
 		e.Add(field, "must be an id (UUID)")
 	}
+}
+
+// IsUUID reports whether s is a UUID in its 36-character form, in any case.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
 }
 
 // PageSize checks a page size and returns it clamped: 0 means def, above max is an error.

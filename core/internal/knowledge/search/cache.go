@@ -81,6 +81,12 @@ func (c *Cache) Search(ctx context.Context, q Query) ([]*knowledgev1.SearchResul
 		searchDuration.WithLabelValues("hit").Observe(time.Since(start).Seconds())
 		return cached, nil
 	}
+	// A replica may not have replayed the version the key names yet: its answer is
+	// then older than the key says, and is not cached. The replica's version is read
+	// before the search, so the search sees at least that state.
+	if key != "" && !c.caughtUp(ctx, q.DealershipID, key) {
+		key = ""
+	}
 	results, err := c.searcher.search(ctx, q.DealershipID, norm, q.TopK, tags)
 	if err != nil {
 		return nil, err
@@ -121,6 +127,28 @@ func (c *Cache) lookup(ctx context.Context, dealershipID, norm string, k int, ta
 	}
 	cacheRequests.WithLabelValues("miss").Inc()
 	return key, nil, false
+}
+
+// caughtUp reports whether the pool searches run on (a replica, or the primary) has
+// reached the knowledge-base version in key.
+func (c *Cache) caughtUp(ctx context.Context, dealershipID, key string) bool {
+	parts := strings.Split(strings.TrimPrefix(key, c.prefix+"knowledge:search:"), ":")
+	if len(parts) < 2 {
+		return false
+	}
+	want, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return false
+	}
+	have, err := loadKBVersion(ctx, c.pool, dealershipID)
+	if err != nil {
+		return false
+	}
+	if have < want {
+		cacheRequests.WithLabelValues("stale_replica").Inc()
+		return false
+	}
+	return true
 }
 
 // store caches results under key for the TTL.

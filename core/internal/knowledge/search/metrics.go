@@ -10,7 +10,7 @@ import (
 var (
 	cacheRequests = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "avatar_knowledge_search_cache_requests_total",
-		Help: "Search cache look-ups by result (hit, miss, error).",
+		Help: "Search cache look-ups by result (hit, miss, error; stale_replica: a miss not cached because the read replica is behind).",
 	}, []string{"result"})
 	searchDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "avatar_knowledge_search_duration_seconds",
