@@ -149,8 +149,8 @@ bench: check-go services ## run every benchmark once (-benchmem), per module
 	done
 
 .PHONY: bench-media
-bench-media: check-go ## CPU per 20 ms frame of the full media path (decode, resample, VAD, encode)
-	cd media && go test -run '^$$' -bench 'MediaPath' -benchmem -count=5 ./...
+bench-media: check-go ## CPU per 20 ms frame of the edge's media path (Opus decode to 16 kHz, VAD, pitch, endpoint, Opus encode)
+	cd media && go test -run '^$$' -bench 'MediaPath|Process$$' -benchmem -count=5 . ./pitch ./vad/silero
 
 NFCORPUS ?= ../shared/data/retrieval/nfcorpus
 SPLIT   ?= test
@@ -160,16 +160,16 @@ eval-retrieval: check-go services ## nDCG@10, recall@100, MRR@10 of Search on a 
 
 SPEECH ?= ../shared/data/speech
 .PHONY: eval-stt
-eval-stt: check-go services ## WER of the embedded STT through the call path on DATASET (default the speech set); last line WER=<generic>
-	cd edge && go run ./cmd/avatar-eval-stt $(abspath $(or $(DATASET),$(SPEECH)))
+eval-stt: check-go services ## WER of the embedded STT through the call path, SPLIT=report|tune|all of DATASET (default both speech sets); last line WER=<generic>
+	cd edge && go run ./cmd/avatar-eval-stt -split $(or $(SPLIT),report) $(if $(DATASET),$(abspath $(DATASET)),$(abspath $(SPEECH)) $(abspath $(SPEECH))-more)
 
 .PHONY: edge-density
-edge-density: check-go services ## edge CPU cores per call: CALLS=100 pion callers, ENGINES=fake|embedded, DURATION=60s
-	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),100) -engines $(or $(ENGINES),fake) -duration $(or $(DURATION),60s)
+edge-density: check-go services ## calls an edge holds with its production engines: CALLS=8 (or a list, 4,8,12,16: capacity), ENGINES=embedded|fake, DURATION=60s
+	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),8) -engines $(or $(ENGINES),embedded) -duration $(or $(DURATION),60s)
 
 .PHONY: turn-gap
-turn-gap: check-go services ## turn gap p50/p95 and stage breakdown, one call, embedded engines (VAD=silero|energy)
-	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines embedded -vad $(or $(VAD),silero) -duration $(or $(DURATION),120s) -warmup 3s
+turn-gap: check-go services ## one call, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (SPLIT=report|tune|all, ONLY=mfa_ for spontaneous speech)
+	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines $(or $(ENGINES),embedded) -vad $(or $(VAD),silero) -split $(or $(SPLIT),report) -only "$(ONLY)" -duration $(or $(DURATION),120s) -warmup 3s
 
 .PHONY: eval-dialogue
 eval-dialogue: check-go services ## technique classifier and coach relevance on held-out data; the six scenarios played through

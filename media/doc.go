@@ -1,6 +1,6 @@
 // Package media is the root of the audio toolkit shared by the edge and the
 // load tester: Opus coding, resampling, voice activity detection, end-of-turn
-// detection, a jitter buffer and WAV files, each in its own package.
+// detection, pitch tracking and WAV files, each in its own package.
 //
 // The module does no networking and starts no goroutines. Every per-frame hot
 // path works on caller-owned buffers and allocates nothing in steady state; the

@@ -47,6 +47,8 @@ const maxWord = 16
 //     "so", "but", "because", "if"), an article or determiner ("the", "a",
 //     "my"), a preposition ("to", "of", "with") or an auxiliary or subject
 //     pronoun ("is", "was", "can", "i", "we") → CueIncomplete;
+//   - the last two words numbers ("five five", "nine hundred", digits): a
+//     number is being read out → CueIncomplete;
 //   - last word a closing word ("yes", "okay", "thanks", "please", "bye") →
 //     CueComplete;
 //   - otherwise CueNone.
@@ -90,6 +92,32 @@ func DefaultCue(transcript string) Cue {
 		return CueNone
 	}
 	var buf [maxWord]byte
+	n := lower(&buf, word)
+	if c := wordCue(string(buf[:n])); c != CueNone || !isNumber(string(buf[:n])) {
+		return c
+	}
+	// A number: is the word before it one too?
+	pend := start
+	for pend > 0 && isSpace(transcript[pend-1]) {
+		pend--
+	}
+	pstart := pend
+	for pstart > 0 && isWordByte(transcript[pstart-1]) {
+		pstart--
+	}
+	if pend-pstart == 0 || pend-pstart > maxWord {
+		return CueNone
+	}
+	n = lower(&buf, transcript[pstart:pend])
+	if isNumber(string(buf[:n])) {
+		return CueIncomplete
+	}
+	return CueNone
+}
+
+// lower writes word (at most maxWord bytes), lower-cased with ’ as ', into
+// buf and returns its length.
+func lower(buf *[maxWord]byte, word string) int {
 	n := 0
 	for i := 0; i < len(word); i++ {
 		c := word[i]
@@ -103,7 +131,33 @@ func DefaultCue(transcript string) Cue {
 		buf[n] = c
 		n++
 	}
-	return wordCue(string(buf[:n]))
+	return n
+}
+
+// isNumber reports whether a lower-case word is a number: digits, or a
+// number word as a recogniser writes numbers out.
+func isNumber(w string) bool {
+	if w == "" {
+		return false
+	}
+	digits := true
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			digits = false
+			break
+		}
+	}
+	if digits {
+		return true
+	}
+	switch w {
+	case "zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+		"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+		"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
+		"million", "point":
+		return true
+	}
+	return false
 }
 
 // wordCue classifies a lower-case last word.

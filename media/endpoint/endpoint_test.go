@@ -3,6 +3,7 @@ package endpoint_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,11 +12,11 @@ import (
 
 const ms = time.Millisecond
 
-func newEndpointer(t testing.TB, cfg endpoint.Config) *endpoint.Endpointer {
-	t.Helper()
+func newEndpointer(tb testing.TB, cfg endpoint.Config) *endpoint.Endpointer {
+	tb.Helper()
 	e, err := endpoint.New(cfg)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		tb.Fatalf("New: %v", err)
 	}
 	return e
 }
@@ -36,7 +37,9 @@ func feed(e *endpoint.Endpointer, pattern string, transcripts map[int]string) []
 	return out
 }
 
-func TestEndpointer(t *testing.T) {
+// TestFixedRule checks the fixed rule (Config.Silence set): the defaults
+// below are DefaultSilence, DefaultEarlySilence and DefaultLateSilence.
+func TestFixedRule(t *testing.T) {
 	tests := []struct {
 		name        string
 		cfg         endpoint.Config
@@ -159,7 +162,11 @@ func TestEndpointer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEndpointer(t, tt.cfg)
+			cfg := tt.cfg
+			if cfg.Silence == 0 {
+				cfg.Silence = endpoint.DefaultSilence
+			}
+			e := newEndpointer(t, cfg)
 			got := feed(e, tt.pattern, tt.transcripts)
 			if len(got) != len(tt.want) {
 				t.Fatalf("events = %+v, want %+v", got, tt.want)
@@ -179,6 +186,149 @@ func TestEndpointer(t *testing.T) {
 	}
 }
 
+// silenceBeforeEnd pushes voiced frames (with a pitch, but for the last
+// pitchStops of them) and then silence, with transcript set at the end of
+// the speech ("" sets none), and returns how long after the last voiced
+// frame the turn ended.
+// pause is the speech before a pause: voiced frames, how many of the last
+// of them have no pitch, and the transcript so far.
+type pause struct {
+	voiced, pitchStops int
+	transcript         string
+}
+
+func silenceBeforeEnd(t *testing.T, e *endpoint.Endpointer, voiced, pitchStops int, transcript string) time.Duration {
+	t.Helper()
+	for k := range voiced + 200 {
+		f := endpoint.Frame{Voiced: k < voiced}
+		if k < voiced-pitchStops {
+			f.PitchHz = 120
+		}
+		if k == voiced && transcript != "" {
+			e.SetTranscript(transcript)
+		}
+		if ev := e.PushFrame(f); ev.Type == endpoint.SpeechEnd {
+			return ev.At - ev.LastVoiced
+		}
+	}
+	t.Fatal("the turn never ended")
+	return 0
+}
+
+// TestModel checks that each kind of evidence moves the end of the turn the
+// way it should, and that Without switches it off.
+func TestModel(t *testing.T) {
+	base := endpoint.Config{Hold: 100 * ms}
+	tests := []struct {
+		name              string
+		cfg               endpoint.Config
+		sooner, later     pause
+		wantSooner, equal bool
+	}{
+		{
+			name:       "complete words end sooner than trailing ones",
+			cfg:        base,
+			sooner:     pause{30, 0, "okay thanks"},
+			later:      pause{30, 0, "the warranty and"},
+			wantSooner: true,
+		},
+		{
+			name:       "no words yet wait longer than some",
+			cfg:        base,
+			sooner:     pause{30, 0, "the warranty"},
+			later:      pause{30, 0, " "},
+			wantSooner: true,
+		},
+		{
+			name:       "a number being read waits",
+			cfg:        base,
+			sooner:     pause{30, 0, "my zip code"},
+			later:      pause{30, 0, "nine oh two one"},
+			wantSooner: true,
+		},
+		{
+			name:       "a voice falling into creak ends sooner than one voiced to the pause",
+			cfg:        base,
+			sooner:     pause{30, 12, ""},
+			later:      pause{30, 0, ""},
+			wantSooner: true,
+		},
+		{
+			name:       "a long last stretch of speech ends sooner than a word or two",
+			cfg:        base,
+			sooner:     pause{40, 12, ""},
+			later:      pause{10, 12, ""},
+			wantSooner: true,
+		},
+		{
+			name:   "without words, words change nothing",
+			cfg:    endpoint.Config{Hold: 100 * ms, Without: endpoint.Words},
+			sooner: pause{30, 0, "okay thanks"},
+			later:  pause{30, 0, "the warranty and"},
+			equal:  true,
+		},
+		{
+			name:   "without prosody, pitch changes nothing",
+			cfg:    endpoint.Config{Hold: 100 * ms, Without: endpoint.Prosody},
+			sooner: pause{30, 12, ""},
+			later:  pause{30, 0, ""},
+			equal:  true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := silenceBeforeEnd(t, newEndpointer(t, tt.cfg), tt.sooner.voiced, tt.sooner.pitchStops, tt.sooner.transcript)
+			b := silenceBeforeEnd(t, newEndpointer(t, tt.cfg), tt.later.voiced, tt.later.pitchStops, tt.later.transcript)
+			t.Logf("%v against %v", a, b)
+			if tt.equal && a != b || tt.wantSooner && a >= b {
+				t.Errorf("ended %v and %v after the last voiced frame; want the first %s", a, b, map[bool]string{true: "equal", false: "sooner"}[tt.equal])
+			}
+			if lo, hi := a+100*ms, b+100*ms; lo < endpoint.DefaultMinSilence || hi > endpoint.DefaultMaxSilence+100*ms {
+				t.Errorf("ends %v, %v outside MinSilence..MaxSilence", a, b)
+			}
+		})
+	}
+}
+
+// TestHabits checks that the endpointer learns a speaker's long pauses —
+// from turns it ended too soon, when the speaker went on within 1.5 s —
+// and then waits them out, and that pauses longer than 1.5 s after a turn
+// end (a new turn) teach it nothing.
+func TestHabits(t *testing.T) {
+	// A speaker who pauses 800 ms inside every turn: 25 frames of speech,
+	// 40 of silence (the detector's hold of 5 included), 25 of speech, then
+	// a long silence.
+	turn := strings.Repeat("#", 25) + strings.Repeat(".", 35) + strings.Repeat("#", 25) + strings.Repeat(".", 150)
+	e := newEndpointer(t, endpoint.Config{Hold: 100 * ms})
+	var cuts []int
+	for i := range 8 {
+		starts := 0
+		for _, ev := range feed(e, turn, nil) {
+			if ev.Type == endpoint.SpeechStart {
+				starts++
+			}
+		}
+		cuts = append(cuts, starts-1)
+		t.Logf("turn %d: %d cut, habits %v", i, starts-1, e.Habits())
+	}
+	if cuts[0] != 1 {
+		t.Errorf("the first 800 ms pause was not cut (%d): the test no longer tests learning", cuts[0])
+	}
+	if cuts[6]+cuts[7] != 0 {
+		t.Errorf("after %d turns the speaker's 800 ms pauses are still cut", len(cuts))
+	}
+	// A new turn 3 s after the last one is no pause.
+	n := len(e.Habits())
+	feed(e, strings.Repeat(".", 150)+turn, nil)
+	if len(e.Habits()) != n+1 { // the turn's own pause only
+		t.Errorf("habits %v after a turn 3 s later, want %d", e.Habits(), n+1)
+	}
+	e.Reset()
+	if len(e.Habits()) != 0 {
+		t.Errorf("Reset kept habits %v", e.Habits())
+	}
+}
+
 func TestConfigValidation(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -190,9 +340,14 @@ func TestConfigValidation(t *testing.T) {
 		{name: "short Silence lowers the early default", cfg: endpoint.Config{Silence: 100 * ms}},
 		{name: "frame too short", cfg: endpoint.Config{FrameDuration: time.Microsecond}, wantErr: endpoint.ErrInvalidConfig},
 		{name: "negative MinSpeech", cfg: endpoint.Config{MinSpeech: -ms}, wantErr: endpoint.ErrInvalidConfig},
-		{name: "early above Silence", cfg: endpoint.Config{EarlySilence: 400 * ms}, wantErr: endpoint.ErrInvalidConfig},
-		{name: "late below Silence", cfg: endpoint.Config{LateSilence: 100 * ms}, wantErr: endpoint.ErrInvalidConfig},
-		{name: "tentative not below early", cfg: endpoint.Config{Tentative: 200 * ms}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "early above Silence", cfg: endpoint.Config{Silence: 250 * ms, EarlySilence: 400 * ms}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "late below Silence", cfg: endpoint.Config{Silence: 250 * ms, LateSilence: 100 * ms}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "tentative not below early", cfg: endpoint.Config{Silence: 250 * ms, Tentative: 200 * ms}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: tentative not below MinSilence", cfg: endpoint.Config{Tentative: 200 * ms}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: MinSilence above MaxSilence", cfg: endpoint.Config{MinSilence: 3 * time.Second}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: negative threshold", cfg: endpoint.Config{Threshold: -1}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: bad pause", cfg: endpoint.Config{Pauses: []time.Duration{0}}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: hold too long", cfg: endpoint.Config{Hold: 2 * time.Second}, wantErr: endpoint.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +357,7 @@ func TestConfigValidation(t *testing.T) {
 			}
 			if err == nil {
 				c := e.Config()
-				if c.EarlySilence > c.Silence || c.LateSilence < c.Silence || c.Cue == nil {
+				if c.EarlySilence > c.Silence || c.LateSilence < c.Silence || c.Cue == nil || (c.Silence == 0 && c.MinSilence > c.MaxSilence) {
 					t.Errorf("defaults inconsistent: %+v", c)
 				}
 				t.Log(e)
@@ -237,6 +392,10 @@ func TestDefaultCue(t *testing.T) {
 		{"OK thanks", endpoint.CueComplete},
 		{"\"okay\"", endpoint.CueComplete},
 		{"ten of clubs", endpoint.CueNone},
+		{"one zero zero", endpoint.CueIncomplete},
+		{"my number is five five five", endpoint.CueIncomplete},
+		{"it costs nine hundred", endpoint.CueIncomplete},
+		{"I paid ninety", endpoint.CueNone},
 		{"supercalifragilisticexpialidocious", endpoint.CueNone},
 	}
 	for _, tt := range tests {
@@ -254,7 +413,7 @@ func TestCustomCue(t *testing.T) {
 		calls++
 		return endpoint.CueComplete
 	}})
-	got := feed(e, "#####........", map[int]string{4: "anything"})
+	got := feed(e, "#####"+strings.Repeat(".", 30), map[int]string{4: "anything"})
 	if calls != 1 || len(got) != 2 || got[1].Cue != endpoint.CueComplete {
 		t.Errorf("custom cue: %d calls, events %+v", calls, got)
 	}
@@ -317,21 +476,24 @@ func BenchmarkDefaultCue(b *testing.B) {
 }
 
 func ExampleEndpointer() {
-	ep, _ := endpoint.New(endpoint.Config{}) // 20 ms frames, 250 ms of silence
-	frames := []bool{true, true, true, true, true}
-	for range 13 {
-		frames = append(frames, false)
-	}
-	for _, voiced := range frames {
-		ev := ep.Push(voiced)
-		switch ev.Type {
-		case endpoint.SpeechStart:
-			fmt.Println("start at", ev.Start)
-		case endpoint.SpeechEnd:
-			fmt.Println("end at", ev.At, "last voice at", ev.LastVoiced)
+	// The edge's settings: the end-of-turn model with its defaults, and a
+	// detector that holds speech 100 ms past the speaker's last word.
+	for _, words := range []string{"I'd like the extended warranty, thanks", "I'd like the extended warranty and"} {
+		ep, _ := endpoint.New(endpoint.Config{Hold: 100 * time.Millisecond, Tentative: endpoint.DefaultTentative})
+		for k := range 150 {
+			if k == 25 {
+				ep.SetTranscript(words)
+			}
+			ev := ep.Push(k < 25)
+			switch ev.Type {
+			case endpoint.Pause:
+				fmt.Printf("%q: pause at %v;", words, ev.At)
+			case endpoint.SpeechEnd:
+				fmt.Printf(" end %v after the last voiced frame (odds %.2f)\n", ev.At-ev.LastVoiced, ev.Odds)
+			}
 		}
 	}
 	// Output:
-	// start at 0s
-	// end at 360ms last voice at 100ms
+	// "I'd like the extended warranty, thanks": pause at 580ms; end 160ms after the last voiced frame (odds 1.96)
+	// "I'd like the extended warranty and": pause at 580ms; end 680ms after the last voiced frame (odds 1.81)
 }

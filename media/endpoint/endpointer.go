@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -59,24 +60,93 @@ type Event struct {
 	LastVoiced time.Duration
 	// Cue is the transcript cue in force at SpeechEnd and Pause.
 	Cue Cue
+	// Odds is, at SpeechEnd and Pause with the model, the odds that the
+	// pause ends the turn (0 with the fixed rule).
+	Odds float64
 }
+
+// Frame is what the endpointer learns of one audio frame.
+type Frame struct {
+	// Voiced is the voice activity decision: true for speech.
+	Voiced bool
+	// PitchHz is the frame's fundamental frequency (package pitch), 0
+	// when it has none or the caller does not track pitch. A stream that
+	// never gives a pitch gets no prosodic evidence.
+	PitchHz float32
+}
+
+// Likelihood ratios of the evidence at a pause: how much more often each
+// was seen at turn ends than at pauses inside turns, on the tune half of
+// the speech sets (the words' values are rounded toward 1: PocketSphinx's
+// partials are noisy).
+const (
+	lrComplete   = 2.5  // the words look finished
+	lrIncomplete = 0.5  // they trail off (conjunction, article, filler, a number being read) or say nothing yet
+	lrCreak      = 1.9  // no pitch in the last 200 ms of speech: creaky or devoiced, as turns end
+	lrVoiced     = 0.53 // voiced up to the pause
+	lrLongRun    = 1.2  // the last stretch of speech lasted 400 ms or more
+	lrShortRun   = 0.5  // a short stretch: a word or two after the previous pause
+)
+
+// creakFrames and longRunFrames are the prosodic thresholds, in 20 ms
+// frames.
+const (
+	creakFrames   = 10 // 200 ms
+	longRunFrames = 20 // 400 ms
+)
+
+// maxHabits is how many of the speaker's pauses the endpointer remembers.
+const maxHabits = 32
+
+// minHabit and maxLearned bound the pauses that count as the speaker's:
+// at least 150 ms (as the population's), and a turn that started again
+// within 1.5 s of the end of the previous one was a pause the endpointer
+// took for an end.
+const (
+	minHabit   = 150 * time.Millisecond
+	maxLearned = 1500 * time.Millisecond
+)
 
 // Endpointer turns per-frame speech decisions into turn events. It is not
 // safe for concurrent use: call Push and SetTranscript from the goroutine that
 // owns the call's audio, or guard them together.
+//
+// A turn starts after MinSpeech of continuous speech. At each frame of
+// silence in a turn, the endpointer weighs the odds that the pause is the
+// turn's end: the prior odds (Config.PriorOdds), times the likelihood ratio
+// of the evidence — the words so far (Cue), how the speech before the pause
+// ended (pitch, length of the last stretch) — divided by the chance that a
+// pause inside a turn lasts as long as this one has (the population's
+// pauses, Config.Pauses, mixed with the speaker's own so far). The turn ends
+// when those odds reach Config.Threshold, after at least MinSilence and at
+// most MaxSilence. A speaker who pauses long inside turns thus gets longer
+// pauses before the turn is taken as ended, and a pause where the words
+// trail off and the voice is still up waits longer than one after a fall
+// into creak.
 type Endpointer struct {
 	cfg                          Config
 	minSpeech                    int64 // frames
-	early, base, late, tentative int64 // frames of silence
+	early, base, late, tentative int64 // frames of silence (fixed rule)
+	minSil, maxSil, hold         int64 // frames (model)
+	survival                     []float64
+	habits                       [maxHabits]int64 // the speaker's pauses, frames
+	nHabits                      int
+	minHabit, maxLearned         int64
 
-	frame    int64 // frames pushed so far
-	inTurn   bool
-	run      int64 // consecutive voiced frames (before a turn starts)
-	start    int64 // first voiced frame of the turn
-	lastVoic int64 // last voiced frame of the turn
-	paused   bool
-	cue      Cue
-	heard    bool // SetTranscript called during this turn
+	frame       int64 // frames pushed so far
+	inTurn      bool
+	run         int64 // consecutive voiced frames (before a turn starts)
+	prevVoiced  bool  // the previous frame was voiced
+	runStart    int64 // first frame of the current voiced stretch
+	start       int64 // first voiced frame of the turn
+	lastVoic    int64 // last voiced frame of the turn
+	lastRun     int64 // length of the stretch of speech before the pause
+	lastPitched int64 // last frame with a pitch
+	anyPitch    bool  // the stream has given pitches
+	prevEnd     int64 // last voiced frame of the previous turn, -1 before one
+	paused      bool
+	cue         Cue
+	heard       bool // SetTranscript called during this turn
 }
 
 // New returns an Endpointer for cfg, with defaults applied to zero fields. It
@@ -87,12 +157,35 @@ func New(cfg Config) (*Endpointer, error) {
 		return nil, err
 	}
 	e := &Endpointer{
-		cfg:       cfg,
-		minSpeech: max(1, cfg.frames(cfg.MinSpeech)),
-		early:     max(1, cfg.frames(cfg.EarlySilence)),
-		base:      max(1, cfg.frames(cfg.Silence)),
-		late:      max(1, cfg.frames(cfg.LateSilence)),
-		tentative: cfg.frames(cfg.Tentative),
+		cfg:        cfg,
+		minSpeech:  max(1, cfg.frames(cfg.MinSpeech)),
+		tentative:  cfg.frames(cfg.Tentative),
+		hold:       int64(cfg.Hold / cfg.FrameDuration),
+		minHabit:   cfg.frames(minHabit),
+		maxLearned: cfg.frames(maxLearned),
+		prevEnd:    -1,
+	}
+	if cfg.fixed() {
+		e.early = max(1, cfg.frames(cfg.EarlySilence))
+		e.base = max(1, cfg.frames(cfg.Silence))
+		e.late = max(1, cfg.frames(cfg.LateSilence))
+		return e, nil
+	}
+	e.minSil = max(1, cfg.frames(cfg.MinSilence))
+	e.maxSil = max(e.minSil, cfg.frames(cfg.MaxSilence))
+	// survival[a]: the share of the population's pauses at least a frames
+	// long, a counting the speaker's whole pause (the detector's hold
+	// included). Never 0: no pause is impossible.
+	pauses := make([]int64, len(cfg.Pauses))
+	for i, p := range cfg.Pauses {
+		pauses[i] = int64(p / cfg.FrameDuration)
+	}
+	slices.Sort(pauses)
+	e.survival = make([]float64, e.maxSil+e.hold+2)
+	floor := 0.5 / float64(len(pauses))
+	for a := range e.survival {
+		i, _ := slices.BinarySearch(pauses, int64(a))
+		e.survival[a] = max(float64(len(pauses)-i)/float64(len(pauses)), floor)
 	}
 	return e, nil
 }
@@ -105,13 +198,24 @@ func (e *Endpointer) at(k int64) time.Duration {
 	return time.Duration(k) * e.cfg.FrameDuration
 }
 
-// Push feeds the decision for the next frame (true: speech) and returns the
-// event it causes, of Type None on most frames. It allocates nothing.
-func (e *Endpointer) Push(voiced bool) Event {
+// Push feeds the decision for the next frame (true: speech), without a
+// pitch, and returns the event it causes; see PushFrame.
+func (e *Endpointer) Push(voiced bool) Event { return e.PushFrame(Frame{Voiced: voiced}) }
+
+// PushFrame feeds the next frame and returns the event it causes, of Type
+// None on most frames. It allocates nothing.
+func (e *Endpointer) PushFrame(f Frame) Event {
 	k := e.frame
 	e.frame++
+	if f.PitchHz > 0 {
+		e.lastPitched, e.anyPitch = k, true
+	}
+	if f.Voiced && !e.prevVoiced {
+		e.runStart = k
+	}
+	e.prevVoiced = f.Voiced
 	if !e.inTurn {
-		if !voiced {
+		if !f.Voiced {
 			e.run = 0
 			return Event{At: e.at(e.frame)}
 		}
@@ -124,32 +228,113 @@ func (e *Endpointer) Push(voiced bool) Event {
 		e.lastVoic = k
 		e.paused = false
 		e.cue, e.heard = CueNone, false
-		return e.event(SpeechStart)
+		if e.prevEnd >= 0 {
+			// The speaker went on soon after a turn end: that was a pause.
+			e.learn(e.start - e.prevEnd - 1 + e.hold)
+		}
+		return e.event(SpeechStart, 0)
 	}
-	if voiced {
+	if f.Voiced {
+		if gap := k - e.lastVoic - 1; gap > 0 {
+			e.learn(gap + e.hold)
+		}
 		e.lastVoic = k
 		if e.paused {
 			e.paused = false
-			return e.event(Resume)
+			return e.event(Resume, 0)
 		}
 		return Event{At: e.at(e.frame)}
 	}
 	silent := k - e.lastVoic // frames of silence so far, this one included
-	if silent >= e.hangover() {
-		ev := e.event(SpeechEnd)
+	if silent == 1 {
+		e.lastRun = e.lastVoic - e.runStart + 1
+	}
+	end, odds := e.ends(silent)
+	if end {
+		ev := e.event(SpeechEnd, odds)
 		e.inTurn, e.run, e.paused = false, 0, false
 		e.cue, e.heard = CueNone, false
+		e.prevEnd = e.lastVoic
 		return ev
 	}
 	if e.tentative > 0 && !e.paused && silent >= e.tentative {
 		e.paused = true
-		return e.event(Pause)
+		return e.event(Pause, odds)
 	}
 	return Event{At: e.at(e.frame)}
 }
 
-// hangover returns the frames of silence that end the current turn.
-func (e *Endpointer) hangover() int64 {
+// learn records a pause of the speaker's of a frames (the detector's hold
+// included), if it is long enough to count and short enough to be a pause.
+func (e *Endpointer) learn(a int64) {
+	e.prevEnd = -1
+	if a < e.minHabit || a > e.maxLearned+e.hold || e.cfg.fixed() {
+		return
+	}
+	e.habits[e.nHabits%maxHabits] = a
+	e.nHabits++
+}
+
+// ends decides, after silent frames of silence, whether the turn has ended,
+// and returns the odds of an end (the model's; 0 with the fixed rule).
+func (e *Endpointer) ends(silent int64) (bool, float64) {
+	if e.cfg.fixed() {
+		return silent >= e.fixedHangover(), 0
+	}
+	odds := e.odds(silent)
+	switch {
+	case silent >= e.maxSil:
+		return true, odds
+	case silent < e.minSil:
+		return false, odds
+	default:
+		return odds >= e.cfg.Threshold, odds
+	}
+}
+
+// odds returns the odds that the turn ends at a pause of silent frames.
+func (e *Endpointer) odds(silent int64) float64 {
+	lr := 1.0
+	if e.cfg.Without&Words == 0 && e.heard {
+		switch e.cue {
+		case CueComplete:
+			lr *= lrComplete
+		case CueIncomplete:
+			lr *= lrIncomplete
+		}
+	}
+	if e.cfg.Without&Prosody == 0 && e.anyPitch {
+		if e.lastVoic-e.lastPitched >= creakFrames || e.lastPitched < e.start {
+			lr *= lrCreak
+		} else {
+			lr *= lrVoiced
+		}
+		if e.lastRun >= longRunFrames {
+			lr *= lrLongRun
+		} else {
+			lr *= lrShortRun
+		}
+	}
+	a := min(silent+e.hold, int64(len(e.survival)-1))
+	s := e.survival[a]
+	if e.cfg.Without&Habits == 0 && e.nHabits > 0 {
+		n := min(e.nHabits, maxHabits)
+		own := 0
+		for _, h := range e.habits[:n] {
+			if h >= a {
+				own++
+			}
+		}
+		w := e.cfg.HabitWeight
+		s = (w*s + float64(own)) / (w + float64(n))
+		s = max(s, e.survival[len(e.survival)-1])
+	}
+	return e.cfg.PriorOdds * lr / s
+}
+
+// fixedHangover returns the frames of silence that end the current turn
+// under the fixed rule.
+func (e *Endpointer) fixedHangover() int64 {
 	if !e.heard {
 		return e.base
 	}
@@ -163,10 +348,11 @@ func (e *Endpointer) hangover() int64 {
 	}
 }
 
-func (e *Endpointer) event(t EventType) Event {
+func (e *Endpointer) event(t EventType, odds float64) Event {
 	ev := Event{Type: t, At: e.at(e.frame), Start: e.at(e.start), LastVoiced: e.at(e.lastVoic + 1)}
 	if t == SpeechEnd || t == Pause {
 		ev.Cue = e.currentCue()
+		ev.Odds = odds
 	}
 	return ev
 }
@@ -179,11 +365,10 @@ func (e *Endpointer) currentCue() Cue {
 }
 
 // SetTranscript gives the latest partial transcript of the current turn. Its
-// cue (Config.Cue) decides the trailing silence from the next Push on, so a
-// transcript that arrives late can still end the turn at once if enough
-// silence has passed. It is ignored outside a turn, and forgotten when the
-// turn ends. Until it is first called in a turn, the turn ends after
-// Config.Silence.
+// cue (Config.Cue) weighs in from the next Push on, so a transcript that
+// arrives late can still end the turn at once if enough silence has
+// passed. It is ignored outside a turn, and forgotten when the turn ends.
+// Until it is first called in a turn, the words give no evidence.
 func (e *Endpointer) SetTranscript(partial string) {
 	if !e.inTurn {
 		return
@@ -199,13 +384,30 @@ func (e *Endpointer) InTurn() bool { return e.inTurn }
 // Now returns the stream time: the end of the last frame pushed.
 func (e *Endpointer) Now() time.Duration { return e.at(e.frame) }
 
-// Reset forgets the stream, as for a new call; stream time restarts at 0.
+// Habits returns the speaker's pauses the endpointer has learned, oldest
+// first (the detector's hold included), at most 32.
+func (e *Endpointer) Habits() []time.Duration {
+	n := min(e.nHabits, maxHabits)
+	out := make([]time.Duration, 0, n)
+	for i := e.nHabits - n; i < e.nHabits; i++ {
+		out = append(out, e.at(e.habits[i%maxHabits]))
+	}
+	return out
+}
+
+// Reset forgets the stream, as for a new call (the speaker's habits
+// included); stream time restarts at 0.
 func (e *Endpointer) Reset() {
-	*e = Endpointer{cfg: e.cfg, minSpeech: e.minSpeech, early: e.early, base: e.base, late: e.late, tentative: e.tentative}
+	*e = Endpointer{cfg: e.cfg, minSpeech: e.minSpeech, early: e.early, base: e.base, late: e.late, tentative: e.tentative,
+		minSil: e.minSil, maxSil: e.maxSil, hold: e.hold, survival: e.survival, minHabit: e.minHabit, maxLearned: e.maxLearned, prevEnd: -1}
 }
 
 // String describes the thresholds, for logs.
 func (e *Endpointer) String() string {
-	return fmt.Sprintf("endpoint(frame=%v min_speech=%v silence=%v early=%v late=%v tentative=%v)",
-		e.cfg.FrameDuration, e.at(e.minSpeech), e.at(e.base), e.at(e.early), e.at(e.late), e.at(e.tentative))
+	if e.cfg.fixed() {
+		return fmt.Sprintf("endpoint(frame=%v min_speech=%v silence=%v early=%v late=%v tentative=%v)",
+			e.cfg.FrameDuration, e.at(e.minSpeech), e.at(e.base), e.at(e.early), e.at(e.late), e.at(e.tentative))
+	}
+	return fmt.Sprintf("endpoint(frame=%v min_speech=%v silence=%v..%v threshold=%g hold=%v tentative=%v)",
+		e.cfg.FrameDuration, e.at(e.minSpeech), e.at(e.minSil), e.at(e.maxSil), e.cfg.Threshold, e.at(e.hold), e.at(e.tentative))
 }

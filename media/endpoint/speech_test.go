@@ -154,11 +154,16 @@ func TestPrematureEndpoints(t *testing.T) {
 		// allow one more.
 		{name: "150 ms", cfg: endpoint.Config{Silence: 150 * ms}, maxCuts: 6},
 		{name: "200 ms", cfg: endpoint.Config{Silence: 200 * ms}, maxCuts: 3},
-		{name: "250 ms (default)", cfg: endpoint.Config{}, mode: noTranscript, maxCuts: 2},
+		{name: "250 ms", cfg: endpoint.Config{Silence: 250 * ms}, mode: noTranscript, maxCuts: 2},
 		{name: "300 ms", cfg: endpoint.Config{Silence: 300 * ms}, maxCuts: 2},
 		{name: "400 ms", cfg: endpoint.Config{Silence: 400 * ms}, maxCuts: 2},
 		{name: "500 ms", cfg: endpoint.Config{Silence: 500 * ms}, maxCuts: 2},
-		{name: "250 ms + simulated transcript cues", cfg: endpoint.Config{}, mode: simulatedTranscript, maxCuts: 2},
+		{name: "250 ms + simulated transcript cues", cfg: endpoint.Config{Silence: 250 * ms}, mode: simulatedTranscript, maxCuts: 2},
+		// The end-of-turn model (default) without pitch and with the energy
+		// detector's hold of 0: the pipeline's TestPrematureCuts measures
+		// it as the edge runs it. Measured: 1 clip cut (the digit string).
+		{name: "model (default), no transcript", cfg: endpoint.Config{}, mode: noTranscript, maxCuts: 2},
+		{name: "model (default) + simulated transcript cues", cfg: endpoint.Config{}, mode: simulatedTranscript, maxCuts: 2},
 	}
 	for _, r := range runs {
 		first, last := slices.Index(r.voiced, true), -1

@@ -16,56 +16,56 @@ const frame48 = 960
 // speech48k returns the real-speech clips upsampled to 48 kHz and
 // concatenated, cut to whole 20 ms frames. It fails the test when the data is
 // missing.
-func speech48k(t testing.TB) []int16 {
-	t.Helper()
+func speech48k(tb testing.TB) []int16 {
+	tb.Helper()
 	clips, err := speechcorpus.Load()
 	if err != nil {
-		t.Fatalf("load speech: %v", err)
+		tb.Fatalf("load speech: %v", err)
 	}
 	var out []int16
 	for _, c := range clips {
 		up, err := resample.New(16000, 48000)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		buf := make([]int16, up.OutLen(len(c.Samples)))
 		n, err := up.Process(buf, c.Samples)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		out = append(out, buf[:n]...)
 	}
 	return out[:len(out)/frame48*frame48]
 }
 
-func newEncoder(t testing.TB, opts ...opus.EncoderOption) *opus.Encoder {
-	t.Helper()
+func newEncoder(tb testing.TB, opts ...opus.EncoderOption) *opus.Encoder {
+	tb.Helper()
 	e, err := opus.NewEncoder(opts...)
 	if err != nil {
-		t.Fatalf("NewEncoder: %v", err)
+		tb.Fatalf("NewEncoder: %v", err)
 	}
 	return e
 }
 
-func newDecoder(t testing.TB, opts ...opus.DecoderOption) *opus.Decoder {
-	t.Helper()
+func newDecoder(tb testing.TB, opts ...opus.DecoderOption) *opus.Decoder {
+	tb.Helper()
 	d, err := opus.NewDecoder(opts...)
 	if err != nil {
-		t.Fatalf("NewDecoder: %v", err)
+		tb.Fatalf("NewDecoder: %v", err)
 	}
 	return d
 }
 
 // encodeAll encodes pcm frame by frame and returns the packets.
-func encodeAll(t testing.TB, e *opus.Encoder, pcm []int16) [][]byte {
-	t.Helper()
+func encodeAll(tb testing.TB, e *opus.Encoder, pcm []int16) [][]byte {
+	tb.Helper()
 	fs := e.FrameSamples()
 	var packets [][]byte
 	buf := make([]byte, opus.MaxPacketBytes)
 	for i := 0; i+fs <= len(pcm); i += fs {
 		n, err := e.Encode(pcm[i:i+fs], buf)
 		if err != nil {
-			t.Fatalf("Encode frame %d: %v", i/fs, err)
+			tb.Fatalf("Encode frame %d: %v", i/fs, err)
 		}
 		packets = append(packets, append([]byte(nil), buf[:n]...))
 	}
@@ -225,16 +225,16 @@ func TestRoundTripSpeech(t *testing.T) {
 }
 
 // decimate converts 48 kHz to 16 kHz for the native 16 kHz variant.
-func decimate(t testing.TB, pcm []int16) []int16 {
-	t.Helper()
+func decimate(tb testing.TB, pcm []int16) []int16 {
+	tb.Helper()
 	r, err := resample.New(48000, 16000)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	out := make([]int16, r.OutLen(len(pcm)))
 	n, err := r.Process(out, pcm)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return out[:n]
 }

@@ -34,15 +34,15 @@ func sweep(n, rate int, f0, f1, amp float64) []int16 {
 }
 
 // run feeds src through r in chunks of frame samples and returns the output.
-func run(t testing.TB, r *resample.Resampler, src []int16, frame int) []int16 {
-	t.Helper()
+func run(tb testing.TB, r *resample.Resampler, src []int16, frame int) []int16 {
+	tb.Helper()
 	out := make([]int16, 0, r.OutLen(len(src))+resample.MaxFactor)
 	dst := make([]int16, frame*resample.MaxFactor+resample.MaxFactor)
 	for len(src) > 0 {
 		n := min(frame, len(src))
 		k, err := r.Process(dst, src[:n])
 		if err != nil {
-			t.Fatalf("Process: %v", err)
+			tb.Fatalf("Process: %v", err)
 		}
 		out = append(out, dst[:k]...)
 		src = src[n:]
@@ -50,11 +50,11 @@ func run(t testing.TB, r *resample.Resampler, src []int16, frame int) []int16 {
 	return out
 }
 
-func newResampler(t testing.TB, from, to int, opts ...resample.Option) *resample.Resampler {
-	t.Helper()
+func newResampler(tb testing.TB, from, to int, opts ...resample.Option) *resample.Resampler {
+	tb.Helper()
 	r, err := resample.New(from, to, opts...)
 	if err != nil {
-		t.Fatalf("New(%d, %d): %v", from, to, err)
+		tb.Fatalf("New(%d, %d): %v", from, to, err)
 	}
 	return r
 }

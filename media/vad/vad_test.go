@@ -16,20 +16,20 @@ import (
 
 const frame16 = 320 // 20 ms at 16 kHz
 
-func newEnergy(t testing.TB, opts ...vad.EnergyOption) *vad.Energy {
-	t.Helper()
+func newEnergy(tb testing.TB, opts ...vad.EnergyOption) *vad.Energy {
+	tb.Helper()
 	e, err := vad.NewEnergy(opts...)
 	if err != nil {
-		t.Fatalf("NewEnergy: %v", err)
+		tb.Fatalf("NewEnergy: %v", err)
 	}
 	return e
 }
 
-func newGate(t testing.TB) *vad.Gate {
-	t.Helper()
+func newGate(tb testing.TB) *vad.Gate {
+	tb.Helper()
 	g, err := vad.NewGate(vad.DefaultOnThreshold, vad.DefaultOffThreshold)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return g
 }
@@ -260,6 +260,7 @@ func TestEnergyAccuracyOnLabelledSpeech(t *testing.T) {
 // codecPath returns a function that sends 16 kHz audio the way a trainee's
 // voice reaches the VAD: up to 48 kHz, Opus encode and decode, down to 16 kHz.
 func codecPath(t *testing.T) func([]int16) []int16 {
+	t.Helper()
 	return func(in []int16) []int16 {
 		up, err1 := resample.New(16000, 48000)
 		down, err2 := resample.New(48000, 16000)

@@ -237,7 +237,7 @@ func TestReadHeaders(t *testing.T) {
 func TestHostileSizeAllocatesLittle(t *testing.T) {
 	input := append(pcm16(1, 16000, 200<<20).bytes(), 1, 0, 2, 0)
 	var err error
-	allocs := testing.Benchmark(func(b *testing.B) {
+	allocs := testing.Benchmark(func(b *testing.B) { //nolint:thelper // the benchmark body testing.Benchmark runs, not a helper
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _, err = wav.ReadAll(bytes.NewReader(input))

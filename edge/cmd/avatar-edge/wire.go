@@ -27,6 +27,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
+	"github.com/avatar-fi/avatar/media/endpoint"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/platform/cors"
@@ -113,6 +114,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Dialogues:    conv,
 		NewDetector:  newDetector,
 		DetectorHold: detectorHold(cfg),
+		Endpoint:     endpoint.Config{Threshold: cfg.TurnThreshold},
 		Logger:       log,
 	})
 	if err != nil {
@@ -194,7 +196,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func newTranscriber(cfg config.Config) (pipeline.Transcriber, func(), error) {
 	switch cfg.STT {
 	case "pocketsphinx":
-		t, err := pocketsphinx.New(pocketsphinx.Config{DomainLM: cfg.STTLM, DomainWeight: cfg.STTLMWeight, Prewarm: 2})
+		// A decoder per call speaking at once, kept for reuse up to the
+		// capacity: creating one costs a few hundred milliseconds.
+		t, err := pocketsphinx.New(pocketsphinx.Config{DomainLM: cfg.STTLM, DomainWeight: cfg.STTLMWeight, Prewarm: 2, MaxIdle: cfg.MaxCalls})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -204,18 +208,18 @@ func newTranscriber(cfg config.Config) (pipeline.Transcriber, func(), error) {
 	}
 }
 
-// newVAD returns the calls' detector factory: Silero streams sharing one
-// model (one ONNX Runtime session per process), or nil for the pipeline's
-// energy detector.
+// newVAD returns the calls' detector factory: Silero streams spread over a
+// model (ONNX Runtime session) per CPU, so that calls do not queue behind
+// one another for every window, or nil for the pipeline's energy detector.
 func newVAD(cfg config.Config) (func() (vad.Detector, error), func(), error) {
 	if cfg.VAD != "silero" {
 		return nil, func() {}, nil
 	}
-	model, err := silero.New(silero.WithDir(cfg.ModelsDir))
+	pool, err := silero.NewPool(0, silero.WithDir(cfg.ModelsDir))
 	if err != nil {
 		return nil, nil, err
 	}
-	return func() (vad.Detector, error) { return model.NewStream() }, func() { model.Close() }, nil
+	return func() (vad.Detector, error) { return pool.NewStream() }, func() { _ = pool.Close() }, nil
 }
 
 // detectorHold returns how long the configured detector keeps reporting

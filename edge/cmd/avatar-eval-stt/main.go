@@ -12,7 +12,12 @@
 // internal/stt/lm. -build-lm FILE writes that model in ARPA format (for
 // AVATAR_STT_LM) and exits.
 //
-//	avatar-eval-stt [-v] [-domain-lm FILE | -domain-text FILE] [-domain-weight 0.5] DIR
+// -split tune or report scores half of each set (the clips at even or odd
+// positions, sorted by name: speechset.Split); settings are chosen on the
+// tune half and confirmed on the report half. Each score also gives the
+// decoding's CPU time per second of audio.
+//
+//	avatar-eval-stt [-v] [-split all|tune|report] [-domain-lm FILE | -domain-text FILE] [-domain-weight 0.5] DIR...
 //	avatar-eval-stt -domain-text corpus.txt -build-lm domain.arpa
 package main
 
@@ -22,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/evaluation"
@@ -45,8 +51,9 @@ func run() error {
 	buildLM := flag.String("build-lm", "", "write the domain model built from -domain-text to this ARPA file and exit")
 	noDomain := flag.Bool("no-domain", false, "score the generic model only")
 	extra := flag.String("ps-args", "", "extra PocketSphinx arguments, space-separated (e.g. \"-maxhmmpf 10000\")")
+	split := flag.String("split", speechset.All, "clips of each set to score: all, tune (even positions) or report (odd positions)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: avatar-eval-stt [flags] DIR")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: avatar-eval-stt [flags] DIR...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -59,24 +66,32 @@ func run() error {
 			fmt.Println("wrote", path)
 			return nil
 		}
-		defer os.Remove(path)
+		defer func() { _ = os.Remove(path) }() // a temporary file; nothing to do if it is already gone
 		*domainLM = path
 	}
-	if flag.NArg() != 1 {
+	if flag.NArg() == 0 {
 		flag.Usage()
-		return fmt.Errorf("want one dataset directory")
+		return fmt.Errorf("want a dataset directory")
 	}
-	clips, err := speechset.Load(flag.Arg(0))
-	if err != nil {
-		return err
+	var clips []speechset.Clip
+	for _, dir := range flag.Args() {
+		all, err := speechset.Load(dir)
+		if err != nil {
+			return err
+		}
+		part, err := speechset.Split(all, *split)
+		if err != nil {
+			return err
+		}
+		clips = append(clips, part...)
 	}
 	if len(clips) == 0 {
-		return fmt.Errorf("%s: no clips in transcripts.tsv", flag.Arg(0))
+		return fmt.Errorf("%s: no clips in transcripts.tsv", strings.Join(flag.Args(), ", "))
 	}
 	ctx := context.Background()
 	base := pocketsphinx.Config{ExtraArgs: strings.Fields(*extra)}
 
-	var domain *evaluation.Result
+	var domain *scored
 	if *domainLM != "" && !*noDomain {
 		cfg := base
 		cfg.DomainLM, cfg.DomainWeight = *domainLM, *weight
@@ -130,16 +145,24 @@ func buildDomainLM(textFile, out string) (string, error) {
 	return f.Name(), f.Close()
 }
 
-func score(ctx context.Context, cfg pocketsphinx.Config, clips []speechset.Clip, verbose bool, name string) (evaluation.Result, error) {
+// scored is an evaluation and the process CPU time it took.
+type scored struct {
+	evaluation.Result
+	cpu time.Duration
+}
+
+func score(ctx context.Context, cfg pocketsphinx.Config, clips []speechset.Clip, verbose bool, name string) (scored, error) {
 	tr, err := pocketsphinx.New(cfg)
 	if err != nil {
-		return evaluation.Result{}, err
+		return scored{}, err
 	}
 	defer tr.Close()
-	r, err := evaluation.Run(ctx, tr, clips)
+	cpu0 := processCPU()
+	res, err := evaluation.Run(ctx, tr, clips)
 	if err != nil {
-		return r, err
+		return scored{}, err
 	}
+	r := scored{Result: res, cpu: processCPU() - cpu0}
 	if verbose {
 		for _, c := range r.Clips {
 			fmt.Printf("%s\t%s\t%d/%d\tref=%q\thyp=%q\n", name, c.Name, c.Errors, c.Words, c.Reference, c.Hypothesis)
@@ -148,8 +171,17 @@ func score(ctx context.Context, cfg pocketsphinx.Config, clips []speechset.Clip,
 	return r, nil
 }
 
-func report(name string, r evaluation.Result) {
-	fmt.Printf("%s: WER %.4f (%d errors / %d words, %d clips, %.1f s of audio in %.1f s); finalise p50 %v p95 %v max %v\n",
-		name, r.WER(), r.Errors, r.Words, len(r.Clips), r.Audio.Seconds(), r.Wall.Seconds(),
+// processCPU returns the process's user and system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func report(name string, r scored) {
+	fmt.Printf("%s: WER %.4f (%d errors / %d words, %d clips, %.1f s of audio in %.1f s, CPU %.3f s per audio s); finalise p50 %v p95 %v max %v\n",
+		name, r.WER(), r.Errors, r.Words, len(r.Clips), r.Audio.Seconds(), r.Wall.Seconds(), r.cpu.Seconds()/r.Audio.Seconds(),
 		r.FinaliseQuantile(0.5).Round(time.Millisecond), r.FinaliseQuantile(0.95).Round(time.Millisecond), r.FinaliseQuantile(1).Round(time.Millisecond))
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/media/endpoint"
 	"github.com/avatar-fi/avatar/platform/cors"
 	"github.com/avatar-fi/avatar/platform/envconfig"
 )
@@ -50,7 +52,11 @@ type Config struct {
 	ICEServers     []string
 	TURNUsername   string
 	TURNCredential string
-	// MaxCalls is the call limit. AVATAR_EDGE_MAX_CALLS, default 100.
+	// MaxCalls is the edge's capacity: beyond it new calls get 503 with
+	// Retry-After, and heartbeats advertise it. AVATAR_EDGE_MAX_CALLS,
+	// default rtc.DefaultMaxCalls: what one edge held with the embedded
+	// engines on a 2-core machine (make edge-density CALLS=4,8,12,16);
+	// measure again for other hardware or engines.
 	MaxCalls int
 	// ShutdownTimeout bounds the drain on SIGTERM. AVATAR_SHUTDOWN_TIMEOUT,
 	// a positive duration, default 30s.
@@ -62,6 +68,11 @@ type Config struct {
 	// VAD is the voice activity detector: silero (Silero VAD v5 behind an
 	// energy gate) or energy. AVATAR_VAD, default "silero".
 	VAD string
+	// TurnThreshold is the odds that a pause ends the trainee's turn at
+	// which the edge takes the turn (media/endpoint Config.Threshold):
+	// higher cuts in less and answers later. AVATAR_TURN_THRESHOLD,
+	// default endpoint.DefaultThreshold.
+	TurnThreshold float64
 	// ModelsDir holds silero_vad.onnx and libonnxruntime.so.1.
 	// AVATAR_MODELS_DIR, default "/var/cache/avatar-dev/models"
 	// (deploy/dev/models.sh puts them there).
@@ -132,10 +143,11 @@ func Load(getenv func(string) string) (Config, error) {
 		ICEServers:      r.List("AVATAR_ICE_SERVERS", "", checkICEServer),
 		TURNUsername:    r.String("AVATAR_TURN_USERNAME", ""),
 		TURNCredential:  r.String("AVATAR_TURN_CREDENTIAL", ""),
-		MaxCalls:        r.Int("AVATAR_EDGE_MAX_CALLS", 100, 1, 100000),
+		MaxCalls:        r.Int("AVATAR_EDGE_MAX_CALLS", rtc.DefaultMaxCalls, 1, 100000),
 		ShutdownTimeout: r.Duration("AVATAR_SHUTDOWN_TIMEOUT", 30*time.Second),
 		LogLevel:        r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		VAD:             r.OneOf("AVATAR_VAD", "silero", "silero", "energy"),
+		TurnThreshold:   r.Float("AVATAR_TURN_THRESHOLD", endpoint.DefaultThreshold, 0.1, 100),
 		ModelsDir:       r.String("AVATAR_MODELS_DIR", "/var/cache/avatar-dev/models"),
 		STT:             r.OneOf("AVATAR_STT", "pocketsphinx", "pocketsphinx", "openai", "deepgram"),
 		STTLM:           r.File("AVATAR_STT_LM"),

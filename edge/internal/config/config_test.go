@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/config"
+	"github.com/avatar-fi/avatar/edge/internal/rtc"
+	"github.com/avatar-fi/avatar/media/endpoint"
 )
 
 func TestLoad(t *testing.T) {
@@ -35,6 +37,8 @@ func TestLoad(t *testing.T) {
 		{name: "bad Redis URL", env: map[string]string{"AVATAR_REDIS_URL": "127.0.0.1:6379"}, wantErr: "AVATAR_REDIS_URL"},
 		{name: "bad LLM URL", env: map[string]string{"AVATAR_LLM_URL": "ollama:11434"}, wantErr: "AVATAR_LLM_URL"},
 		{name: "zero idle timeout", env: map[string]string{"AVATAR_SESSION_IDLE_TIMEOUT": "0s"}, wantErr: "AVATAR_SESSION_IDLE_TIMEOUT"},
+		{name: "turn threshold out of range", env: map[string]string{"AVATAR_TURN_THRESHOLD": "0"}, wantErr: "AVATAR_TURN_THRESHOLD"},
+		{name: "max calls zero", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "0"}, wantErr: "AVATAR_EDGE_MAX_CALLS"},
 		{name: "bad CORS origin", env: map[string]string{"AVATAR_CORS_ORIGINS": "http://localhost:5173,localhost:8080"}, wantErr: "AVATAR_CORS_ORIGINS"},
 		{name: "espeak fallback", env: map[string]string{"AVATAR_TTS": "espeak", "AVATAR_TTS_VOICE": "en-us"}},
 		{name: "providers", env: map[string]string{"AVATAR_STT": "deepgram", "AVATAR_STT_URL": "wss://dg.example/v1/listen", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"}},
@@ -46,7 +50,7 @@ func TestLoad(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tc.env == nil && (c.Addr != ":8090" || c.UDPPort != 8091 || c.Region != "local" || c.STT != "pocketsphinx" || c.TTS != "flite" || c.TTSVoice != "slt" || c.MaxCalls != 100 || c.SessionIdle != 30*time.Minute || c.LLMURL != "" || c.RedisURL != "redis://127.0.0.1:6379/0") {
+				if tc.env == nil && (c.Addr != ":8090" || c.UDPPort != 8091 || c.Region != "local" || c.STT != "pocketsphinx" || c.TTS != "flite" || c.TTSVoice != "slt" || c.MaxCalls != rtc.DefaultMaxCalls || c.TurnThreshold != endpoint.DefaultThreshold || c.SessionIdle != 30*time.Minute || c.LLMURL != "" || c.RedisURL != "redis://127.0.0.1:6379/0") {
 					t.Errorf("defaults: %+v", c)
 				}
 				return
@@ -72,6 +76,12 @@ func TestLoadValues(t *testing.T) {
 			check: func(c config.Config) bool {
 				return c.TokenIssuer == "http://localhost:8080" && c.ShutdownTimeout.Seconds() == 30 && c.STTLMWeight == 0.5
 			}},
+		{name: "capacity and turn threshold defaults", env: nil,
+			check: func(c config.Config) bool {
+				return c.MaxCalls == rtc.DefaultMaxCalls && c.TurnThreshold == endpoint.DefaultThreshold
+			}},
+		{name: "capacity and turn threshold set", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "6", "AVATAR_TURN_THRESHOLD": "2.5"},
+			check: func(c config.Config) bool { return c.MaxCalls == 6 && c.TurnThreshold == 2.5 }},
 		{name: "CORS origins default", env: nil,
 			check: func(c config.Config) bool {
 				return strings.Join(c.CORSOrigins, " ") == "http://localhost:5173 http://localhost:8080"

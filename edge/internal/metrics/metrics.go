@@ -157,3 +157,18 @@ var RateLimited = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "avatar_edge_rate_limited_total",
 	Help: "Requests refused by a per-user rate limit, by limit.",
 }, []string{"limit"})
+
+// Capacity is the number of calls this edge takes before it answers 503
+// (AVATAR_EDGE_MAX_CALLS), next to ActiveCalls on a dashboard.
+var Capacity = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "avatar_edge_capacity_calls",
+	Help: "Calls this edge takes before refusing new ones (503 with Retry-After).",
+}, []string{"region"})
+
+// TurnResumed counts user turns that began within 1.5 s of the end of the
+// previous one: the trainee went on speaking after the edge took a pause
+// for the end of the turn (a likely cut-in), or barged in at once.
+var TurnResumed = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_turns_resumed_total",
+	Help: "User turns that began within 1.5 s of the end of the previous one (likely cut in).",
+}, []string{"region"})

@@ -9,19 +9,22 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/avatar-fi/avatar/media"
 	"github.com/avatar-fi/avatar/media/endpoint"
+	"github.com/avatar-fi/avatar/media/pitch"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
-// Frame sizes of the two sides of a call.
+// Frame sizes of the two sides of a call: media's, under the names the
+// edge uses.
 const (
 	// InFrameSamples is a 20 ms frame of the caller's audio at 16 kHz.
-	InFrameSamples = 320
+	InFrameSamples = media.SpeechFrameSamples
 	// OutFrameSamples is a 20 ms frame of reply audio at 48 kHz.
-	OutFrameSamples = 960
+	OutFrameSamples = media.RTCFrameSamples
 	// FrameDuration is the duration of one frame on either side.
-	FrameDuration = 20 * time.Millisecond
+	FrameDuration = media.FrameDuration
 )
 
 // prerollFrames is how much audio before the detected start of speech is
@@ -45,6 +48,7 @@ type Call struct {
 	// Owned by the Push goroutine.
 	det        vad.Detector
 	gate       *vad.Gate
+	pitch      *pitch.Tracker
 	ep         *endpoint.Endpointer
 	ring       [prerollFrames][InFrameSamples]int16
 	pushed     int // frames pushed so far
@@ -60,8 +64,9 @@ type Call struct {
 	greeted bool
 	state   State
 	turnSeq int
-	cur     *turn  // the turn being listened to or answered
-	reply   *reply // the reply owning the playout, if any
+	lastEnd time.Time // the speaker's end of the previous user turn
+	cur     *turn     // the turn being listened to or answered
+	reply   *reply    // the reply owning the playout, if any
 	kick    chan struct{}
 
 	cancel  context.CancelCauseFunc
@@ -88,11 +93,16 @@ func New(cfg Config) (*Call, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: endpoint: %w", ErrConfig, err)
 	}
+	tracker, err := pitch.New()
+	if err != nil {
+		return nil, fmt.Errorf("%w: pitch: %w", ErrConfig, err)
+	}
 	return &Call{
 		cfg:   cfg,
 		log:   cfg.Logger,
 		det:   det,
 		gate:  gate,
+		pitch: tracker,
 		ep:    ep,
 		sttCh: make(chan sttCmd, sttQueueFrames),
 		state: callevent.StateListening,
@@ -167,15 +177,24 @@ func (c *Call) Push(ctx context.Context, pcm []int16) error {
 	if err != nil {
 		return fmt.Errorf("voice activity: %w", err)
 	}
-	voiced := c.gate.Update(p)
-	if voiced {
+	f := endpoint.Frame{Voiced: c.gate.Update(p)}
+	if f.Voiced {
 		c.lastVoiced = now
+		// The pitch only matters where there is speech: the end-of-turn
+		// model reads how the speech before a pause ended.
+		est, err := c.pitch.Process(pcm)
+		if err != nil {
+			return fmt.Errorf("pitch: %w", err)
+		}
+		f.PitchHz = est.Hz
+	} else if err := c.pitch.Skip(pcm); err != nil {
+		return fmt.Errorf("pitch: %w", err)
 	}
 	if s := c.partial.Load(); s != nil && *s != c.cueText {
 		c.cueText = *s
 		c.ep.SetTranscript(c.cueText)
 	}
-	ev := c.ep.Push(voiced)
+	ev := c.ep.PushFrame(f)
 	switch ev.Type {
 	case endpoint.SpeechStart:
 		c.paused = false
@@ -247,7 +266,8 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 		c.bargeIn(ctx, r)
 	}
 	c.turnSeq++
-	c.cur = &turn{index: c.turnSeq}
+	started := time.Now().Add(-(ev.At - ev.Start))
+	c.cur = &turn{index: c.turnSeq, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin}
 	c.setState(callevent.StateUserSpeaking)
 	idx := c.turnSeq
 	c.mu.Unlock()
@@ -294,6 +314,7 @@ func (c *Call) speechEnd(now time.Time) {
 	t.endpointAt = now
 	// The speaker stopped before the detector let go of speech.
 	t.lastVoiced = c.lastVoiced.Add(-c.cfg.DetectorHold)
+	c.lastEnd = t.lastVoiced
 	c.setState(callevent.StateThinking)
 	idx := t.index
 	c.mu.Unlock()
@@ -307,7 +328,7 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 		return
 	}
 	t.done = true
-	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening}
+	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening, Resumed: t.resumed}
 	if t.reply != nil {
 		rec.ReplyText = t.reply.playedText()
 	}

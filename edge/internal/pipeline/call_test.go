@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
+	"github.com/avatar-fi/avatar/media/endpoint"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
@@ -47,14 +48,29 @@ type bundle struct {
 	ctx  context.Context
 }
 
+// The timing tests run the endpointer's fixed rule, so that each turn ends
+// after a known silence: testSilence, or testEarly when the words look
+// complete, testLate when they trail off (the end-of-turn model has its
+// own tests, in media/endpoint and TestPrematureCuts).
+const (
+	testSilence   = 240 * time.Millisecond
+	testEarly     = 160 * time.Millisecond
+	testLate      = 340 * time.Millisecond
+	testTentative = 100 * time.Millisecond
+)
+
 // setup starts a call inside the current synctest bubble. Zero fields of
 // cfg take the fakes (fakeSTT saying "hello there", fakeTTS, an
-// echoResponder); Out, Events and OnTurn are a recorder, and the call logs
-// to the test's output. The call stops when the test ends.
+// echoResponder) and the fixed end-of-turn rule above; Out, Events and
+// OnTurn are a recorder, and the call logs to the test's output. The call
+// stops when the test ends.
 func setup(t *testing.T, cfg pipeline.Config) *bundle {
 	t.Helper()
 	rec := &recorder{start: time.Now()}
 	cfg.SessionID = "s1"
+	if cfg.Endpoint.Silence == 0 {
+		cfg.Endpoint = endpoint.Config{Silence: testSilence, EarlySilence: testEarly, LateSilence: testLate, Tentative: testTentative}
+	}
 	if cfg.Transcriber == nil {
 		cfg.Transcriber = fakeSTT{text: "hello there"}
 	}
@@ -223,7 +239,7 @@ func TestTurn(t *testing.T) {
 		turns := b.waitTurns(t, 1, 200)
 		frames, events, _ := b.rec.snapshot()
 
-		endAt := lastVoiced + pipeline.DefaultSilence // 1.24 s
+		endAt := lastVoiced + testSilence // 1.24 s
 		const replyFrames = (4 + 12) * framesPerWord
 		doneAt := endAt + replyFrames*pipeline.FrameDuration // 2.2 s
 		reply := "You said: hello there. " + replyRest
@@ -232,7 +248,7 @@ func TestTurn(t *testing.T) {
 		}
 		checkTurn(t, b, turns[0], pipeline.TurnRecord{
 			Index: 1, UserText: "hello there", ReplyText: reply,
-			Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+			Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
 		}, endAt)
 		checkPacing(t, frames, endAt, replyFrames)
 		checkLines(t, "events", eventLines(events, callevent.TypeState, callevent.TypeFinalTranscript, callevent.TypeReplyText, callevent.TypeTurnLatency), []string{
@@ -291,26 +307,26 @@ func TestTurnStages(t *testing.T) {
 		{
 			name:  "no cue ends after Silence",
 			stt:   fakeSTT{text: "hello there"},
-			wantS: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+			wantS: stages(testSilence, 0, 0, 0, 0, testSilence),
 		},
 		{
 			name:  "complete words end after EarlySilence",
 			stt:   fakeSTT{text: "yes"},
-			wantS: stages(pipeline.DefaultEarlySilence, 0, 0, 0, 0, pipeline.DefaultEarlySilence),
+			wantS: stages(testEarly, 0, 0, 0, 0, testEarly),
 		},
 		{
 			name:  "trailing words end after LateSilence",
 			stt:   fakeSTT{text: "I want the warranty and"},
-			wantS: stages(pipeline.DefaultLateSilence, 0, 0, 0, 0, pipeline.DefaultLateSilence),
+			wantS: stages(testLate, 0, 0, 0, 0, testLate),
 		},
 		{
-			// Silence 240 ms less 60 ms of the hold: the turn ends 180 ms
-			// after the last voiced frame, 280 ms after the speaker's
-			// true end (the last voiced frame less the hold).
+			// The turn ends 240 ms after the last voiced frame, 340 ms
+			// after the speaker's true end (the last voiced frame less
+			// the hold).
 			name:  "detector hold",
 			cfg:   pipeline.Config{DetectorHold: pipeline.SileroHold},
 			stt:   fakeSTT{text: "hello there"},
-			wantS: stages(180*ms+pipeline.SileroHold, 0, 0, 0, 0, 180*ms+pipeline.SileroHold),
+			wantS: stages(testSilence+pipeline.SileroHold, 0, 0, 0, 0, testSilence+pipeline.SileroHold),
 		},
 		{
 			name:  "slow final transcript",
@@ -422,8 +438,8 @@ func TestBargeIn(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := setup(t, pipeline.Config{Responder: tt.resp})
 				b.speak(t)
-				if n := b.waitState(t, callevent.StateSpeaking, 50); n != int(pipeline.DefaultSilence/pipeline.FrameDuration) {
-					t.Errorf("SPEAKING after %d frames of silence, want %v", n, pipeline.DefaultSilence)
+				if n := b.waitState(t, callevent.StateSpeaking, 50); n != int(testSilence/pipeline.FrameDuration) {
+					t.Errorf("SPEAKING after %d frames of silence, want %v", n, testSilence)
 				}
 				b.push(t, silenceFrame, tt.replyFrames)
 				b.push(t, speechFrame, 2)
@@ -446,10 +462,10 @@ func TestBargeIn(t *testing.T) {
 				if len(turns) != 1 {
 					t.Fatalf("turns %+v, want one barged-in turn", turns)
 				}
-				endAt := lastVoiced + pipeline.DefaultSilence
+				endAt := lastVoiced + testSilence
 				checkTurn(t, b, turns[0], pipeline.TurnRecord{
 					Index: 1, UserText: "hello there", ReplyText: tt.wantReply, BargeIn: true,
-					Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+					Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
 				}, endAt)
 				checkLines(t, "latency events", eventLines(events, callevent.TypeTurnLatency), []string{
 					fmt.Sprintf("%v turn_latency 1 barge_in=true endpoint=240 first_audio=0 first_packet=0 first_text=0 stt_final=0 turn_gap=240", bargeAt),
@@ -490,13 +506,13 @@ func TestSpeculativeReplyDroppedOnResume(t *testing.T) {
 		}
 		turns := b.waitTurns(t, 1, 200)
 		frames, _, _ := b.rec.snapshot()
-		endAt := lastAt + pipeline.DefaultSilence
+		endAt := lastAt + testSilence
 		if len(turns) != 1 {
 			t.Fatalf("turns %+v, want one", turns)
 		}
 		checkTurn(t, b, turns[0], pipeline.TurnRecord{
 			Index: 1, UserText: "hello there", ReplyText: "You said: hello there. " + replyRest,
-			Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+			Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
 		}, endAt)
 		checkPacing(t, frames, endAt, 16*framesPerWord)
 		reqs, causes := resp.snapshot()

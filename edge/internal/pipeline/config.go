@@ -9,33 +9,13 @@ import (
 	"github.com/avatar-fi/avatar/media/vad"
 )
 
-// Defaults for Config fields left zero.
-const (
-	// DefaultSilence is the trailing silence that ends a turn without a
-	// transcript cue.
-	DefaultSilence = 240 * time.Millisecond
-	// DefaultEarlySilence ends a turn whose words look complete.
-	DefaultEarlySilence = 160 * time.Millisecond
-	// DefaultLateSilence ends a turn whose words trail off. PocketSphinx's
-	// partials often end in a misheard function word ("… to do for", "… is
-	// to be oldest those") on utterances that are complete, so this wait is
-	// paid on complete turns too: 340 ms keeps the premature cuts of the
-	// speech set where 400 ms had them (TestEndpointOnSpeech).
-	DefaultLateSilence = 340 * time.Millisecond
-	// DefaultTentative is the pause after which the transcript is
-	// finalised and a reply prepared speculatively.
-	DefaultTentative = 100 * time.Millisecond
-	// SileroHold is DetectorHold for Silero VAD v5 behind vad.Gate's default
-	// hysteresis: on the labelled clips of the speech set its gate closes
-	// 43–158 ms (median 106 ms) after the labelled end of speech.
-	SileroHold = 100 * time.Millisecond
-	// maxHoldCompensation caps how much of DetectorHold comes off the
-	// default silences: taking the whole hold off Silero's cuts more
-	// mid-sentence pauses (TestEndpointOnSpeech: 2 clips of 13 instead of 1).
-	maxHoldCompensation = 60 * time.Millisecond
-	// DefaultMaxReplyAudio caps the reply audio queued for one turn.
-	DefaultMaxReplyAudio = 2 * time.Minute
-)
+// SileroHold is DetectorHold for Silero VAD v5 behind vad.Gate's default
+// hysteresis: on the labelled clips of the speech set its gate closes
+// 43–158 ms (median 106 ms) after the labelled end of speech.
+const SileroHold = 100 * time.Millisecond
+
+// DefaultMaxReplyAudio caps the reply audio queued for one turn.
+const DefaultMaxReplyAudio = 2 * time.Minute
 
 // Config sets up a Call. Transcriber, Synthesizer, Responder and Out are
 // required.
@@ -58,9 +38,10 @@ type Config struct {
 	// OnTurn is called once per completed turn, from one of the call's
 	// goroutines (optional). It must not block for long.
 	OnTurn func(TurnRecord)
-	// Endpoint configures end-of-turn detection; zero fields take this
-	// package's defaults (DefaultSilence, DefaultEarlySilence,
-	// DefaultLateSilence, DefaultTentative), then media/endpoint's.
+	// Endpoint configures end-of-turn detection; zero fields take
+	// media/endpoint's defaults (its end-of-turn model), with Tentative
+	// endpoint.DefaultTentative (a reply is prepared at every pause) and
+	// Hold DetectorHold.
 	Endpoint endpoint.Config
 	// NewDetector makes the call's voice activity detector (default
 	// vad.NewEnergy with its defaults).
@@ -68,9 +49,8 @@ type Config struct {
 	// DetectorHold is how long NewDetector's detector, behind the default
 	// gate, keeps reporting speech after the speaker stops (0 for Energy,
 	// SileroHold for Silero). The turn gap is measured from the last voiced
-	// frame less DetectorHold, the speaker's true end, and the default
-	// silences are shortened by up to 60 ms of it so that a turn ends about
-	// as soon after the last word whichever detector runs.
+	// frame less DetectorHold, the speaker's true end, and the end-of-turn
+	// model counts it into the speaker's pauses (endpoint.Config.Hold).
 	DetectorHold time.Duration
 	// MaxReplyAudio caps the reply audio queued for one turn (default
 	// DefaultMaxReplyAudio); the rest of a longer reply is dropped.
@@ -84,22 +64,16 @@ type Config struct {
 }
 
 // EndpointConfig returns the end-of-turn configuration a Call made from c
-// uses: c.Endpoint with zero fields set to this package's defaults, less the
-// compensation for DetectorHold.
+// uses: c.Endpoint, with Tentative endpoint.DefaultTentative and Hold
+// DetectorHold when they are zero, and media/endpoint's defaults for the
+// rest.
 func (c Config) EndpointConfig() endpoint.Config {
 	e := c.Endpoint
-	comp := min(max(c.DetectorHold, 0), maxHoldCompensation)
-	if e.Silence == 0 {
-		e.Silence = DefaultSilence - comp
-	}
-	if e.EarlySilence == 0 {
-		e.EarlySilence = min(DefaultEarlySilence-comp, e.Silence)
-	}
-	if e.LateSilence == 0 {
-		e.LateSilence = max(DefaultLateSilence-comp, e.Silence)
-	}
 	if e.Tentative == 0 {
-		e.Tentative = min(DefaultTentative, e.EarlySilence-20*time.Millisecond)
+		e.Tentative = endpoint.DefaultTentative
+	}
+	if e.Hold == 0 {
+		e.Hold = c.DetectorHold
 	}
 	return e
 }

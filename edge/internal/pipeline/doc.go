@@ -11,6 +11,13 @@
 // sentences, synthesises them one by one and paces the audio out at real
 // time.
 //
+// The end of a turn is media/endpoint's end-of-turn model: at each frame of
+// silence it weighs the odds that the trainee has finished from the words
+// so far (the recogniser's partials), how their speech ended (the pitch
+// tracker, media/pitch, runs on voiced frames) and their own pauses earlier
+// in the call. The recogniser is fed only the turn's speech: from just
+// before its start, paused from the first short pause until speech resumes.
+//
 // At a short pause (Config.Tentative) the transcript so far is finalised and
 // a reply is prepared speculatively; its audio is held until the end of the
 // turn is confirmed and dropped if the trainee goes on. Barge-in: speech

@@ -124,7 +124,7 @@ func TestGreetBargeIn(t *testing.T) {
 		turns := b.waitTurns(t, 2, 200)
 		frames, events, _ := b.rec.snapshot()
 
-		endAt := lastAt + pipeline.DefaultSilence // 1.64 s
+		endAt := lastAt + testSilence // 1.64 s
 		const replyFrames = (4 + 12) * framesPerWord
 		doneAt := endAt + replyFrames*pipeline.FrameDuration // 2.6 s
 		if len(turns) != 2 {
@@ -135,7 +135,7 @@ func TestGreetBargeIn(t *testing.T) {
 		}, greetAt)
 		checkTurn(t, b, turns[1], pipeline.TurnRecord{
 			Index: 1, UserText: "hello there", ReplyText: "You said: hello there. " + replyRest,
-			Stages: stages(pipeline.DefaultSilence, 0, 0, 0, 0, pipeline.DefaultSilence),
+			Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
 		}, endAt)
 		i := slices.IndexFunc(frames, func(at time.Duration) bool { return at > bargeAt })
 		if i != 24 {

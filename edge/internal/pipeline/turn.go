@@ -26,6 +26,10 @@ type TurnRecord struct {
 	Time time.Time
 	// Opening marks turn 0: the other party's first words, no user text.
 	Opening bool
+	// Resumed is set when the turn began within 1.5 s of the end of the
+	// previous one: the trainee went on after a pause the edge took for
+	// the end of their turn (a likely cut-in), or barged in at once.
+	Resumed bool
 }
 
 // turn is the bookkeeping of one user turn and its reply; guarded by
@@ -39,7 +43,12 @@ type turn struct {
 	reply      *reply
 	done       bool
 	opening    bool // turn 0, the Opening
+	resumed    bool // began within resumedWithin of the previous turn's end
 }
+
+// resumedWithin is how soon after the end of a turn a new one counts as
+// the trainee going on (TurnRecord.Resumed), as endpoint's habits count it.
+const resumedWithin = 1500 * time.Millisecond
 
 // stages computes the stage durations. Milestones reached early (by a
 // speculative reply, before the endpoint) count as zero-length stages.

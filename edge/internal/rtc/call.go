@@ -108,6 +108,9 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 				metrics.TurnStage.WithLabelValues(cfg.Region, stage).Observe(d.Seconds())
 			}
 			metrics.Turns.WithLabelValues(cfg.Region, fmt.Sprint(rec.BargeIn)).Inc()
+			if rec.Resumed {
+				metrics.TurnResumed.WithLabelValues(cfg.Region).Inc()
+			}
 			if ev := c.dlg.TurnDone(rec); ev != nil {
 				c.events.Send(ev)
 			}

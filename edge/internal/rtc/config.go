@@ -16,7 +16,13 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultMaxCalls        = 100
+	// DefaultMaxCalls is what one edge held with the embedded engines
+	// (Silero, PocketSphinx, Flite) on a 2-core machine, callers included:
+	// 12 calls answered every turn they were heard in, the answer taking
+	// under a millisecond once the turn was over, at 1.1 cores (make
+	// edge-density CALLS=8,12,16; README.md, "Voice calls at scale").
+	// Measure again for other hardware or engines (AVATAR_EDGE_MAX_CALLS).
+	DefaultMaxCalls        = 12
 	DefaultConnectTimeout  = 15 * time.Second
 	DefaultMaxCallDuration = time.Hour
 	DefaultMaxOfferBytes   = 64 << 10
@@ -107,7 +113,9 @@ type Config struct {
 	// LoopbackOnly restricts ICE to loopback UDP over IPv4, for tests and
 	// measurements on one host.
 	LoopbackOnly bool
-	// MaxCalls is the call limit (default DefaultMaxCalls).
+	// MaxCalls is the call limit, the edge's capacity (default
+	// DefaultMaxCalls): beyond it Offer fails with ErrFull (HTTP 503 with
+	// Retry-After).
 	MaxCalls int
 	// ConnectTimeout bounds the time from answer to ICE connected (default
 	// DefaultConnectTimeout).

@@ -122,9 +122,9 @@ func startEdge(t *testing.T, o edgeOpts) *edge {
 			}
 			return 0
 		}(),
-		Auth:        verifier,
-		Transcriber: o.transcriber,
-		Synthesizer: o.synthesizer,
+		Auth:         verifier,
+		Transcriber:  o.transcriber,
+		Synthesizer:  o.synthesizer,
 		Dialogues:    &echoDialogues{opening: o.opening},
 		NewDetector:  o.newDetector,
 		DetectorHold: o.hold,

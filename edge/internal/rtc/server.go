@@ -96,6 +96,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	metrics.ActiveCalls.WithLabelValues(cfg.Region).Add(0)
+	metrics.Capacity.WithLabelValues(cfg.Region).Set(float64(cfg.MaxCalls))
 	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return s, nil
 }

@@ -1,10 +1,12 @@
-// Package callpath is the per-call media path of an edge, wired as the edge wires it, for
-// the module's tests and benchmarks: inbound RTP payloads through the jitter buffer, Opus
-// decoder, 48→16 kHz resampler, a VAD, its hysteresis gate and the endpointer; outbound
-// 16 kHz reply audio through the 16→48 kHz resampler and the Opus encoder. Native16k runs
-// libopus at 16 kHz instead of the separate resamplers. It also builds the fixtures (real
-// speech as browser-like Opus packets) and reads the calling thread's CPU clock, so every
-// benchmark of the path measures the same thing.
+// Package callpath is the per-call media path of an edge, wired as the edge wires it
+// (edge/internal/rtc and pipeline), for the module's tests and benchmarks: each inbound RTP
+// payload decoded by libopus straight to 16 kHz in arrival order (a sequence gap concealed
+// by PLC and the next packet's FEC, a late packet dropped: there is no jitter buffer, since
+// the recogniser needs an ordered stream, not smooth playout, and a playout delay would add
+// to every turn gap), then a VAD, its hysteresis gate, the pitch tracker on voiced frames
+// and the endpointer; outbound 48 kHz reply audio through the Opus encoder. It also builds
+// the fixtures (real speech as browser-like Opus packets) and reads the calling thread's
+// CPU clock, so every benchmark of the path measures the same thing.
 package callpath
 
 import (
@@ -15,117 +17,126 @@ import (
 	"github.com/avatar-fi/avatar/media"
 	"github.com/avatar-fi/avatar/media/endpoint"
 	"github.com/avatar-fi/avatar/media/internal/speechcorpus"
-	"github.com/avatar-fi/avatar/media/jitter"
 	"github.com/avatar-fi/avatar/media/opus"
+	"github.com/avatar-fi/avatar/media/pitch"
 	"github.com/avatar-fi/avatar/media/resample"
 	"github.com/avatar-fi/avatar/media/vad"
 )
 
+// maxConceal is the longest sequence gap concealed frame by frame (the edge's).
+const maxConceal = 5
+
 // Path is one call's media state. Its fields are exported so a test can time each stage;
 // it is not safe for concurrent use.
 type Path struct {
-	Native16k bool
-	JB        *jitter.Buffer
-	Dec       *opus.Decoder
-	Down, Up  *resample.Resampler
-	Det       vad.Detector
-	Gate      *vad.Gate
-	EP        *endpoint.Endpointer
-	Enc       *opus.Encoder
+	Dec   *opus.Decoder
+	Det   vad.Detector
+	Gate  *vad.Gate
+	Pitch *pitch.Tracker
+	EP    *endpoint.Endpointer
+	Enc   *opus.Encoder
 
-	Payload []byte  // jitter buffer output
-	PCMIn   []int16 // decoded frame (48 or 16 kHz)
-	Speech  []int16 // 16 kHz frame for the VAD
-	ReplyUp []int16 // 48 kHz reply frame
-	Packet  []byte  // encoded reply
-	// Events counts endpoint events (speech start and end).
-	Events int
+	PCM    []int16 // decoded 16 kHz audio, up to maxConceal+1 frames
+	Packet []byte  // encoded reply
+	// Events counts endpoint events (speech start and end); Concealed counts frames
+	// made up by PLC or FEC.
+	Events, Concealed int
+
+	started bool
+	last    uint16
 }
 
 // New builds a path around det.
-func New(det vad.Detector, native16k bool, encOpts ...opus.EncoderOption) (*Path, error) {
-	rate := media.RTCRate
-	if native16k {
-		rate = media.SpeechRate
-	}
-	p := &Path{Native16k: native16k, Det: det}
-	var errs [7]error
-	p.JB, errs[0] = jitter.New()
-	p.Dec, errs[1] = opus.NewDecoder(opus.WithSampleRate(rate))
-	p.Down, errs[2] = resample.New(media.RTCRate, media.SpeechRate)
-	p.Up, errs[3] = resample.New(media.SpeechRate, media.RTCRate)
-	p.Gate, errs[4] = vad.NewGate(vad.DefaultOnThreshold, vad.DefaultOffThreshold)
-	p.EP, errs[5] = endpoint.New(endpoint.Config{})
-	p.Enc, errs[6] = opus.NewEncoder(append([]opus.EncoderOption{opus.WithSampleRate(rate)}, encOpts...)...)
+func New(det vad.Detector, encOpts ...opus.EncoderOption) (*Path, error) {
+	p := &Path{Det: det}
+	var errs [5]error
+	p.Dec, errs[0] = opus.NewDecoder(opus.WithSampleRate(media.SpeechRate))
+	p.Gate, errs[1] = vad.NewGate(vad.DefaultOnThreshold, vad.DefaultOffThreshold)
+	p.Pitch, errs[2] = pitch.New()
+	p.EP, errs[3] = endpoint.New(endpoint.Config{Tentative: endpoint.DefaultTentative})
+	p.Enc, errs[4] = opus.NewEncoder(encOpts...)
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
 	}
-	p.Payload = make([]byte, jitter.DefaultMaxPayload)
-	p.PCMIn = make([]int16, media.RTCFrameSamples)
-	p.Speech = make([]int16, media.SpeechFrameSamples)
-	p.ReplyUp = make([]int16, media.RTCFrameSamples)
+	p.PCM = make([]int16, (maxConceal+1)*media.SpeechFrameSamples*3) // room for 60 ms packets
 	p.Packet = make([]byte, opus.MaxPacketBytes)
 	return p, nil
 }
 
-// Inbound handles one received RTP payload and one 20 ms playout tick. A nil rtp means
-// the packet was lost: nothing arrives this tick.
-func (p *Path) Inbound(seq uint16, rtp []byte) error {
-	if rtp != nil {
-		_ = p.JB.Push(seq, rtp)
-	}
-	f, err := p.JB.Pop(p.Payload)
-	if err != nil {
-		return fmt.Errorf("jitter pop: %w", err)
-	}
-	var n int
-	switch f.Status {
-	case jitter.Buffering:
+// Inbound handles one received RTP payload with its sequence number; a nil payload means
+// nothing arrived this 20 ms (the packet was lost), and the gap is concealed when the
+// next one comes.
+func (p *Path) Inbound(seq uint16, payload []byte) error {
+	if payload == nil {
 		return nil
-	case jitter.Ready:
-		n, err = p.Dec.Decode(p.Payload[:f.N], p.PCMIn)
-	case jitter.Missing:
-		if k, ok, _ := p.JB.Next(p.Payload); ok {
-			n, err = p.Dec.DecodeFEC(p.Payload[:k], p.PCMIn)
-		} else {
-			n, err = p.Dec.Decode(nil, p.PCMIn)
+	}
+	gap := 0
+	if p.started {
+		d := int16(seq - p.last)
+		if d <= 0 {
+			return nil // late or duplicate
+		}
+		gap = int(d) - 1
+	}
+	p.started, p.last = true, seq
+	if gap > 0 && gap <= maxConceal {
+		for range gap - 1 {
+			n, err := p.Dec.Decode(nil, p.PCM)
+			if err != nil {
+				return fmt.Errorf("conceal: %w", err)
+			}
+			p.Concealed++
+			if err := p.frames(p.PCM[:n]); err != nil {
+				return err
+			}
+		}
+		n, err := p.Dec.DecodeFEC(payload, p.PCM)
+		if err != nil {
+			return fmt.Errorf("fec: %w", err)
+		}
+		p.Concealed++
+		if err := p.frames(p.PCM[:n]); err != nil {
+			return err
 		}
 	}
+	n, err := p.Dec.Decode(payload, p.PCM)
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
-	frame := p.PCMIn[:n]
-	if !p.Native16k {
-		k, err := p.Down.Process(p.Speech, frame)
+	return p.frames(p.PCM[:n])
+}
+
+// frames runs the speech side on 16 kHz audio, 20 ms at a time.
+func (p *Path) frames(pcm []int16) error {
+	for ; len(pcm) >= media.SpeechFrameSamples; pcm = pcm[media.SpeechFrameSamples:] {
+		frame := pcm[:media.SpeechFrameSamples]
+		prob, err := p.Det.Process(frame)
 		if err != nil {
-			return fmt.Errorf("resample down: %w", err)
+			return fmt.Errorf("vad: %w", err)
 		}
-		frame = p.Speech[:k]
-	}
-	prob, err := p.Det.Process(frame)
-	if err != nil {
-		return fmt.Errorf("vad: %w", err)
-	}
-	if ev := p.EP.Push(p.Gate.Update(prob)); ev.Type != endpoint.None {
-		p.Events++
+		f := endpoint.Frame{Voiced: p.Gate.Update(prob)}
+		if f.Voiced {
+			est, err := p.Pitch.Process(frame)
+			if err != nil {
+				return fmt.Errorf("pitch: %w", err)
+			}
+			f.PitchHz = est.Hz
+		} else if err := p.Pitch.Skip(frame); err != nil {
+			return fmt.Errorf("pitch: %w", err)
+		}
+		if ev := p.EP.PushFrame(f); ev.Type == endpoint.SpeechStart || ev.Type == endpoint.SpeechEnd {
+			p.Events++
+		}
 	}
 	return nil
 }
 
-// Outbound encodes one 20 ms frame of 16 kHz reply audio and returns the packet, which
-// is valid until the next call.
+// Outbound encodes one 20 ms frame of 48 kHz reply audio (what the edge's synthesizers
+// give) and returns the packet, which is valid until the next call.
 func (p *Path) Outbound(reply []int16) ([]byte, error) {
-	frame := reply
-	if !p.Native16k {
-		k, err := p.Up.Process(p.ReplyUp, reply)
-		if err != nil {
-			return nil, fmt.Errorf("resample up: %w", err)
-		}
-		frame = p.ReplyUp[:k]
-	}
-	n, err := p.Enc.Encode(frame, p.Packet)
+	n, err := p.Enc.Encode(reply, p.Packet)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
@@ -133,7 +144,7 @@ func (p *Path) Outbound(reply []int16) ([]byte, error) {
 }
 
 // Fixtures returns inbound packets as a browser sends them (48 kHz full band, 32 kb/s,
-// complexity 10, FEC) made from the real speech clips, and the same speech at 16 kHz as
+// complexity 10, FEC) made from the real speech clips, and the same speech at 48 kHz as
 // stand-in reply audio, both in 20 ms frames.
 func Fixtures() (packets [][]byte, reply [][]int16, err error) {
 	clips, err := speechcorpus.Load()
@@ -148,15 +159,14 @@ func Fixtures() (packets [][]byte, reply [][]int16, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	f48 := make([]int16, media.RTCFrameSamples)
 	buf := make([]byte, opus.MaxPacketBytes)
 	for _, c := range clips {
 		for i := 0; i+media.SpeechFrameSamples <= len(c.Samples); i += media.SpeechFrameSamples {
-			f16 := c.Samples[i : i+media.SpeechFrameSamples]
-			reply = append(reply, f16)
-			if _, err := up.Process(f48, f16); err != nil {
+			f48 := make([]int16, media.RTCFrameSamples)
+			if _, err := up.Process(f48, c.Samples[i:i+media.SpeechFrameSamples]); err != nil {
 				return nil, nil, err
 			}
+			reply = append(reply, f48)
 			n, err := browser.Encode(f48, buf)
 			if err != nil {
 				return nil, nil, err

@@ -92,6 +92,7 @@ func detectors(t *testing.T, m *silero.Model) []struct {
 	name   string
 	newDet func() vad.Detector
 } {
+	t.Helper()
 	return []struct {
 		name   string
 		newDet func() vad.Detector
@@ -154,6 +155,7 @@ func TestAccuracyOnLabelledSpeech(t *testing.T) {
 // codecPath returns a function that sends 16 kHz audio the way a trainee's
 // voice reaches the VAD: up to 48 kHz, Opus encode and decode, down to 16 kHz.
 func codecPath(t *testing.T) func([]int16) []int16 {
+	t.Helper()
 	return func(in []int16) []int16 {
 		up, err1 := resample.New(16000, 48000)
 		down, err2 := resample.New(48000, 16000)

@@ -68,6 +68,8 @@ func newDecoder(cfg Config) (*decoder, error) {
 		"-bestpath", yesNo(cfg.FullPasses),
 		"-samprate", "16000",
 		"-maxhmmpf", strconv.Itoa(cfg.MaxHMMPerFrame),
+		"-wbeam", strconv.FormatFloat(cfg.WordBeam, 'g', -1, 64),
+		"-topn", strconv.Itoa(cfg.TopN),
 		"-logfn", "/dev/null",
 	}
 	args = append(args, cfg.ExtraArgs...)

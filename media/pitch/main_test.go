@@ -1,4 +1,4 @@
-package jitter_test
+package pitch_test
 
 import (
 	"testing"
