@@ -160,16 +160,16 @@ eval-retrieval: check-go services ## nDCG@10, recall@100, MRR@10 of Search on a 
 
 SPEECH ?= ../shared/data/speech
 .PHONY: eval-stt
-eval-stt: check-go services ## WER of the embedded STT through the call path, SPLIT=report|tune|all of DATASET (default both speech sets); last line WER=<generic>
-	cd edge && go run ./cmd/avatar-eval-stt -split $(or $(SPLIT),report) $(if $(DATASET),$(abspath $(DATASET)),$(abspath $(SPEECH)) $(abspath $(SPEECH))-more)
+eval-stt: check-go services ## WER of the embedded STT through the call path, HALF=report|tune|all of DATASET (default both speech sets); last line WER=<generic>
+	cd edge && go run ./cmd/avatar-eval-stt -split $(or $(HALF),report) $(if $(DATASET),$(abspath $(DATASET)),$(abspath $(SPEECH)) $(abspath $(SPEECH))-more)
 
 .PHONY: edge-density
 edge-density: check-go services ## calls an edge holds with its production engines: CALLS=8 (or a list, 4,8,12,16: capacity), ENGINES=embedded|fake, DURATION=60s
 	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),8) -engines $(or $(ENGINES),embedded) -duration $(or $(DURATION),60s)
 
 .PHONY: turn-gap
-turn-gap: check-go services ## one call, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (SPLIT=report|tune|all, ONLY=mfa_ for spontaneous speech)
-	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines $(or $(ENGINES),embedded) -vad $(or $(VAD),silero) -split $(or $(SPLIT),report) -only "$(ONLY)" -duration $(or $(DURATION),120s) -warmup 3s
+turn-gap: check-go services ## one call, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (HALF=report|tune|all, ONLY=mfa_ for spontaneous speech)
+	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines $(or $(ENGINES),embedded) -vad $(or $(VAD),silero) -split $(or $(HALF),report) -only "$(ONLY)" -duration $(or $(DURATION),120s) -warmup 3s
 
 .PHONY: eval-dialogue
 eval-dialogue: check-go services ## technique classifier and coach relevance on held-out data; the six scenarios played through

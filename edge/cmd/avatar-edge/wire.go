@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -156,15 +157,17 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	hbCtx, stopHB := context.WithCancel(ctx)
 	hbDone := make(chan struct{})
 	cpu := newCPUMeter()
+	version := buildVersion()
+	heartbeat := func() *eventsv1.EdgeHeartbeat {
+		return &eventsv1.EdgeHeartbeat{
+			EdgeId: cfg.EdgeID, Url: cfg.PublicURL,
+			ActiveCalls: int32(srv.ActiveCalls()), Capacity: int32(srv.Capacity()),
+			CpuLoad: cpu.load(), Draining: srv.Draining(), Version: version,
+		}
+	}
 	go func() {
 		defer close(hbDone)
-		pub.Heartbeats(hbCtx, events.DefaultHeartbeatInterval, func() *eventsv1.EdgeHeartbeat {
-			return &eventsv1.EdgeHeartbeat{
-				EdgeId: cfg.EdgeID, Url: cfg.PublicURL,
-				ActiveCalls: int32(srv.ActiveCalls()), Capacity: int32(srv.Capacity()),
-				CpuLoad: cpu.load(), Draining: srv.Draining(),
-			}
-		})
+		pub.Heartbeats(hbCtx, events.DefaultHeartbeatInterval, heartbeat)
 	}()
 	log.Info("edge serving", "addr", ln.Addr().String(), "udp", srv.LocalAddr().String(), "vad", cfg.VAD, "stt", cfg.STT, "tts", cfg.TTS, "llm", cfg.LLMURL != "", "max_calls", cfg.MaxCalls)
 
@@ -178,10 +181,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("draining", "active_calls", srv.ActiveCalls(), "deadline", cfg.ShutdownTimeout.String())
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	// Tell placement at once, not at the next tick, that this edge takes
+	// no new calls.
+	srv.StopAccepting()
+	pub.Heartbeat(heartbeat())
 	if err := srv.Drain(dctx); err != nil {
 		log.Warn("drain deadline passed; remaining calls ended", "error", err.Error())
 	}
-	pub.Heartbeat(&eventsv1.EdgeHeartbeat{EdgeId: cfg.EdgeID, Url: cfg.PublicURL, Capacity: int32(srv.Capacity()), Draining: true})
+	pub.Heartbeat(heartbeat())
 	stopHB()
 	<-hbDone
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -279,4 +286,35 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// buildVersion is the edge's version for heartbeats: the module version when
+// built from a tagged module, else the VCS revision (with "+dirty" for a
+// modified tree), else "" (unknown, as in go run of a tree without VCS).
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, st := range bi.Settings {
+		switch st.Key {
+		case "vcs.revision":
+			rev = st.Value
+		case "vcs.modified":
+			if st.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }

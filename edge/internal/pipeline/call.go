@@ -267,7 +267,7 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	}
 	c.turnSeq++
 	started := time.Now().Add(-(ev.At - ev.Start))
-	c.cur = &turn{index: c.turnSeq, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin}
+	c.cur = &turn{index: c.turnSeq, started: started, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin}
 	c.setState(callevent.StateUserSpeaking)
 	idx := c.turnSeq
 	c.mu.Unlock()
@@ -328,7 +328,7 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 		return
 	}
 	t.done = true
-	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening, Resumed: t.resumed}
+	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening, Resumed: t.resumed, Speech: t.speech()}
 	if t.reply != nil {
 		rec.ReplyText = t.reply.playedText()
 	}

@@ -250,6 +250,9 @@ func TestTurn(t *testing.T) {
 			Index: 1, UserText: "hello there", ReplyText: reply,
 			Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
 		}, endAt)
+		if want := speechFrames * pipeline.FrameDuration; turns[0].Speech != want {
+			t.Errorf("speech %v, want %v (the voiced frames)", turns[0].Speech, want)
+		}
 		checkPacing(t, frames, endAt, replyFrames)
 		checkLines(t, "events", eventLines(events, callevent.TypeState, callevent.TypeFinalTranscript, callevent.TypeReplyText, callevent.TypeTurnLatency), []string{
 			"0s state LISTENING",

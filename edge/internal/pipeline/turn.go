@@ -30,6 +30,10 @@ type TurnRecord struct {
 	// previous one: the trainee went on after a pause the edge took for
 	// the end of their turn (a likely cut-in), or barged in at once.
 	Resumed bool
+	// Speech is how long the trainee spoke in the turn: from the detected
+	// start of speech to the last voiced frame (less the detector's hold);
+	// 0 for the opening. Words per minute are measured over it.
+	Speech time.Duration
 }
 
 // turn is the bookkeeping of one user turn and its reply; guarded by
@@ -37,6 +41,7 @@ type TurnRecord struct {
 type turn struct {
 	index      int
 	userText   string
+	started    time.Time // the speaker's start of speech
 	lastVoiced time.Time
 	endpointAt time.Time
 	sttFinalAt time.Time
@@ -49,6 +54,14 @@ type turn struct {
 // resumedWithin is how soon after the end of a turn a new one counts as
 // the trainee going on (TurnRecord.Resumed), as endpoint's habits count it.
 const resumedWithin = 1500 * time.Millisecond
+
+// speech returns how long the speaker spoke in the turn, 0 when unknown.
+func (t *turn) speech() time.Duration {
+	if t.opening || t.started.IsZero() || t.lastVoiced.IsZero() {
+		return 0
+	}
+	return max(0, t.lastVoiced.Sub(t.started))
+}
 
 // stages computes the stage durations. Milestones reached early (by a
 // speculative reply, before the endpoint) count as zero-length stages.

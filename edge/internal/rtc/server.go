@@ -115,7 +115,16 @@ func (s *Server) ActiveCalls() int {
 // Capacity returns the call limit.
 func (s *Server) Capacity() int { return s.cfg.MaxCalls }
 
-// Draining reports whether Drain has begun.
+// StopAccepting makes the server refuse new calls (ErrDraining) while the
+// live ones go on: the first step of Drain, apart so that the edge can tell
+// placement before it waits for the calls to end.
+func (s *Server) StopAccepting() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+}
+
+// Draining reports whether Drain (or StopAccepting) has begun.
 func (s *Server) Draining() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,9 +260,7 @@ func (s *Server) remove(c *call) {
 // ends; then it ends the rest with ErrShutdown. It returns ctx's error if it
 // had to cut calls short.
 func (s *Server) Drain(ctx context.Context) error {
-	s.mu.Lock()
-	s.draining = true
-	s.mu.Unlock()
+	s.StopAccepting()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

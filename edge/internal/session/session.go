@@ -535,7 +535,7 @@ func (c *Call) TurnDone(rec pipeline.TurnRecord) dialogue.Result {
 	turn := &analyticsv1.Turn{
 		Index: int32(idx), UserText: rec.UserText, ReplyText: rec.ReplyText, BargeIn: rec.BargeIn,
 		Time: timestamppb.New(rec.Time), Techniques: res.Techniques, Channel: conversationv1.Channel_CHANNEL_VOICE,
-		Citations: res.Citations, Unanswered: res.Unanswered,
+		Citations: res.Citations, Unanswered: res.Unanswered, UserSpeechMs: ms(rec.Speech),
 	}
 	for _, stage := range callevent.Stages {
 		if d, ok := rec.Stages[stage]; ok {
