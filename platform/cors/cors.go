@@ -21,7 +21,7 @@ type Config struct {
 }
 
 // methods are the request methods a preflight may ask for.
-var methods = []string{http.MethodGet, http.MethodPost, http.MethodDelete}
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete}
 
 // defaultAllowHeaders are the request headers Connect, gRPC-Web and the
 // WHIP-style endpoint need.

@@ -51,6 +51,9 @@ func TestHandler(t *testing.T) {
 		{name: "DELETE preflight", cfg: cfg, method: http.MethodOptions,
 			header:     map[string]string{"Origin": "http://localhost:8080", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "authorization"},
 			wantStatus: http.StatusNoContent, wantOrigin: "http://localhost:8080", wantMaxAge: true},
+		{name: "PATCH preflight (ICE restart)", cfg: cfg, method: http.MethodOptions,
+			header:     map[string]string{"Origin": "http://localhost:8080", "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization,content-type"},
+			wantStatus: http.StatusNoContent, wantOrigin: "http://localhost:8080", wantMaxAge: true},
 		{name: "preflight from another origin refused", cfg: cfg, method: http.MethodOptions,
 			header:     map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
 			wantStatus: http.StatusForbidden},
@@ -102,7 +105,7 @@ func TestHandler(t *testing.T) {
 				t.Errorf("Max-Age set = %v, want %v", got, tt.wantMaxAge)
 			}
 			if tt.wantMaxAge {
-				if m := res.Header.Get("Access-Control-Allow-Methods"); m != "GET, POST, DELETE" {
+				if m := res.Header.Get("Access-Control-Allow-Methods"); m != "GET, POST, PATCH, DELETE" {
 					t.Errorf("Allow-Methods = %q", m)
 				}
 				if h := res.Header.Get("Access-Control-Allow-Headers"); !contains(h, "Authorization") || !contains(h, "Content-Type") {

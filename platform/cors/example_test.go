@@ -32,6 +32,6 @@ func Example() {
 	h.ServeHTTP(rec, post)
 	fmt.Println(rec.Code, rec.Header().Get("Access-Control-Expose-Headers"))
 	// Output:
-	// 204 GET, POST, DELETE
+	// 204 GET, POST, PATCH, DELETE
 	// 201 Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin, Retry-After, Location
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatar-fi/avatar/edge/internal/metrics"
@@ -53,8 +54,10 @@ type call struct {
 	wg      sync.WaitGroup
 
 	endOnce sync.Once
-	jitter  atomic.Int64 // nanoseconds, last seen
-	removed bool         // guarded by srv.mu: the server has forgotten the call
+	// renegotiating serialises ICE restarts: one offer/answer at a time.
+	renegotiating sync.Mutex
+	jitter        atomic.Int64 // nanoseconds, last seen
+	removed       bool         // guarded by srv.mu: the server has forgotten the call
 }
 
 // start sets up the PeerConnection and the pipeline and returns the answer.
@@ -186,6 +189,78 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "call started")
 	return pc.LocalDescription().SDP, nil
+}
+
+// restart answers an ICE restart: a new offer for the same call with fresh
+// ICE credentials (RTCPeerConnection.createOffer({iceRestart: true})),
+// after the caller's network changed or dropped. The call, its pipeline
+// and its session go on; only the transport is renegotiated. A bad offer
+// leaves the call as it was.
+func (c *call) restart(ctx context.Context, offer string) (string, error) {
+	c.renegotiating.Lock()
+	defer c.renegotiating.Unlock()
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		return "", ErrNotFound
+	}
+	if st := c.pc.SignalingState(); st != webrtc.SignalingStateStable {
+		return "", fmt.Errorf("%w: signaling state %s", ErrBadOffer, st)
+	}
+	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
+	}
+	// The same DTLS peer with new ICE credentials: anything else is not a
+	// restart of this call (and is not renegotiated).
+	cur, err := c.pc.RemoteDescription().Unmarshal()
+	if err != nil {
+		return "", fmt.Errorf("current remote description: %w", err)
+	}
+	if fp := sdpAttr(parsed, "fingerprint"); fp == "" || fp != sdpAttr(cur, "fingerprint") {
+		return "", fmt.Errorf("%w: the DTLS fingerprint is not the caller's", ErrBadOffer)
+	}
+	if uf := sdpAttr(parsed, "ice-ufrag"); uf == "" || uf == sdpAttr(cur, "ice-ufrag") {
+		return "", fmt.Errorf("%w: not an ICE restart (the ICE credentials are unchanged)", ErrBadOffer)
+	}
+	if err := c.pc.SetRemoteDescription(desc); err != nil {
+		// Back to the description in force, so the call goes on.
+		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
+	}
+	ans, err := c.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: create answer: %w", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(ans); err != nil {
+		return "", fmt.Errorf("%w: set local description: %w", ErrBadOffer, err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+		return "", fmt.Errorf("ICE gathering did not complete")
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	c.log.LogAttrs(ctx, slog.LevelInfo, "ICE restarted")
+	return c.pc.LocalDescription().SDP, nil
+}
+
+// sdpAttr returns an attribute of the session, else of its first media
+// section that has it ("" when none does).
+func sdpAttr(d *sdp.SessionDescription, key string) string {
+	if v, ok := d.Attribute(key); ok {
+		return v
+	}
+	for _, m := range d.MediaDescriptions {
+		if v, ok := m.Attribute(key); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // track registers a goroutine of the call unless it is closing.

@@ -15,8 +15,11 @@ import (
 // Location it returns.
 const CallsPath = "/v1/calls"
 
-// Handler returns the HTTP handler for POST /v1/calls and DELETE
-// /v1/calls/{id}. Errors are plain text, "<REASON>: <message>", with the
+// Handler returns the HTTP handler for POST /v1/calls, PATCH
+// /v1/calls/{id} (an ICE restart: a full SDP offer with new ICE
+// credentials, answered 200 with the new answer — WHIP restarts with an
+// SDP fragment; a full offer is what a browser's createOffer({iceRestart:
+// true}) gives, with no fragment to cut) and DELETE /v1/calls/{id}. Errors are plain text, "<REASON>: <message>", with the
 // status codes of DESIGN.md: 400 bad offer, 401 bad token, 404 unknown call,
 // 405 wrong method, 413 offer too large, 415 not application/sdp, 503 full
 // or draining (with Retry-After).
@@ -24,13 +27,14 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+CallsPath, s.handleOffer)
 	mux.HandleFunc("DELETE "+CallsPath+"/{id}", s.handleDelete)
+	mux.HandleFunc("PATCH "+CallsPath+"/{id}", s.handleRestart)
 	mux.HandleFunc(CallsPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Allow", "POST")
 		httpError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use POST with an SDP offer")
 	})
 	mux.HandleFunc(CallsPath+"/{id}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Allow", "DELETE")
-		httpError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use DELETE to end the call")
+		w.Header().Set("Allow", "PATCH, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use PATCH with an ICE restart offer, or DELETE to end the call")
 	})
 	return mux
 }
@@ -51,29 +55,62 @@ func BearerToken(h http.Header) string {
 	return ""
 }
 
-func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
+// readOffer authenticates the request and reads its SDP offer, answering
+// the error itself when it returns ok false.
+func (s *Server) readOffer(w http.ResponseWriter, r *http.Request) (Identity, string, bool) {
 	id, err := s.Authenticate(r.Context(), BearerToken(r.Header))
 	if err != nil {
 		s.reject(err)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="avatar"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "a valid bearer access token is required")
-		return
+		return Identity{}, "", false
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
 		httpError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA", "Content-Type must be application/sdp")
-		return
+		return Identity{}, "", false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxOfferBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			httpError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the SDP offer is too large")
-			return
+			return Identity{}, "", false
 		}
 		httpError(w, http.StatusBadRequest, "VALIDATION_ERROR", "could not read the offer")
+		return Identity{}, "", false
+	}
+	return id, string(body), true
+}
+
+func (s *Server) handleRestart(w http.ResponseWriter, r *http.Request) {
+	id, offer, ok := s.readOffer(w, r)
+	if !ok {
 		return
 	}
-	callID, answer, err := s.Offer(r.Context(), id, r.URL.Query().Get("sessionId"), string(body))
+	answer, err := s.Restart(r.Context(), id, r.PathValue("id"), offer)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		httpError(w, http.StatusNotFound, "NOT_FOUND", "no such call")
+		return
+	case errors.Is(err, ErrBadOffer):
+		httpError(w, http.StatusBadRequest, "VALIDATION_ERROR", "the body is not a usable ICE restart offer for this call")
+		return
+	case err != nil:
+		s.log.LogAttrs(r.Context(), slog.LevelError, "ICE restart", slog.String("error", err.Error()))
+		httpError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "the ICE restart could not be answered; place a new call")
+		return
+	}
+	w.Header().Set("Content-Type", "application/sdp")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
+	id, body, ok := s.readOffer(w, r)
+	if !ok {
+		return
+	}
+	callID, answer, err := s.Offer(r.Context(), id, r.URL.Query().Get("sessionId"), body)
 	if err != nil {
 		status, reason, msg := offerStatus(err)
 		if status == http.StatusServiceUnavailable {

@@ -234,6 +234,21 @@ func (s *Server) Hangup(id Identity, callID string) error {
 	return nil
 }
 
+// Restart answers an ICE restart offer for one of the caller's calls (see
+// Hangup for who may act on a call): the call keeps its id, pipeline and
+// session, and the returned answer carries the edge's new ICE credentials.
+// ErrNotFound for an unknown or foreign call, ErrBadOffer for an offer that
+// cannot be applied (the call is left as it was).
+func (s *Server) Restart(ctx context.Context, id Identity, callID, offer string) (string, error) {
+	s.mu.Lock()
+	c := s.calls[callID]
+	s.mu.Unlock()
+	if c == nil || !mayHangUp(id, c.info.Identity) {
+		return "", ErrNotFound
+	}
+	return c.restart(ctx, offer)
+}
+
 func mayHangUp(who, owner Identity) bool {
 	switch who.Role {
 	case "ROLE_SUPER_ADMIN":

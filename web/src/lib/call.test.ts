@@ -24,8 +24,10 @@ class FakePC {
     this.channels.push(label);
     return { onmessage: null };
   }
-  async createOffer() {
-    return { type: "offer", sdp: `v=0 offer ${FakePC.all.length}` };
+  restartOffers = 0;
+  async createOffer(o?: RTCOfferOptions) {
+    if (o?.iceRestart) this.restartOffers++;
+    return { type: "offer", sdp: `v=0 offer ${FakePC.all.length}${o?.iceRestart ? " ice-restart" : ""}` };
   }
   async setLocalDescription(d: RTCSessionDescriptionInit) {
     this.localDescription = d;
@@ -50,6 +52,7 @@ class FakePC {
 type Reply = { status: number; body?: string; headers?: Record<string, string> };
 
 let replies: Reply[];
+let patchReplies: Reply[];
 let micTrack: { enabled: boolean; stop: () => void };
 let requests: { method: string; url: string; auth?: string }[];
 
@@ -57,6 +60,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   FakePC.all = [];
   replies = [];
+  patchReplies = [];
   requests = [];
   vi.stubGlobal("RTCPeerConnection", FakePC);
   const track = { enabled: true, stop: vi.fn() };
@@ -70,6 +74,10 @@ beforeEach(() => {
       const headers = (init.headers ?? {}) as Record<string, string>;
       requests.push({ method: init.method ?? "GET", url, auth: headers.Authorization });
       if (init.method === "DELETE") return new Response(null, { status: 200 });
+      if (init.method === "PATCH") {
+        const r = patchReplies.shift() ?? { status: 200, body: "v=0 restart answer" };
+        return new Response(r.body ?? "", { status: r.status, headers: r.headers });
+      }
       const r = replies.shift() ?? { status: 201, body: "v=0 answer", headers: { Location: `/v1/calls/c${requests.length}` } };
       return new Response(r.body ?? "", { status: r.status, headers: r.headers });
     }),
@@ -98,6 +106,7 @@ function newCall(opts: Partial<ConstructorParameters<typeof VoiceCall>[0]> = {})
 }
 
 const posts = () => requests.filter((r) => r.method === "POST");
+const patches = () => requests.filter((r) => r.method === "PATCH");
 
 describe("VoiceCall", () => {
   it("offers one audio transceiver and the events channel, WHIP-style with the token", async () => {
@@ -140,12 +149,35 @@ describe("VoiceCall", () => {
     await call.hangup();
   });
 
-  it("redials at once when ICE fails, backing off while the edge refuses", async () => {
+  it("restarts ICE on the same call when the network drops, without a new call", async () => {
     const { call, phase } = newCall();
     await call.start();
+    const pc = FakePC.all[0];
+    pc.set("connected");
+    pc.set("disconnected");
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(patches()).toHaveLength(0); // first, a moment to recover by itself
+    await vi.advanceTimersByTimeAsync(1);
+    expect(patches()).toEqual([{ method: "PATCH", url: "http://edge/v1/calls/c1", auth: "Bearer tok" }]);
+    expect(pc.restartOffers).toBe(1);
+    expect(pc.remote).toEqual({ type: "answer", sdp: "v=0 restart answer" });
+    pc.set("connected");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(phase()).toBe("connected");
+    expect(posts()).toHaveLength(1);
+    expect(pc.closed).toBe(false);
+    expect(requests.some((r) => r.method === "DELETE")).toBe(false);
+    await call.hangup();
+  });
+
+  it("redials at once when ICE fails and the edge has lost the call, backing off while the edge refuses", async () => {
+    const { call, phase } = newCall();
+    await call.start();
+    patchReplies.push({ status: 404, body: "NOT_FOUND: no such call" });
     FakePC.all[0].set("failed");
     replies.push({ status: 503, body: "UNAVAILABLE: this edge is draining", headers: { "Retry-After": "5" } });
     await vi.advanceTimersByTimeAsync(1000);
+    expect(patches()).toHaveLength(1);
     expect(posts()).toHaveLength(2);
     expect(phase()).toBe("reconnecting");
     expect(call.snapshot.error).toBe("this edge is draining");

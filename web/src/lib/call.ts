@@ -3,7 +3,7 @@
 // reconnection when the network drops.
 import { backoffDelay } from "./backoff";
 import { initialCallView, parseCallEvent, reduceCallEvent, type CallView } from "./callview";
-import { deleteCall, postOffer, WhipError } from "./whip";
+import { deleteCall, patchOffer, postOffer, WhipError } from "./whip";
 
 export type CallPhase = "idle" | "microphone" | "connecting" | "connected" | "reconnecting" | "ended" | "failed";
 
@@ -38,7 +38,7 @@ export interface CallOptions {
   rtc?: RTCConfiguration;
   /** maxAttempts bounds reconnections before the call fails; default 6. */
   maxAttempts?: number;
-  /** graceMs is how long a disconnected ICE transport may take to recover by itself; default 4 s. */
+  /** graceMs is how long a disconnected call gets to recover (half by itself, half by an ICE restart) before a new call is placed; default 4 s. */
   graceMs?: number;
 }
 
@@ -77,6 +77,8 @@ export class VoiceCall {
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private abort: AbortController | undefined;
   private ended = false;
+  /** restarting is the connection an ICE restart is under way on. */
+  private restarting: RTCPeerConnection | undefined;
 
   constructor(private readonly opts: CallOptions) {}
 
@@ -200,16 +202,47 @@ export class VoiceCall {
         this.update({ phase: "connected", attempt: 0, error: undefined });
         break;
       case "disconnected":
-        // ICE often recovers by itself (a Wi-Fi hiccup); give it a moment first.
+        // ICE often recovers by itself (a Wi-Fi hiccup); give it a moment, then restart ICE
+        // on the same call, and only then place a new one.
         this.update({ phase: "reconnecting" });
         clearTimeout(this.graceTimer);
         this.graceTimer = setTimeout(() => {
-          if (this.pc === pc && pc.connectionState !== "connected") this.redial();
-        }, this.opts.graceMs ?? 4000);
+          if (this.pc === pc && pc.connectionState !== "connected") void this.restartIce(pc);
+        }, (this.opts.graceMs ?? 4000) / 2);
         break;
       case "failed":
-        this.redial();
+        void this.restartIce(pc);
         break;
+    }
+  }
+
+  /**
+   * restartIce renegotiates the transport of the live call (new ICE credentials, the same
+   * call and session on the edge); when that does not bring the connection back within the
+   * grace period, redial places a new call.
+   */
+  async restartIce(pc: RTCPeerConnection): Promise<void> {
+    const loc = this.location;
+    if (this.ended || this.pc !== pc || this.restarting === pc || !loc) {
+      if (this.pc === pc && !loc) this.redial();
+      return;
+    }
+    this.restarting = pc;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => {
+      if (this.pc === pc && pc.connectionState !== "connected") this.redial();
+    }, (this.opts.graceMs ?? 4000) / 2);
+    try {
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      await waitForGathering(pc);
+      const answer = await patchOffer(loc, await this.opts.token(), pc.localDescription?.sdp ?? offer.sdp ?? "");
+      if (this.pc !== pc) return;
+      await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    } catch {
+      if (this.pc === pc && !this.ended) this.redial();
+    } finally {
+      if (this.restarting === pc) this.restarting = undefined;
     }
   }
 

@@ -1,4 +1,5 @@
-// The edge's WHIP-style call endpoint: POST an SDP offer, DELETE the call's Location.
+// The edge's WHIP-style call endpoint: POST an SDP offer, PATCH the call's Location with an
+// ICE restart offer, DELETE the call's Location.
 
 /** WhipError is a refused offer or hang-up, with the edge's reason ("UNAVAILABLE", ...). */
 export class WhipError extends Error {
@@ -58,6 +59,34 @@ export async function postOffer(
   const loc = res.headers.get("Location");
   if (!loc) throw new WhipError("the edge answered without a call Location", res.status, "INTERNAL");
   return { sdp: await res.text(), location: new URL(loc, edgeUrl).toString() };
+}
+
+/**
+ * patchOffer sends an ICE restart offer (createOffer({ iceRestart: true })) for the live call
+ * at location and returns the edge's new answer: the call, its transcript and its session go
+ * on over the renegotiated transport.
+ */
+export async function patchOffer(
+  location: string,
+  token: string | undefined,
+  offer: string,
+  signal?: AbortSignal,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetchImpl(location, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/sdp", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: offer,
+      signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new WhipError("the edge cannot be reached", 0, "UNAVAILABLE");
+  }
+  if (res.status !== 200) throw await errorOf(res);
+  return res.text();
 }
 
 /** deleteCall hangs up; a call the edge no longer knows counts as hung up. */
