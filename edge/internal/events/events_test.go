@@ -35,7 +35,10 @@ func TestPublish(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NATS at %s is not reachable (set AVATAR_TEST_NATS_URL): %v", natsURL(), err)
 	}
-	defer nc.Close()
+	// Closed after the stream's clean-up below (clean-ups run last first):
+	// a deferred Close would run before it, and the stream would be left
+	// behind, its subjects blocking the core's AVATAR_EVENTS.
+	t.Cleanup(nc.Close)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	region := "test" + hex.EncodeToString(b[:])
@@ -49,7 +52,11 @@ func TestPublish(t *testing.T) {
 	// A per-test stream, unless the core's AVATAR_EVENTS already takes
 	// these subjects.
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{events.TurnCompletedSubject + region, events.HeartbeatSubject + region}, Storage: jetstream.MemoryStorage}); err == nil {
-		t.Cleanup(func() { _ = js.DeleteStream(context.WithoutCancel(ctx), stream) })
+		t.Cleanup(func() {
+			if err := js.DeleteStream(context.WithoutCancel(ctx), stream); err != nil {
+				t.Errorf("delete test stream %s: %v", stream, err)
+			}
+		})
 	}
 	sub, err := nc.SubscribeSync("avatar.*.*." + region)
 	if err != nil {
