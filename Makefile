@@ -171,6 +171,27 @@ edge-density: check-go services ## calls an edge holds with its production engin
 turn-gap: check-go services ## one call, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (HALF=report|tune|all, ONLY=mfa_ for spontaneous speech)
 	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines $(or $(ENGINES),embedded) -vad $(or $(VAD),silero) -split $(or $(HALF),report) -only "$(ONLY)" -duration $(or $(DURATION),120s) -warmup 3s
 
+# The load test: a core and three edges of its own (loopback ports from 18080, database
+# avatar_loadtest, embedded NATS), each region's callers behind an impairment relay.
+.PHONY: loadtest
+loadtest: check-go services ## N real WebRTC callers per region (us-east, us-west, eu-central behind impaired links) on a core + 3 edges: turn gap, set-up, MOS, failures per region; CALLS=2 DURATION=60s RAMP=5s SLO_P95= MAX_FAILED= MAX_PREMATURE=; .data/loadtest/report.{json,html}
+	@mkdir -p $(BIN)
+	cd core && go build -trimpath -o $(BIN)/ ./cmd/avatar-core ./cmd/avatarctl
+	cd edge && go build -trimpath -o $(BIN)/ ./cmd/avatar-edge
+	cd loadtest && go build -trimpath -o $(BIN)/ ./cmd/avatar-loadtest
+	BIN=$(BIN) bash loadtest/regions.sh
+
+CAPACITY_CALLS ?= 4,8,12
+CAPACITY_DIR   := $(CURDIR)/.data/capacity
+.PHONY: capacity
+capacity: check-go services ## the most concurrent calls one edge holds here (every clip heard answered, response p95 <= MAX_RESPONSE=150ms), CALLS=4,8,12 tried for DURATION=30s each; then the CPU profile's top entries at that load
+	@mkdir -p $(CAPACITY_DIR) && rm -f $(CAPACITY_DIR)/*.pprof
+	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),$(CAPACITY_CALLS)) -engines embedded -duration $(or $(DURATION),30s) -warmup 5s -max-response $(or $(MAX_RESPONSE),150ms) -profile $(CAPACITY_DIR) | tee $(CAPACITY_DIR)/density.txt
+	@n=$$(sed -n 's/^capacity=\([0-9]*\).*/\1/p' $(CAPACITY_DIR)/density.txt); \
+		if [ -z "$$n" ] || [ "$$n" = 0 ]; then n=$$(ls $(CAPACITY_DIR)/cpu-*.pprof | sed 's/.*cpu-\([0-9]*\)\.pprof/\1/' | sort -n | head -n1); fi; \
+		echo "== edge CPU profile at $$n calls ($(CAPACITY_DIR)/cpu-$$n.pprof), top entries"; \
+		go tool pprof -top -cum -nodecount=25 $(CAPACITY_DIR)/cpu-$$n.pprof 2>/dev/null | sed -n '1,30p'
+
 .PHONY: eval-dialogue
 eval-dialogue: check-go services ## technique classifier and coach relevance on held-out data; the six scenarios played through
 	cd edge && go test -count=1 -v -run 'TestHeldOut$$|TestHeldOutQuestions|TestBuiltInSessions' ./internal/dialogue/... | grep -vE '^(=== |    [a-z_]+_test.go:[0-9]+: (CUSTOMER|TRAINEE)|.*core: )'

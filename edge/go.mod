@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	connectrpc.com/connect v1.21.1
+	github.com/avatar-fi/avatar/loadtest v0.0.0
 	github.com/avatar-fi/avatar/media v0.0.0
 	github.com/avatar-fi/avatar/platform v0.0.0
 	github.com/avatar-fi/avatar/protocol v0.0.0
@@ -63,6 +64,7 @@ require (
 )
 
 replace (
+	github.com/avatar-fi/avatar/loadtest => ../loadtest
 	github.com/avatar-fi/avatar/media => ../media
 	github.com/avatar-fi/avatar/platform => ../platform
 	github.com/avatar-fi/avatar/protocol => ../protocol

@@ -31,8 +31,8 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/avatar-fi/avatar/edge/internal/caller"
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/media/resample"
 	"github.com/avatar-fi/avatar/media/wav"
 	"github.com/avatar-fi/avatar/protocol/callevent"

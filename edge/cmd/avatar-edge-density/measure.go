@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avatar-fi/avatar/edge/internal/caller"
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatar-fi/avatar/edge/internal/caller"
 	"github.com/avatar-fi/avatar/edge/internal/coretest"
 	"github.com/avatar-fi/avatar/edge/internal/llm"
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 )

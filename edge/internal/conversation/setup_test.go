@@ -18,7 +18,6 @@ import (
 	"errors"
 
 	"github.com/avatar-fi/avatar/edge/internal/auth"
-	"github.com/avatar-fi/avatar/edge/internal/caller"
 	"github.com/avatar-fi/avatar/edge/internal/conversation"
 	"github.com/avatar-fi/avatar/edge/internal/coreclient"
 	"github.com/avatar-fi/avatar/edge/internal/coretest"
@@ -29,6 +28,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/session"
 	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"

@@ -13,8 +13,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatar-fi/avatar/edge/internal/caller"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 )
