@@ -55,7 +55,7 @@ type Config struct {
 	// MaxCalls is the edge's capacity: beyond it new calls get 503 with
 	// Retry-After, and heartbeats advertise it. AVATAR_EDGE_MAX_CALLS,
 	// default rtc.DefaultMaxCalls: what one edge held with the embedded
-	// engines on a 2-core machine (make edge-density CALLS=4,8,12,16);
+	// engines on a 2-core machine (make capacity);
 	// measure again for other hardware or engines.
 	MaxCalls int
 	// ShutdownTimeout bounds the drain on SIGTERM. AVATAR_SHUTDOWN_TIMEOUT,

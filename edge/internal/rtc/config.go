@@ -17,12 +17,14 @@ import (
 // Defaults for Config fields left zero.
 const (
 	// DefaultMaxCalls is what one edge held with the embedded engines
-	// (Silero, PocketSphinx, Flite) on a 2-core machine, callers included:
-	// 12 calls answered every turn they were heard in, the answer taking
-	// under a millisecond once the turn was over, at 1.1 cores (make
-	// edge-density CALLS=8,12,16; README.md, "Voice calls at scale").
-	// Measure again for other hardware or engines (AVATAR_EDGE_MAX_CALLS).
-	DefaultMaxCalls        = 12
+	// (Silero, PocketSphinx, Flite) on a 2-core machine shared with its pion
+	// callers (another process): at 8 calls every clip heard was answered and
+	// the reply started within 3 ms (p95) of the end of the turn, at 1.2
+	// cores; at 12 the reply p95 was 3.3 s (make capacity, 30 s per count,
+	// load average under 1 before the run; README.md, "Load test").
+	// PocketSphinx is 90 % of the CPU. Measure again for other hardware or
+	// engines (AVATAR_EDGE_MAX_CALLS).
+	DefaultMaxCalls        = 8
 	DefaultConnectTimeout  = 15 * time.Second
 	DefaultMaxCallDuration = time.Hour
 	DefaultMaxOfferBytes   = 64 << 10
