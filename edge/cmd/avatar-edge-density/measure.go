@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -92,7 +91,7 @@ func measure(ctx context.Context, o options, calls int, clips []speechset.Clip) 
 	}
 	voicedEnd := make(map[string]time.Duration, len(clips))
 	for _, c := range clips {
-		voicedEnd[c.Name] = lastVoiced(c.PCM)
+		voicedEnd[c.Name] = caller.LastVoiced(c.PCM)
 	}
 	res := &result{engines: o.engines, vad: o.vad, calls: calls, stages: map[string][]float64{}}
 	var (
@@ -293,29 +292,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-// lastVoiced returns the end of the last 20 ms frame of pcm within 26 dB of
-// its loudest frame: where the speaker stopped.
-func lastVoiced(pcm []int16) time.Duration {
-	const n = 320
-	var rms []float64
-	peak := 0.0
-	for i := 0; i+n <= len(pcm); i += n {
-		s := 0.0
-		for _, v := range pcm[i : i+n] {
-			s += float64(v) * float64(v)
-		}
-		r := math.Sqrt(s / n)
-		rms = append(rms, r)
-		peak = max(peak, r)
-	}
-	for k := len(rms) - 1; k >= 0; k-- {
-		if rms[k] >= peak/20 {
-			return time.Duration(k+1) * 20 * time.Millisecond
-		}
-	}
-	return time.Duration(len(pcm)) * time.Second / 16000
 }
 
 // runQueueWait returns the time pid's threads have spent runnable but

@@ -154,20 +154,8 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	if _, err := pc.AddTrack(track); err != nil {
 		return "", fmt.Errorf("%w: add audio track: %w", ErrBadOffer, err)
 	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return "", fmt.Errorf("%w: create answer: %w", ErrBadOffer, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(ans); err != nil {
-		return "", fmt.Errorf("%w: set local description: %w", ErrBadOffer, err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(5 * time.Second):
-		return "", fmt.Errorf("ICE gathering did not complete")
-	case <-ctx.Done():
-		return "", ctx.Err()
+	if err := answer(ctx, pc); err != nil {
+		return "", err
 	}
 	if !strings.Contains(pc.LocalDescription().SDP, "opus/48000") {
 		return "", ErrNoOpus
@@ -230,23 +218,33 @@ func (c *call) restart(ctx context.Context, offer string) (string, error) {
 		_ = c.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	ans, err := c.pc.CreateAnswer(nil)
-	if err != nil {
-		return "", fmt.Errorf("%w: create answer: %w", ErrBadOffer, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(c.pc)
-	if err := c.pc.SetLocalDescription(ans); err != nil {
-		return "", fmt.Errorf("%w: set local description: %w", ErrBadOffer, err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(5 * time.Second):
-		return "", fmt.Errorf("ICE gathering did not complete")
-	case <-ctx.Done():
-		return "", ctx.Err()
+	if err := answer(ctx, c.pc); err != nil {
+		return "", err
 	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "ICE restarted")
 	return c.pc.LocalDescription().SDP, nil
+}
+
+// answer sets pc's local description to an answer to the remote offer and
+// waits for ICE gathering, so that the answer carries every candidate (the
+// WHIP-style endpoint does not trickle).
+func answer(ctx context.Context, pc *webrtc.PeerConnection) error {
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("%w: create answer: %w", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("%w: set local description: %w", ErrBadOffer, err)
+	}
+	select {
+	case <-gathered:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("ICE gathering did not complete")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // sdpAttr returns an attribute of the session, else of its first media

@@ -110,7 +110,7 @@ func TestConcurrentCalls(t *testing.T) {
 					return
 				}
 				// Where the speech of the clip ended (it has silence at its end).
-				end := sent.Add(-time.Duration(len(clip.PCM)-voicedSamples(clip.PCM)) * time.Second / 16000)
+				end := sent.Add(-time.Duration(len(clip.PCM))*time.Second/16000 + caller.LastVoiced(clip.PCM))
 				tr := turn{call: i, index: k, clip: clip.Name}
 				wctx, wcancel := context.WithTimeout(ctx, time.Until(end.Add(replyWithin)))
 				ev, _, err := c.WaitEvent(wctx, mark, func(ev *conversationv1.CallEvent) bool {
@@ -146,26 +146,4 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("%d of %d turns unanswered (reply not started within %v of the end of the clip, or nothing heard); %d turns ran",
 			unanswered, concurrentCalls*turnsPerCall, replyWithin, len(turns))
 	}
-}
-
-// voicedSamples returns where the speech of pcm ends: the end of its last
-// 20 ms frame within 26 dB of its loudest.
-func voicedSamples(pcm []int16) int {
-	const n = 320
-	var energy []float64
-	peak := 0.0
-	for i := 0; i+n <= len(pcm); i += n {
-		s := 0.0
-		for _, v := range pcm[i : i+n] {
-			s += float64(v) * float64(v)
-		}
-		energy = append(energy, s)
-		peak = max(peak, s)
-	}
-	for k := len(energy) - 1; k >= 0; k-- {
-		if energy[k] >= peak/400 {
-			return (k + 1) * n
-		}
-	}
-	return len(pcm)
 }

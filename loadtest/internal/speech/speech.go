@@ -8,13 +8,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/media/resample"
 	"github.com/avatar-fi/avatar/media/wav"
 )
@@ -57,7 +57,7 @@ func Load(dir string) ([]Clip, error) {
 		if err != nil {
 			return nil, err
 		}
-		clips = append(clips, Clip{Name: name, Text: texts[i], PCM: pcm, Voiced: LastVoiced(pcm)})
+		clips = append(clips, Clip{Name: name, Text: texts[i], PCM: pcm, Voiced: caller.LastVoiced(pcm)})
 	}
 	if len(clips) == 0 {
 		return nil, fmt.Errorf("%w: no WAV files in %s", ErrFormat, dir)
@@ -132,30 +132,4 @@ func read16k(path string) ([]int16, error) {
 		return out[:n], nil
 	}
 	return nil, fmt.Errorf("%w: %s is %d Hz, want 16000 or 48000", ErrFormat, filepath.Base(path), f.SampleRate)
-}
-
-// LastVoiced returns the end of the last 20 ms frame of 16 kHz pcm within
-// 26 dB of its loudest frame: where the speaker stopped (a trailing
-// fricative or breath counts as speech). Silent audio returns its length.
-func LastVoiced(pcm []int16) time.Duration {
-	const n = Rate / 50
-	var rms []float64
-	peak := 0.0
-	for i := 0; i+n <= len(pcm); i += n {
-		s := 0.0
-		for _, v := range pcm[i : i+n] {
-			s += float64(v) * float64(v)
-		}
-		r := math.Sqrt(s / n)
-		rms = append(rms, r)
-		peak = max(peak, r)
-	}
-	if peak > 0 {
-		for k := len(rms) - 1; k >= 0; k-- {
-			if rms[k] >= peak/20 {
-				return time.Duration(k+1) * 20 * time.Millisecond
-			}
-		}
-	}
-	return time.Duration(len(pcm)) * time.Second / Rate
 }

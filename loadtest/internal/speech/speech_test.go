@@ -103,9 +103,3 @@ func TestLoadWithoutTranscripts(t *testing.T) {
 		t.Fatalf("clips %+v, err %v", clips, err)
 	}
 }
-
-func TestLastVoicedOfSilence(t *testing.T) {
-	if got := LastVoiced(make([]int16, 8000)); got != 500*time.Millisecond {
-		t.Errorf("silence: %v, want its length", got)
-	}
-}
