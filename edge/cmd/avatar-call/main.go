@@ -18,7 +18,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,19 +28,15 @@ import (
 	"syscall"
 	"time"
 
-	"connectrpc.com/connect"
-
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/loadtest/caller"
+	"github.com/avatar-fi/avatar/loadtest/trainee"
 	"github.com/avatar-fi/avatar/media/resample"
 	"github.com/avatar-fi/avatar/media/wav"
 	"github.com/avatar-fi/avatar/protocol/callevent"
-	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1/scenariov1connect"
 )
 
 func main() {
@@ -73,13 +68,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, in io.R
 		return err
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
-	token, err := login(ctx, hc, *coreURL, getenv("AVATAR_EMAIL"), getenv("AVATAR_PASSWORD"))
+	token, err := trainee.Login(ctx, hc, *coreURL, getenv("AVATAR_EMAIL"), getenv("AVATAR_PASSWORD"))
 	if err != nil {
 		return err
 	}
 	req := &conversationv1.StartSessionRequest{Mode: conversationv1.Mode_MODE_TRAINING}
 	if *mode == "role-play" {
-		sc, err := findScenario(ctx, hc, *coreURL, token, *scenario)
+		sc, err := trainee.FindScenario(ctx, hc, *coreURL, token, *scenario)
 		if err != nil {
 			return err
 		}
@@ -87,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, in io.R
 		fmt.Fprintf(out, "# %s: %s\n", sc.GetTitle(), sc.GetPersona().GetName())
 	}
 	conv := conversationv1connect.NewConversationServiceClient(hc, *edgeURL)
-	start, err := conv.StartSession(ctx, authed(req, token))
+	start, err := conv.StartSession(ctx, trainee.Authed(req, token))
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
@@ -134,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, in io.R
 	hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer hcancel()
 	_ = call.Hangup(hctx)
-	end, err := conv.EndSession(hctx, authed(&conversationv1.EndSessionRequest{SessionId: sid}, token))
+	end, err := conv.EndSession(hctx, trainee.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, token))
 	if err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
@@ -329,42 +324,4 @@ func readWAV16k(path string) ([]int16, error) {
 		return out[:n], err
 	}
 	return nil, fmt.Errorf("%s: %d Hz, want 16000 or 48000", path, f.SampleRate)
-}
-
-func authed[T any](m *T, token string) *connect.Request[T] {
-	r := connect.NewRequest(m)
-	r.Header().Set("Authorization", "Bearer "+token)
-	return r
-}
-
-func login(ctx context.Context, hc *http.Client, core, email, password string) (string, error) {
-	if email == "" || password == "" {
-		return "", errors.New("set AVATAR_EMAIL and AVATAR_PASSWORD")
-	}
-	res, err := authv1connect.NewAuthServiceClient(hc, core).Login(ctx, connect.NewRequest(&authv1.LoginRequest{Email: email, Password: password}))
-	if err != nil {
-		return "", fmt.Errorf("login: %w", err)
-	}
-	return res.Msg.GetAccessToken(), nil
-}
-
-func findScenario(ctx context.Context, hc *http.Client, core, token, want string) (*scenariov1.Scenario, error) {
-	res, err := scenariov1connect.NewScenarioServiceClient(hc, core).ListScenarios(ctx, authed(&scenariov1.ListScenariosRequest{PageSize: 200}, token))
-	if err != nil {
-		return nil, fmt.Errorf("list scenarios: %w", err)
-	}
-	words := strings.Fields(strings.ToLower(want))
-	for _, s := range res.Msg.GetScenarios() {
-		if s.GetId() == want {
-			return s, nil
-		}
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(strings.ToLower(s.GetTitle()), w)
-		}
-		if ok {
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("no scenario matches %q", want)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/avatar-fi/avatar/loadtest/internal/relay"
 	"github.com/avatar-fi/avatar/loadtest/internal/report"
 	"github.com/avatar-fi/avatar/loadtest/internal/speech"
+	"github.com/avatar-fi/avatar/loadtest/trainee"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
@@ -75,7 +76,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 	edge := reg.edgeURL
 	if edge == "" {
 		var err error
-		if edge, err = pickEdge(ctx, r.hc, r.o.coreURL, r.token, reg.name); err != nil {
+		if edge, err = trainee.PickEdge(ctx, r.hc, r.o.coreURL, r.token, reg.name); err != nil {
 			fail(failureKind(err), err)
 			return
 		}
@@ -87,7 +88,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 		r.mu.Unlock()
 	}
 	conv := conversationv1connect.NewConversationServiceClient(r.hc, edge)
-	ss, err := conv.StartSession(ctx, authed(r.start, r.token))
+	ss, err := conv.StartSession(ctx, trainee.Authed(r.start, r.token))
 	if err != nil {
 		fail(failureKind(err), fmt.Errorf("start session: %w", err))
 		return
@@ -96,7 +97,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 	defer func() {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, _ = conv.EndSession(ectx, authed(&conversationv1.EndSessionRequest{SessionId: sid}, r.token))
+		_, _ = conv.EndSession(ectx, trainee.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, r.token))
 	}()
 	opts := caller.Options{SessionID: sid, HTTPClient: r.hc}
 	if reg.imp != (relay.Impairment{}) {

@@ -19,13 +19,8 @@ import (
 	"github.com/avatar-fi/avatar/loadtest/internal/relay"
 	"github.com/avatar-fi/avatar/loadtest/internal/report"
 	"github.com/avatar-fi/avatar/loadtest/internal/speech"
-	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
+	"github.com/avatar-fi/avatar/loadtest/trainee"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
-	regionv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/region/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/region/v1/regionv1connect"
-	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
-	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1/scenariov1connect"
 )
 
 // run parses the flags, places the calls, and writes the reports.
@@ -42,13 +37,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("report folder: %w", err)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
-	token, err := login(ctx, hc, o.coreURL, o.email, o.password)
+	token, err := trainee.Login(ctx, hc, o.coreURL, o.email, o.password)
 	if err != nil {
 		return err
 	}
 	start := &conversationv1.StartSessionRequest{Mode: conversationv1.Mode_MODE_TRAINING}
 	if o.mode == "role-play" {
-		sc, err := findScenario(ctx, hc, o.coreURL, token, o.scenario)
+		sc, err := trainee.FindScenario(ctx, hc, o.coreURL, token, o.scenario)
 		if err != nil {
 			return err
 		}
@@ -249,60 +244,6 @@ func (s *relaySet) closeAll() {
 	for _, r := range s.m {
 		_ = r.Close()
 	}
-}
-
-func authed[T any](m *T, token string) *connect.Request[T] {
-	r := connect.NewRequest(m)
-	r.Header().Set("Authorization", "Bearer "+token)
-	return r
-}
-
-// login signs in with a password (AuthService/Login).
-func login(ctx context.Context, hc *http.Client, core, email, password string) (string, error) {
-	res, err := authv1connect.NewAuthServiceClient(hc, core).Login(ctx, connect.NewRequest(&authv1.LoginRequest{Email: email, Password: password}))
-	if err != nil {
-		return "", fmt.Errorf("sign in to %s as %s: %w", core, email, err)
-	}
-	return res.Msg.GetAccessToken(), nil
-}
-
-// findScenario returns the scenario whose id is want, or whose title has
-// every word of want.
-func findScenario(ctx context.Context, hc *http.Client, core, token, want string) (*scenariov1.Scenario, error) {
-	res, err := scenariov1connect.NewScenarioServiceClient(hc, core).ListScenarios(ctx, authed(&scenariov1.ListScenariosRequest{PageSize: 200}, token))
-	if err != nil {
-		return nil, fmt.Errorf("list scenarios: %w", err)
-	}
-	words := strings.Fields(strings.ToLower(want))
-	for _, s := range res.Msg.GetScenarios() {
-		if s.GetId() == want {
-			return s, nil
-		}
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(strings.ToLower(s.GetTitle()), w)
-		}
-		if ok {
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("no scenario matches %q", want)
-}
-
-// pickEdge asks the core for the region's edge (RegionService/PickEdge).
-func pickEdge(ctx context.Context, hc *http.Client, core, token, region string) (string, error) {
-	res, err := regionv1connect.NewRegionServiceClient(hc, core).PickEdge(ctx, authed(&regionv1.PickEdgeRequest{Region: region}, token))
-	if err != nil {
-		return "", fmt.Errorf("pick edge in %s: %w", region, err)
-	}
-	e := res.Msg.GetEdge()
-	if e.GetUrl() == "" {
-		return "", fmt.Errorf("pick edge in %s: no edge", region)
-	}
-	if e.GetRegion() != region {
-		return "", fmt.Errorf("pick edge in %s: the core offered %s in %s", region, e.GetId(), e.GetRegion())
-	}
-	return strings.TrimRight(e.GetUrl(), "/"), nil
 }
 
 // failureKind classifies a set-up error.
