@@ -33,6 +33,28 @@ async function errorOf(res: Response): Promise<WhipError> {
   return new WhipError(m ? m[2] : text || `HTTP ${res.status}`, res.status, m ? m[1] : "", ra > 0 ? ra * 1000 : undefined);
 }
 
+/** sendOffer sends an SDP offer with method to url; a network failure is an UNAVAILABLE WhipError. */
+async function sendOffer(
+  method: "POST" | "PATCH",
+  url: string,
+  token: string | undefined,
+  offer: string,
+  signal: AbortSignal | undefined,
+  fetchImpl: typeof fetch,
+): Promise<Response> {
+  try {
+    return await fetchImpl(url, {
+      method,
+      headers: { "Content-Type": "application/sdp", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: offer,
+      signal,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new WhipError("the edge cannot be reached", 0, "UNAVAILABLE");
+  }
+}
+
 /** postOffer sends the offer for sessionId's call and returns the edge's answer. */
 export async function postOffer(
   edgeUrl: string,
@@ -43,18 +65,7 @@ export async function postOffer(
   fetchImpl: typeof fetch = fetch,
 ): Promise<Answer> {
   const url = `${edgeUrl}/v1/calls?sessionId=${encodeURIComponent(sessionId)}`;
-  let res: Response;
-  try {
-    res = await fetchImpl(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/sdp", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: offer,
-      signal,
-    });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    throw new WhipError("the edge cannot be reached", 0, "UNAVAILABLE");
-  }
+  const res = await sendOffer("POST", url, token, offer, signal, fetchImpl);
   if (res.status !== 201) throw await errorOf(res);
   const loc = res.headers.get("Location");
   if (!loc) throw new WhipError("the edge answered without a call Location", res.status, "INTERNAL");
@@ -73,18 +84,7 @@ export async function patchOffer(
   signal?: AbortSignal,
   fetchImpl: typeof fetch = fetch,
 ): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetchImpl(location, {
-      method: "PATCH",
-      headers: { "Content-Type": "application/sdp", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: offer,
-      signal,
-    });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    throw new WhipError("the edge cannot be reached", 0, "UNAVAILABLE");
-  }
+  const res = await sendOffer("PATCH", location, token, offer, signal, fetchImpl);
   if (res.status !== 200) throw await errorOf(res);
   return res.text();
 }
