@@ -129,6 +129,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	debugSrv, debugLn, err := listenDebug(ctx, cfg.DebugAddr)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle(rtc.CallsPath, srv.Handler())
 	mux.Handle(rtc.CallsPath+"/", srv.Handler())
@@ -153,6 +158,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	hs := &http.Server{Handler: cors.Handler(cors.Config{Origins: cfg.CORSOrigins}, mux), Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
+	if debugSrv != nil {
+		go func() { _ = debugSrv.Serve(debugLn) }()
+		defer debugSrv.Close()
+		log.Warn("debug listener on: pprof with block and mutex profiling (AVATAR_EDGE_DEBUG_ADDR)", "addr", debugLn.Addr().String())
+	}
 
 	hbCtx, stopHB := context.WithCancel(ctx)
 	hbDone := make(chan struct{})

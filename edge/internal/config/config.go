@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -58,6 +59,14 @@ type Config struct {
 	// engines on a 2-core machine (make capacity);
 	// measure again for other hardware or engines.
 	MaxCalls int
+	// DebugAddr, when set, serves net/http/pprof (/debug/pprof/) on this
+	// loopback address, with block and mutex profiling on (which costs a
+	// little on every contended lock and channel wait: a measurement
+	// setting, not a production one). The density and capacity runs
+	// (loadtest/density.sh) profile the edge through it.
+	// AVATAR_EDGE_DEBUG_ADDR, default "" (off); a host other than
+	// 127.0.0.1, ::1 or localhost is refused.
+	DebugAddr string
 	// ShutdownTimeout bounds the drain on SIGTERM. AVATAR_SHUTDOWN_TIMEOUT,
 	// a positive duration, default 30s.
 	ShutdownTimeout time.Duration
@@ -144,6 +153,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TURNUsername:    r.String("AVATAR_TURN_USERNAME", ""),
 		TURNCredential:  r.String("AVATAR_TURN_CREDENTIAL", ""),
 		MaxCalls:        r.Int("AVATAR_EDGE_MAX_CALLS", rtc.DefaultMaxCalls, 1, 100000),
+		DebugAddr:       r.String("AVATAR_EDGE_DEBUG_ADDR", ""),
 		ShutdownTimeout: r.Duration("AVATAR_SHUTDOWN_TIMEOUT", 30*time.Second),
 		LogLevel:        r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		VAD:             r.OneOf("AVATAR_VAD", "silero", "silero", "energy"),
@@ -188,6 +198,12 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		c.TTSVoice = r.String("AVATAR_TTS_VOICE", "alloy")
 	}
+	if c.DebugAddr != "" {
+		c.DebugAddr = r.Addr("AVATAR_EDGE_DEBUG_ADDR", "")
+		if host, _, err := net.SplitHostPort(c.DebugAddr); err == nil && !loopback(host) {
+			r.Fail("AVATAR_EDGE_DEBUG_ADDR", fmt.Sprintf("host %q is not loopback: the debug listener serves profiles to anyone who reaches it", host))
+		}
+	}
 	// Rules across variables; the Reader keeps only the first problem.
 	if c.STT != "pocketsphinx" && c.STTURL == "" {
 		r.Fail("AVATAR_STT_URL", "is required when AVATAR_STT is "+c.STT)
@@ -199,6 +215,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// loopback reports whether host is a loopback IP or "localhost".
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func portOf(addr string) string {

@@ -40,6 +40,9 @@ func TestLoad(t *testing.T) {
 		{name: "turn threshold out of range", env: map[string]string{"AVATAR_TURN_THRESHOLD": "0"}, wantErr: "AVATAR_TURN_THRESHOLD"},
 		{name: "max calls zero", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "0"}, wantErr: "AVATAR_EDGE_MAX_CALLS"},
 		{name: "bad CORS origin", env: map[string]string{"AVATAR_CORS_ORIGINS": "http://localhost:5173,localhost:8080"}, wantErr: "AVATAR_CORS_ORIGINS"},
+		{name: "debug listener not loopback", env: map[string]string{"AVATAR_EDGE_DEBUG_ADDR": "0.0.0.0:6060"}, wantErr: "AVATAR_EDGE_DEBUG_ADDR"},
+		{name: "debug listener on every interface", env: map[string]string{"AVATAR_EDGE_DEBUG_ADDR": ":6060"}, wantErr: "AVATAR_EDGE_DEBUG_ADDR"},
+		{name: "debug listener not an address", env: map[string]string{"AVATAR_EDGE_DEBUG_ADDR": "6060"}, wantErr: "AVATAR_EDGE_DEBUG_ADDR"},
 		{name: "espeak fallback", env: map[string]string{"AVATAR_TTS": "espeak", "AVATAR_TTS_VOICE": "en-us"}},
 		{name: "providers", env: map[string]string{"AVATAR_STT": "deepgram", "AVATAR_STT_URL": "wss://dg.example/v1/listen", "AVATAR_TTS": "openai", "AVATAR_TTS_URL": "http://tts:8880"}},
 	}
@@ -98,6 +101,12 @@ func TestLoadValues(t *testing.T) {
 			check: func(c config.Config) bool {
 				return c.STT == "openai" && c.STTURL == "https://api.example.com" && c.STTModel == "whisper-1" && c.TTSModel == "tts-1" && c.TTSVoice == "alloy"
 			}},
+		{name: "debug listener off by default", env: nil,
+			check: func(c config.Config) bool { return c.DebugAddr == "" }},
+		{name: "debug listener on loopback", env: map[string]string{"AVATAR_EDGE_DEBUG_ADDR": "127.0.0.1:6060"},
+			check: func(c config.Config) bool { return c.DebugAddr == "127.0.0.1:6060" }},
+		{name: "debug listener on IPv6 loopback", env: map[string]string{"AVATAR_EDGE_DEBUG_ADDR": "[::1]:0"},
+			check: func(c config.Config) bool { return c.DebugAddr == "[::1]:0" }},
 		{name: "LM weight and drain", env: map[string]string{"AVATAR_STT_LM_WEIGHT": "0.7", "AVATAR_SHUTDOWN_TIMEOUT": "1m"},
 			check: func(c config.Config) bool { return c.STTLMWeight == 0.7 && c.ShutdownTimeout.Minutes() == 1 }},
 	}
