@@ -21,17 +21,18 @@ const (
 	DefaultMinSilence = 100 * time.Millisecond
 	DefaultMaxSilence = 2500 * time.Millisecond
 	// DefaultThreshold is the odds that a pause is the end of the turn at
-	// which the turn ends (Config.Threshold), chosen on the tune half of the
-	// speech sets (see README.md).
-	DefaultThreshold = 1.8
+	// which the turn ends (Config.Threshold), chosen with DefaultRatios on
+	// the tune half of the speech sets (see README.md).
+	DefaultThreshold = 1.5
 	// DefaultPriorOdds is the odds that a pause of 150 ms is the end of the
 	// turn rather than a pause inside it, before any evidence: 29 turn ends
 	// against 51 natural mid-turn pauses of 150 ms or more in the tune half
 	// of the speech sets.
 	DefaultPriorOdds = 29.0 / 51
 	// DefaultHabitWeight is how many of the population's pauses the
-	// speaker's own count as (Config.HabitWeight): after this many pauses
-	// of their own, the speaker's habits weigh as much as the population's.
+	// speaker's own count as (Config.HabitWeight) when Config.LearnHabits
+	// is set: after this many pauses of their own, the speaker's habits
+	// weigh as much as the population's.
 	DefaultHabitWeight = 8.0
 )
 
@@ -73,10 +74,75 @@ const (
 	// voiced to the pause — and how long its last stretch of speech was.
 	// Needs Frame.PitchHz.
 	Prosody
-	// Habits: the speaker's own pauses in this stream, including those
-	// the endpointer took for turn ends and the speaker went on after.
-	Habits
+	// Level: the pitch at the end of the speech before the pause against
+	// the speaker's mean in this stream (low, as at a turn's final fall,
+	// or not). Needs Frame.PitchHz.
+	Level
 )
+
+// Ratios are the likelihood ratios of the evidence at a pause: how much
+// more often each outcome is seen at turn ends than at pauses inside
+// turns. Zero fields take DefaultRatios' values; a ratio of 1 makes an
+// outcome no evidence.
+type Ratios struct {
+	// Complete and Incomplete weigh the words (Cue): they look finished;
+	// they trail off or nothing was recognised yet.
+	Complete, Incomplete float64
+	// Creak and Voiced weigh how the speech before the pause ended: no
+	// pitch in its last 200 ms (creaky or devoiced), or voiced to the
+	// pause.
+	Creak, Voiced float64
+	// LongRun and ShortRun weigh the last stretch of speech: 400 ms or
+	// longer, or a word or two after the previous pause.
+	LongRun, ShortRun float64
+	// Low and NotLow weigh the pitch level before the pause: 2 semitones
+	// or more under the speaker's mean, or not.
+	Low, NotLow float64
+}
+
+// DefaultRatios returns the ratios a Config without Ratios uses: of the
+// settings tried on the tune half of the speech sets (each kind of evidence
+// off, mild or strong, with thresholds 0.8–5), the one that cut fewest
+// clips and waited least, a cut counting as 600 ms of extra wait (see
+// README.md). Every kind is weak on these sets — PocketSphinx's partials
+// end in a function word about as often at turn ends as at pauses — so
+// the ratios are mild, and the length of the last stretch of speech gives
+// none.
+func DefaultRatios() Ratios { return defaultRatios }
+
+var defaultRatios = Ratios{
+	Complete: 1.5, Incomplete: 0.7,
+	Creak: 1.4, Voiced: 0.75,
+	LongRun: 1, ShortRun: 1,
+	Low: 1.4, NotLow: 0.85,
+}
+
+// withDefaults returns r with zero fields set from DefaultRatios.
+func (r Ratios) withDefaults() Ratios {
+	d := defaultRatios
+	for _, f := range []struct {
+		v *float64
+		d float64
+	}{
+		{&r.Complete, d.Complete}, {&r.Incomplete, d.Incomplete}, {&r.Creak, d.Creak}, {&r.Voiced, d.Voiced},
+		{&r.LongRun, d.LongRun}, {&r.ShortRun, d.ShortRun}, {&r.Low, d.Low}, {&r.NotLow, d.NotLow},
+	} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	return r
+}
+
+// valid reports whether every ratio is a positive finite number.
+func (r Ratios) valid() bool {
+	for _, v := range []float64{r.Complete, r.Incomplete, r.Creak, r.Voiced, r.LongRun, r.ShortRun, r.Low, r.NotLow} {
+		if !(v > 0 && v < 1e6) {
+			return false
+		}
+	}
+	return true
+}
 
 // Config sets up an Endpointer. Zero fields take their defaults. Durations
 // are rounded up to whole frames.
@@ -118,11 +184,19 @@ type Config struct {
 	// Pauses are the population's mid-turn pause lengths, 150 ms or more
 	// (default DefaultPauses()).
 	Pauses []time.Duration
+	// LearnHabits mixes the speaker's own pauses in this stream into the
+	// population's — those they went on after, and turn ends they resumed
+	// within 1.5 s — so that a speaker who pauses long inside turns is
+	// waited for. Off by default: on the tune half (at most five turns per
+	// speaker) it cut more than it saved.
+	LearnHabits bool
 	// HabitWeight is how many population pauses the speaker's own count
-	// as (default DefaultHabitWeight).
+	// as (default DefaultHabitWeight), with LearnHabits.
 	HabitWeight float64
 	// Without switches kinds of evidence off (default: none).
 	Without Evidence
+	// Ratios weigh the evidence (default DefaultRatios()).
+	Ratios Ratios
 
 	// Silence, when set, replaces the model with a fixed rule: the
 	// trailing silence that ends a turn when the transcript gives no cue
@@ -177,6 +251,7 @@ func (c Config) withDefaults() Config {
 	if c.HabitWeight == 0 {
 		c.HabitWeight = DefaultHabitWeight
 	}
+	c.Ratios = c.Ratios.withDefaults()
 	return c
 }
 
@@ -218,6 +293,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: PriorOdds %g, want > 0", ErrInvalidConfig, c.PriorOdds)
 	case !(c.HabitWeight > 0 && c.HabitWeight < 1e6):
 		return fmt.Errorf("%w: HabitWeight %g, want > 0", ErrInvalidConfig, c.HabitWeight)
+	case !c.Ratios.valid():
+		return fmt.Errorf("%w: Ratios %+v, want positive ratios", ErrInvalidConfig, c.Ratios)
 	case len(c.Pauses) == 0 || slices.ContainsFunc(c.Pauses, func(d time.Duration) bool { return d <= 0 }):
 		return fmt.Errorf("%w: Pauses must be positive durations", ErrInvalidConfig)
 	}

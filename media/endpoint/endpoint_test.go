@@ -254,8 +254,8 @@ func TestModel(t *testing.T) {
 			wantSooner: true,
 		},
 		{
-			name:       "a long last stretch of speech ends sooner than a word or two",
-			cfg:        base,
+			name:       "with run ratios, a long last stretch of speech ends sooner than a word or two",
+			cfg:        endpoint.Config{Hold: 100 * ms, Ratios: endpoint.Ratios{LongRun: 1.2, ShortRun: 0.5}},
 			sooner:     pause{40, 12, ""},
 			later:      pause{10, 12, ""},
 			wantSooner: true,
@@ -290,6 +290,40 @@ func TestModel(t *testing.T) {
 	}
 }
 
+// TestLevel checks that a pause after speech that fell under the speaker's
+// mean pitch ends the turn sooner than one after speech at it, and that
+// Without Level makes them equal.
+func TestLevel(t *testing.T) {
+	end := func(cfg endpoint.Config, lastHz float32) time.Duration {
+		e := newEndpointer(t, cfg)
+		for k := range 45 + 200 {
+			f := endpoint.Frame{Voiced: k < 45}
+			switch {
+			case k < 40:
+				f.PitchHz = 150
+			case k < 45:
+				f.PitchHz = lastHz
+			}
+			if ev := e.PushFrame(f); ev.Type == endpoint.SpeechEnd {
+				return ev.At - ev.LastVoiced
+			}
+		}
+		t.Fatal("the turn never ended")
+		return 0
+	}
+	base := endpoint.Config{Hold: 100 * ms}
+	low, level := end(base, 110), end(base, 150)
+	t.Logf("low %v, level %v", low, level)
+	if low >= level {
+		t.Errorf("a pause after a fall to 110 Hz ended %v after the speech, at 150 Hz %v: want sooner", low, level)
+	}
+	off := base
+	off.Without = endpoint.Level
+	if a, b := end(off, 110), end(off, 150); a != b {
+		t.Errorf("without Level: %v and %v, want equal", a, b)
+	}
+}
+
 // TestHabits checks that the endpointer learns a speaker's long pauses —
 // from turns it ended too soon, when the speaker went on within 1.5 s —
 // and then waits them out, and that pauses longer than 1.5 s after a turn
@@ -299,7 +333,7 @@ func TestHabits(t *testing.T) {
 	// 40 of silence (the detector's hold of 5 included), 25 of speech, then
 	// a long silence.
 	turn := strings.Repeat("#", 25) + strings.Repeat(".", 35) + strings.Repeat("#", 25) + strings.Repeat(".", 150)
-	e := newEndpointer(t, endpoint.Config{Hold: 100 * ms})
+	e := newEndpointer(t, endpoint.Config{Hold: 100 * ms, LearnHabits: true})
 	var cuts []int
 	for i := range 8 {
 		starts := 0
@@ -346,6 +380,7 @@ func TestConfigValidation(t *testing.T) {
 		{name: "model: tentative not below MinSilence", cfg: endpoint.Config{Tentative: 200 * ms}, wantErr: endpoint.ErrInvalidConfig},
 		{name: "model: MinSilence above MaxSilence", cfg: endpoint.Config{MinSilence: 3 * time.Second}, wantErr: endpoint.ErrInvalidConfig},
 		{name: "model: negative threshold", cfg: endpoint.Config{Threshold: -1}, wantErr: endpoint.ErrInvalidConfig},
+		{name: "model: negative ratio", cfg: endpoint.Config{Ratios: endpoint.Ratios{Creak: -1}}, wantErr: endpoint.ErrInvalidConfig},
 		{name: "model: bad pause", cfg: endpoint.Config{Pauses: []time.Duration{0}}, wantErr: endpoint.ErrInvalidConfig},
 		{name: "model: hold too long", cfg: endpoint.Config{Hold: 2 * time.Second}, wantErr: endpoint.ErrInvalidConfig},
 	}
@@ -494,6 +529,6 @@ func ExampleEndpointer() {
 		}
 	}
 	// Output:
-	// "I'd like the extended warranty, thanks": pause at 580ms; end 160ms after the last voiced frame (odds 1.96)
-	// "I'd like the extended warranty and": pause at 580ms; end 680ms after the last voiced frame (odds 1.81)
+	// "I'd like the extended warranty, thanks": pause at 580ms; end 240ms after the last voiced frame (odds 1.50)
+	// "I'd like the extended warranty and": pause at 580ms; end 360ms after the last voiced frame (odds 1.56)
 }

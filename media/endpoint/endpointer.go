@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -75,24 +76,15 @@ type Frame struct {
 	PitchHz float32
 }
 
-// Likelihood ratios of the evidence at a pause: how much more often each
-// was seen at turn ends than at pauses inside turns, on the tune half of
-// the speech sets (the words' values are rounded toward 1: PocketSphinx's
-// partials are noisy).
-const (
-	lrComplete   = 2.5  // the words look finished
-	lrIncomplete = 0.5  // they trail off (conjunction, article, filler, a number being read) or say nothing yet
-	lrCreak      = 1.9  // no pitch in the last 200 ms of speech: creaky or devoiced, as turns end
-	lrVoiced     = 0.53 // voiced up to the pause
-	lrLongRun    = 1.2  // the last stretch of speech lasted 400 ms or more
-	lrShortRun   = 0.5  // a short stretch: a word or two after the previous pause
-)
-
 // creakFrames and longRunFrames are the prosodic thresholds, in 20 ms
-// frames.
+// frames; lowSemitones is how far under the speaker's mean pitch the end
+// of the speech before a pause must be to count as low, and levelFrames
+// how many of its last pitched frames give that level.
 const (
 	creakFrames   = 10 // 200 ms
 	longRunFrames = 20 // 400 ms
+	lowSemitones  = 2.0
+	levelFrames   = 5
 )
 
 // maxHabits is how many of the speaker's pauses the endpointer remembers.
@@ -114,15 +106,15 @@ const (
 // A turn starts after MinSpeech of continuous speech. At each frame of
 // silence in a turn, the endpointer weighs the odds that the pause is the
 // turn's end: the prior odds (Config.PriorOdds), times the likelihood ratio
-// of the evidence — the words so far (Cue), how the speech before the pause
-// ended (pitch, length of the last stretch) — divided by the chance that a
-// pause inside a turn lasts as long as this one has (the population's
-// pauses, Config.Pauses, mixed with the speaker's own so far). The turn ends
-// when those odds reach Config.Threshold, after at least MinSilence and at
-// most MaxSilence. A speaker who pauses long inside turns thus gets longer
-// pauses before the turn is taken as ended, and a pause where the words
-// trail off and the voice is still up waits longer than one after a fall
-// into creak.
+// of the evidence (Config.Ratios) — the words so far (Cue), how the speech
+// before the pause ended (creak, length of the last stretch, pitch level
+// against the speaker's mean) — divided by the chance that a pause inside a
+// turn lasts as long as this one has (the population's pauses,
+// Config.Pauses, mixed with the speaker's own so far with
+// Config.LearnHabits). The turn ends when those odds reach
+// Config.Threshold, after at least MinSilence and at most MaxSilence. A
+// pause where the words trail off and the voice is still up waits longer
+// than one after a fall into creak or under the speaker's usual pitch.
 type Endpointer struct {
 	cfg                          Config
 	minSpeech                    int64 // frames
@@ -135,15 +127,18 @@ type Endpointer struct {
 
 	frame       int64 // frames pushed so far
 	inTurn      bool
-	run         int64 // consecutive voiced frames (before a turn starts)
-	prevVoiced  bool  // the previous frame was voiced
-	runStart    int64 // first frame of the current voiced stretch
-	start       int64 // first voiced frame of the turn
-	lastVoic    int64 // last voiced frame of the turn
-	lastRun     int64 // length of the stretch of speech before the pause
-	lastPitched int64 // last frame with a pitch
-	anyPitch    bool  // the stream has given pitches
-	prevEnd     int64 // last voiced frame of the previous turn, -1 before one
+	run         int64                // consecutive voiced frames (before a turn starts)
+	prevVoiced  bool                 // the previous frame was voiced
+	runStart    int64                // first frame of the current voiced stretch
+	start       int64                // first voiced frame of the turn
+	lastVoic    int64                // last voiced frame of the turn
+	lastRun     int64                // length of the stretch of speech before the pause
+	lastPitched int64                // last frame with a pitch
+	anyPitch    bool                 // the stream has given pitches
+	pitchSum    float64              // semitones of every pitched frame so far
+	pitchN      int64                // how many
+	recent      [levelFrames]float64 // semitones of the last pitched frames
+	prevEnd     int64                // last voiced frame of the previous turn, -1 before one
 	paused      bool
 	cue         Cue
 	heard       bool // SetTranscript called during this turn
@@ -209,6 +204,10 @@ func (e *Endpointer) PushFrame(f Frame) Event {
 	e.frame++
 	if f.PitchHz > 0 {
 		e.lastPitched, e.anyPitch = k, true
+		st := 12 * math.Log2(float64(f.PitchHz))
+		e.pitchSum += st
+		e.recent[e.pitchN%levelFrames] = st
+		e.pitchN++
 	}
 	if f.Voiced && !e.prevVoiced {
 		e.runStart = k
@@ -294,30 +293,38 @@ func (e *Endpointer) ends(silent int64) (bool, float64) {
 
 // odds returns the odds that the turn ends at a pause of silent frames.
 func (e *Endpointer) odds(silent int64) float64 {
+	r := &e.cfg.Ratios
 	lr := 1.0
 	if e.cfg.Without&Words == 0 && e.heard {
 		switch e.cue {
 		case CueComplete:
-			lr *= lrComplete
+			lr *= r.Complete
 		case CueIncomplete:
-			lr *= lrIncomplete
+			lr *= r.Incomplete
 		}
 	}
 	if e.cfg.Without&Prosody == 0 && e.anyPitch {
 		if e.lastVoic-e.lastPitched >= creakFrames || e.lastPitched < e.start {
-			lr *= lrCreak
+			lr *= r.Creak
 		} else {
-			lr *= lrVoiced
+			lr *= r.Voiced
 		}
 		if e.lastRun >= longRunFrames {
-			lr *= lrLongRun
+			lr *= r.LongRun
 		} else {
-			lr *= lrShortRun
+			lr *= r.ShortRun
+		}
+	}
+	if e.cfg.Without&Level == 0 && e.pitchN > levelFrames && e.lastPitched >= e.start {
+		if e.level() <= -lowSemitones {
+			lr *= r.Low
+		} else {
+			lr *= r.NotLow
 		}
 	}
 	a := min(silent+e.hold, int64(len(e.survival)-1))
 	s := e.survival[a]
-	if e.cfg.Without&Habits == 0 && e.nHabits > 0 {
+	if e.cfg.LearnHabits && e.nHabits > 0 {
 		n := min(e.nHabits, maxHabits)
 		own := 0
 		for _, h := range e.habits[:n] {
@@ -330,6 +337,16 @@ func (e *Endpointer) odds(silent int64) float64 {
 		s = max(s, e.survival[len(e.survival)-1])
 	}
 	return e.cfg.PriorOdds * lr / s
+}
+
+// level returns the pitch of the last pitched frames against the mean of
+// the stream's, in semitones.
+func (e *Endpointer) level() float64 {
+	var sum float64
+	for _, v := range e.recent {
+		sum += v
+	}
+	return sum/levelFrames - e.pitchSum/float64(e.pitchN)
 }
 
 // fixedHangover returns the frames of silence that end the current turn
