@@ -165,13 +165,24 @@ SPEECH ?= ../shared/data/speech
 eval-stt: check-go services ## WER of the embedded STT through the call path, HALF=report|tune|all of DATASET (default both speech sets); last line WER=<generic>
 	cd edge && go run ./cmd/avatar-eval-stt -split $(or $(HALF),report) $(if $(DATASET),$(abspath $(DATASET)),$(abspath $(SPEECH)) $(abspath $(SPEECH))-more)
 
+# Density, turn gap and capacity: a real avatar-edge (production defaults) and a real core of
+# their own (loadtest/density.sh, loopback ports from 18180, database avatar_loadtest), one
+# fresh edge per count, driven by avatar-density's callers each signed in as its own trainee.
+DENSITY_BINS = cd core && go build -trimpath -o $(BIN)/ ./cmd/avatar-core && \
+	cd ../edge && go build -trimpath -o $(BIN)/ ./cmd/avatar-edge && \
+	cd ../loadtest && go build -trimpath -o $(BIN)/ ./cmd/avatar-density
+
 .PHONY: edge-density
-edge-density: check-go services ## calls an edge holds with its production engines: CALLS=8 (or a list, 4,8,12,16: capacity), ENGINES=embedded|fake, DURATION=60s
-	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),8) -engines $(or $(ENGINES),embedded) -duration $(or $(DURATION),60s)
+edge-density: check-go services ## calls a real edge holds with its production engines: CALLS=8 (or a list, 4,8,12: capacity), DURATION=60s, HALF=all|tune|report, ONLY=mfa_
+	@mkdir -p $(BIN)
+	$(DENSITY_BINS)
+	BIN=$(BIN) CALLS=$(or $(CALLS),8) DURATION=$(or $(DURATION),60s) HALF=$(or $(HALF),all) ONLY="$(ONLY)" MAX_RESPONSE=$(MAX_RESPONSE) bash loadtest/density.sh
 
 .PHONY: turn-gap
-turn-gap: check-go services ## one call, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (HALF=report|tune|all, ONLY=mfa_ for spontaneous speech)
-	cd edge && go run ./cmd/avatar-edge-density -calls 1 -engines $(or $(ENGINES),embedded) -vad $(or $(VAD),silero) -split $(or $(HALF),report) -only "$(ONLY)" -duration $(or $(DURATION),120s) -warmup 3s
+turn-gap: check-go services ## one call on a real edge, production engines: turn gap p50/p95, stages, clips answered/cut in/unanswered (HALF=report|tune|all, ONLY=mfa_ for spontaneous speech, DURATION=120s)
+	@mkdir -p $(BIN)
+	$(DENSITY_BINS)
+	BIN=$(BIN) CALLS=1 DURATION=$(or $(DURATION),120s) WARMUP=3s HALF=$(or $(HALF),report) ONLY="$(ONLY)" MAX_RESPONSE=$(MAX_RESPONSE) bash loadtest/density.sh
 
 # The load test: a core and three edges of its own (loopback ports from 18080, database
 # avatar_loadtest, embedded NATS), each region's callers behind an impairment relay.
@@ -186,13 +197,15 @@ loadtest: check-go services ## N real WebRTC callers per region (us-east, us-wes
 CAPACITY_CALLS ?= 4,8,12
 CAPACITY_DIR   := $(CURDIR)/.data/capacity
 .PHONY: capacity
-capacity: check-go services ## the most concurrent calls one edge holds here (every clip heard answered, response p95 <= MAX_RESPONSE=150ms), CALLS=4,8,12 tried for DURATION=30s each; then the CPU profile's top entries at that load
-	@mkdir -p $(CAPACITY_DIR) && rm -f $(CAPACITY_DIR)/*.pprof
-	cd edge && go run ./cmd/avatar-edge-density -calls $(or $(CALLS),$(CAPACITY_CALLS)) -engines embedded -duration $(or $(DURATION),30s) -warmup 5s -max-response $(or $(MAX_RESPONSE),150ms) -profile $(CAPACITY_DIR) | tee $(CAPACITY_DIR)/density.txt
+capacity: check-go services ## the most concurrent calls one real edge holds here (every clip heard answered, response p95 <= MAX_RESPONSE=150ms), CALLS=4,8,12 tried for DURATION=30s each; then the edge's CPU profile's top entries at that load
+	@mkdir -p $(BIN) $(CAPACITY_DIR) && rm -f $(CAPACITY_DIR)/*.pprof
+	$(DENSITY_BINS)
+	BIN=$(BIN) OUT=$(CAPACITY_DIR) PROFILE=$(CAPACITY_DIR) CALLS=$(or $(CALLS),$(CAPACITY_CALLS)) DURATION=$(or $(DURATION),30s) WARMUP=5s HALF=all ONLY= MAX_RESPONSE=$(or $(MAX_RESPONSE),150ms) \
+		bash loadtest/density.sh | tee $(CAPACITY_DIR)/density.txt
 	@n=$$(sed -n 's/^capacity=\([0-9]*\).*/\1/p' $(CAPACITY_DIR)/density.txt); \
 		if [ -z "$$n" ] || [ "$$n" = 0 ]; then n=$$(ls $(CAPACITY_DIR)/cpu-*.pprof | sed 's/.*cpu-\([0-9]*\)\.pprof/\1/' | sort -n | head -n1); fi; \
 		echo "== edge CPU profile at $$n calls ($(CAPACITY_DIR)/cpu-$$n.pprof), top entries"; \
-		go tool pprof -top -cum -nodecount=25 $(CAPACITY_DIR)/cpu-$$n.pprof 2>/dev/null | sed -n '1,30p'
+		go tool pprof -top -cum -nodecount=25 $(BIN)/avatar-edge $(CAPACITY_DIR)/cpu-$$n.pprof 2>/dev/null | sed -n '1,30p'
 
 .PHONY: eval-dialogue
 eval-dialogue: check-go services ## technique classifier and coach relevance on held-out data; the six scenarios played through

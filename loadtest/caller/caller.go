@@ -4,8 +4,8 @@
 // records the reply audio, the `events` data channel (protocol/callevent),
 // the call's set-up times and its RTCP view of the network. It speaks only
 // the shared contract (protocol/, media/), so the load tester
-// (cmd/avatar-loadtest), the edge's end-to-end tests and its density
-// command all dial with it.
+// (cmd/avatar-loadtest), the density measurement (cmd/avatar-density) and
+// the edge's end-to-end tests all dial with it.
 package caller
 
 import (

@@ -1,6 +1,7 @@
 // Package fakeengine provides a speech-to-text and a text-to-speech engine
-// of negligible cost, for measuring what the edge itself spends per call
-// (the density measurement) and for tests that need no real engine.
+// of negligible cost, for the edge's tests that need no real engine. (The
+// density measurement now drives a real avatar-edge from loadtest/, with its
+// production engines only.)
 package fakeengine
 
 import (

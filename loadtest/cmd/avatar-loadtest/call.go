@@ -23,16 +23,17 @@ import (
 
 // runner places the calls of a run.
 type runner struct {
-	o      options
-	hc     *http.Client
-	api    *webrtc.API
-	token  string
-	start  *conversationv1.StartSessionRequest
-	clips  []speech.Clip
-	relays *relaySet
-	tally  *tally
-	end    time.Time // no clip starts after this
-	stderr io.Writer
+	o   options
+	hc  *http.Client
+	api *webrtc.API
+	// accounts sign the callers in, each as its own trainee or all as one.
+	accounts *trainee.Accounts
+	start    *conversationv1.StartSessionRequest
+	clips    []speech.Clip
+	relays   *relaySet
+	tally    *tally
+	end      time.Time // no clip starts after this
+	stderr   io.Writer
 
 	mu    sync.Mutex
 	edges map[string]string // region → an edge URL it was called on
@@ -63,8 +64,9 @@ const (
 	maxReply = 45 * time.Second
 )
 
-// call holds one call in region reg until the run ends and records it.
-func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
+// call holds the region's call i (caller n of the run, who signs in as its
+// account) until the run ends and records it.
+func (r *runner) call(ctx context.Context, reg regionFlag, i, n int) {
 	rec := report.Call{Region: reg.name, Call: i}
 	defer func() { r.tally.addCall(rec) }()
 	fail := func(kind string, err error) {
@@ -73,10 +75,14 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 			fmt.Fprintf(r.stderr, "%s call %d: %s: %v\n", reg.name, i, kind, err)
 		}
 	}
+	token, err := r.accounts.Token(ctx, n)
+	if err != nil {
+		fail(failureKind(err), err)
+		return
+	}
 	edge := reg.edgeURL
 	if edge == "" {
-		var err error
-		if edge, err = trainee.PickEdge(ctx, r.hc, r.o.coreURL, r.token, reg.name); err != nil {
+		if edge, err = trainee.PickEdge(ctx, r.hc, r.o.coreURL, token, reg.name); err != nil {
 			fail(failureKind(err), err)
 			return
 		}
@@ -88,7 +94,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 		r.mu.Unlock()
 	}
 	conv := conversationv1connect.NewConversationServiceClient(r.hc, edge)
-	ss, err := conv.StartSession(ctx, trainee.Authed(r.start, r.token))
+	ss, err := conv.StartSession(ctx, trainee.Authed(r.start, token))
 	if err != nil {
 		fail(failureKind(err), fmt.Errorf("start session: %w", err))
 		return
@@ -97,7 +103,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 	defer func() {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, _ = conv.EndSession(ectx, trainee.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, r.token))
+		_, _ = conv.EndSession(ectx, trainee.Authed(&conversationv1.EndSessionRequest{SessionId: sid}, token))
 	}()
 	opts := caller.Options{SessionID: sid, HTTPClient: r.hc}
 	if reg.imp != (relay.Impairment{}) {
@@ -117,7 +123,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i int) {
 		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, err := caller.Dial(dctx, r.api, edge, r.token, opts)
+	c, err := caller.Dial(dctx, r.api, edge, token, opts)
 	cancel()
 	if err != nil {
 		fail(failureKind(err), err)

@@ -69,6 +69,7 @@ func (l *regionList) Set(s string) error {
 // options are the command's validated flags.
 type options struct {
 	coreURL, email, password string
+	accounts                 int
 	mode, scenario           string
 	speech                   string
 	out                      string
@@ -98,6 +99,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.coreURL, "core", env(getenv, "AVATAR_CORE_URL", "http://localhost:8080"), "core URL (sign-in, scenarios, PickEdge)")
 	fs.StringVar(&o.email, "email", env(getenv, "AVATAR_EMAIL", "trainee@demo-motors.test"), "trainee to sign in as")
+	fs.IntVar(&o.accounts, "accounts", 0, "callers sign in as this many accounts, -email being a pattern with one %d numbered 1 to N (loadtest/stack.sh seeds them); caller i is account i mod N + 1. 0: all as -email")
 	fs.StringVar(&o.password, "password", env(getenv, "AVATAR_PASSWORD", "avatar-demo-password"), "the trainee's password")
 	fs.Var(&o.regions, "region", "NAME[=EDGE_URL][,delay=20ms,jitter=5ms,loss=0.1%] (repeat per region); without a URL the core picks the region's edge")
 	fs.IntVar(&o.calls, "calls", 2, "concurrent calls per region")
@@ -131,6 +133,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.email == "" || o.password == "" {
 		errs = append(errs, errors.New("-email and -password (or AVATAR_EMAIL, AVATAR_PASSWORD) are required"))
+	}
+	if o.accounts < 0 || (o.accounts > 0) != strings.Contains(o.email, "%d") {
+		errs = append(errs, fmt.Errorf("-accounts %d with -email %q: a count of accounts goes with an email pattern holding %%d, and 0 with a plain email", o.accounts, o.email))
 	}
 	if o.calls < 1 || o.calls > 1000 {
 		errs = append(errs, fmt.Errorf("-calls %d: want 1 to 1000", o.calls))

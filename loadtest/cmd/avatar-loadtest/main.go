@@ -28,8 +28,12 @@
 // 1 for an error, 2 when an SLO given by flags was missed.
 //
 // Credentials: -email / -password (AVATAR_EMAIL, AVATAR_PASSWORD; default
-// the demo trainee). All callers share one sign-in per run: the core allows
-// 10 logins a minute per account.
+// the demo trainee), one sign-in shared by every caller; or, with
+// -accounts N, -email is a pattern such as caller-%d@demo-motors.test and
+// each caller signs in as its own of the N accounts (loadtest/stack.sh
+// seeds them), so that sessions and per-user rate limits are per caller as
+// in production. Sign-ins are paced within the core's login limits (10 a
+// minute per account, 30 per client IP): see trainee.Accounts.
 package main
 
 import (

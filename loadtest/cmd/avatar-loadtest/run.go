@@ -37,7 +37,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("report folder: %w", err)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
-	token, err := trainee.Login(ctx, hc, o.coreURL, o.email, o.password)
+	accounts, err := trainee.NewAccounts(hc, o.coreURL, o.email, o.password, o.accounts)
+	if err != nil {
+		return err
+	}
+	token, err := accounts.Token(ctx, 0)
 	if err != nil {
 		return err
 	}
@@ -59,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	t := &tally{}
 	began := time.Now()
 	end := began.Add(o.ramp + o.duration)
-	r := &runner{o: o, hc: hc, api: api, token: token, start: start, clips: clips, relays: relays, tally: t, end: end, stderr: stderr}
+	r := &runner{o: o, hc: hc, api: api, accounts: accounts, start: start, clips: clips, relays: relays, tally: t, end: end, stderr: stderr}
 	pctx, stopProgress := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	go func() {
@@ -69,8 +73,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	var wg sync.WaitGroup
-	for _, reg := range o.regions {
+	for ri, reg := range o.regions {
 		for i := range o.calls {
+			n := ri*o.calls + i // the caller's number in the run, for its account
 			delay := time.Duration(0)
 			if o.calls > 1 {
 				delay = o.ramp * time.Duration(i) / time.Duration(o.calls)
@@ -81,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				if !sleep(ctx, delay) {
 					return
 				}
-				r.call(ctx, reg, i)
+				r.call(ctx, reg, i, n)
 			}()
 		}
 	}

@@ -43,9 +43,9 @@ func (r *result) count(keep func(clipOutcome) bool) counts {
 }
 
 // held reports whether the load was held: every call connected, no clip
-// the edge heard left unanswered, and the response p95 within maxResponse. (A clip no turn started on — the FLEURS clips recorded at
-// −45 dBFS, under Silero — is "not heard", a matter of the detector, not of
-// load.)
+// the edge heard left unanswered, and the response p95 within maxResponse.
+// (A clip no turn started on — the FLEURS clips recorded at −45 dBFS,
+// under Silero — is "not heard", a matter of the detector, not of load.)
 func (r *result) held(maxResponse time.Duration) bool {
 	c := r.count(func(clipOutcome) bool { return true })
 	g := slices.Sorted(slices.Values(r.response))
@@ -55,9 +55,12 @@ func (r *result) held(maxResponse time.Duration) bool {
 func (r *result) print(w io.Writer, o options) {
 	cores := r.cpu.Seconds() / r.wall.Seconds()
 	live := r.calls - r.failed
-	fmt.Fprintf(w, "engines=%s vad=%s calls=%d failed=%d window=%.0fs edge_cpu=%.2fs cores=%.3f cores_per_call=%.4f run_queue_wait=%.2fs (per CPU second %.2f)\n",
-		r.engines, r.vad, r.calls, r.failed, r.wall.Seconds(), r.cpu.Seconds(), cores, cores/float64(max(live, 1)),
-		r.runWait.Seconds(), r.runWait.Seconds()/max(r.cpu.Seconds(), 1e-9))
+	fmt.Fprintf(w, "edge=%s calls=%d failed=%d window=%.0fs edge_cpu=%.2fs (%s) cores=%.3f cores_per_call=%.4f",
+		r.edge, r.calls, r.failed, r.wall.Seconds(), r.cpu.Seconds(), r.cpuFrom, cores, cores/float64(max(live, 1)))
+	if r.runWait >= 0 {
+		fmt.Fprintf(w, " run_queue_wait=%.2fs (per CPU second %.2f)", r.runWait.Seconds(), r.runWait.Seconds()/max(r.cpu.Seconds(), 1e-9))
+	}
+	fmt.Fprintln(w)
 	all := r.count(func(clipOutcome) bool { return true })
 	spont := r.count(func(oc clipOutcome) bool { return spontaneous(oc.clip) })
 	read := r.count(func(oc clipOutcome) bool { return !spontaneous(oc.clip) })
@@ -108,6 +111,7 @@ func (r *result) print(w io.Writer, o options) {
 	}
 }
 
+// quantile returns the q quantile of sorted (nearest rank below).
 func quantile(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
 		return 0
@@ -117,7 +121,7 @@ func quantile(sorted []float64, q float64) float64 {
 
 // spontaneous reports whether a clip is spontaneous speech: the mfa_* clips
 // of speech-more but the read LibriSpeech one (as testdata/turns.tsv of the
-// pipeline labels them).
+// edge's pipeline labels them).
 func spontaneous(name string) bool {
 	return strings.HasPrefix(name, "mfa_") && !strings.HasPrefix(name, "mfa_61-")
 }

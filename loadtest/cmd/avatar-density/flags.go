@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/avatar-fi/avatar/loadtest/internal/speech"
+)
+
+// options are the command's validated flags.
+type options struct {
+	coreURL, edgeURL      string
+	email, password       string
+	accounts              int
+	scenario              string
+	edgePID               int
+	debugAddr, profileDir string
+	calls                 int
+	duration, warmup      time.Duration
+	replyTimeout          time.Duration
+	maxResponse           time.Duration
+	speech                []string
+	split                 string
+	only                  []string
+	verbose               bool
+}
+
+func env(getenv func(string) string, k, def string) string {
+	if v := getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func checkURL(name, v string) error {
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q: want http(s)://host[:port]", name, v)
+	}
+	return nil
+}
+
+// parseFlags reads and validates args.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("avatar-density", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.coreURL, "core", env(getenv, "AVATAR_CORE_URL", "http://localhost:8080"), "core URL (sign-in, scenarios)")
+	fs.StringVar(&o.edgeURL, "edge", "", "the edge measured, e.g. http://127.0.0.1:8090 (required)")
+	fs.StringVar(&o.email, "email", env(getenv, "AVATAR_EMAIL", "trainee@demo-motors.test"), "trainee to sign in as; with -accounts, a pattern with one %d")
+	fs.StringVar(&o.password, "password", env(getenv, "AVATAR_PASSWORD", "avatar-demo-password"), "the trainees' password")
+	fs.IntVar(&o.accounts, "accounts", 0, "callers sign in as this many accounts (-email numbered 1 to N); 0: all as -email")
+	fs.StringVar(&o.scenario, "scenario", "service contract", "role-play scenario whose customer answers every call: id or words of its title")
+	fs.IntVar(&o.edgePID, "edge-pid", 0, "the edge's process id on this host: its CPU time and run-queue wait from /proc (0: CPU time from the edge's /metrics)")
+	fs.StringVar(&o.debugAddr, "debug", "", "the edge's debug listener (AVATAR_EDGE_DEBUG_ADDR), for -profile")
+	fs.StringVar(&o.profileDir, "profile", "", "write the edge's CPU, block, mutex and goroutine profiles of the window into this directory (needs -debug)")
+	fs.IntVar(&o.calls, "calls", 8, "concurrent calls")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "measurement window")
+	fs.DurationVar(&o.warmup, "warmup", 10*time.Second, "time after the last call connects before measuring")
+	fs.DurationVar(&o.replyTimeout, "reply-timeout", 10*time.Second, "a clip whose reply has not started this long after the speaker finished is unanswered")
+	fs.DurationVar(&o.maxResponse, "max-response", 150*time.Millisecond, "a load is held when no clip heard is unanswered and the p95 of the turn gap less the end-of-turn wait is at most this")
+	speechDirs := fs.String("speech", "../shared/data/speech,../shared/data/speech-more", "speech sets (WAV + transcripts.tsv), comma-separated")
+	fs.StringVar(&o.split, "split", speech.All, "clips to speak: all, tune (even positions of each set, sorted by name) or report (odd positions)")
+	only := fs.String("only", "", "speak only the clips whose file names start with one of these comma-separated prefixes (e.g. mfa_ for the spontaneous ones)")
+	fs.BoolVar(&o.verbose, "turns", false, "also list each clip's outcome, slowest first")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if err := checkURL("-core", o.coreURL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.edgeURL == "" {
+		errs = append(errs, errors.New("-edge: required"))
+	} else if err := checkURL("-edge", o.edgeURL); err != nil {
+		errs = append(errs, err)
+	}
+	o.edgeURL = strings.TrimRight(o.edgeURL, "/")
+	if o.calls < 1 || o.calls > 1000 {
+		errs = append(errs, fmt.Errorf("-calls %d: want 1 to 1000", o.calls))
+	}
+	if o.accounts < 0 || (o.accounts > 0) != strings.Contains(o.email, "%d") {
+		errs = append(errs, fmt.Errorf("-accounts %d with -email %q: a count of accounts goes with an email pattern holding %%d, and 0 with a plain email", o.accounts, o.email))
+	}
+	if o.duration < time.Second {
+		errs = append(errs, fmt.Errorf("-duration %v: want ≥ 1s", o.duration))
+	}
+	if o.warmup < 0 {
+		errs = append(errs, fmt.Errorf("-warmup %v: want ≥ 0", o.warmup))
+	}
+	if o.replyTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("-reply-timeout %v: want ≥ 1s", o.replyTimeout))
+	}
+	if o.maxResponse <= 0 {
+		errs = append(errs, fmt.Errorf("-max-response %v: want > 0", o.maxResponse))
+	}
+	if o.split != speech.All && o.split != speech.Tune && o.split != speech.Report {
+		errs = append(errs, fmt.Errorf("-split %q: want all, tune or report", o.split))
+	}
+	if o.profileDir != "" && o.debugAddr == "" {
+		errs = append(errs, errors.New("-profile needs -debug, the edge's AVATAR_EDGE_DEBUG_ADDR"))
+	}
+	if o.edgePID < 0 {
+		errs = append(errs, fmt.Errorf("-edge-pid %d: want a process id", o.edgePID))
+	}
+	for _, d := range strings.Split(*speechDirs, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			o.speech = append(o.speech, d)
+		}
+	}
+	if len(o.speech) == 0 {
+		errs = append(errs, errors.New("-speech: give at least one folder"))
+	}
+	for _, p := range strings.Split(*only, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.only = append(o.only, p)
+		}
+	}
+	return o, errors.Join(errs...)
+}
