@@ -187,7 +187,7 @@ turn-gap: check-go services ## one call on a real edge, production engines: turn
 # The load test: a core and three edges of its own (loopback ports from 18080, database
 # avatar_loadtest, embedded NATS), each region's callers behind an impairment relay.
 .PHONY: loadtest
-loadtest: check-go services ## N real WebRTC callers per region (us-east, us-west, eu-central behind impaired links) on a core + 3 edges: turn gap, set-up, MOS, failures per region; CALLS=2 DURATION=60s RAMP=5s SLO_P95= MAX_FAILED= MAX_PREMATURE=; .data/loadtest/report.{json,html}
+loadtest: check-go services ## N real WebRTC callers per region (us-east, us-west, eu-central behind impaired links) on a core + 3 edges: turn gap, set-up, MOS, failures per region; CALLS=2 DURATION=60s RAMP=5s SLO_P95= MAX_FAILED= MAX_PREMATURE= SCRIPT=loadtest/testdata/vsc-roleplay.txt (Flite-spoken role-play lines); .data/loadtest/report.{json,html}
 	@mkdir -p $(BIN)
 	cd core && go build -trimpath -o $(BIN)/ ./cmd/avatar-core ./cmd/avatarctl
 	cd edge && go build -trimpath -o $(BIN)/ ./cmd/avatar-edge

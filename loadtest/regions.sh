@@ -12,6 +12,7 @@
 #
 #   CALLS=2 DURATION=60s RAMP=5s  calls per region, how long they speak, ramp-up
 #   SLO_P95=  MAX_FAILED=  MAX_PREMATURE=  passed on as -slo-p95, -max-failed, -max-premature
+#   SCRIPT=loadtest/testdata/vsc-roleplay.txt  callers speak this script's lines (Flite), one a turn
 #   LOADTEST_ARGS=  any other avatar-loadtest flags
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,7 @@ status=0
 "$BIN/avatar-loadtest" -core "$core_url" -out "$OUT" \
   -email "$accounts" -accounts "$callers" -password "$TRAINEE_PASSWORD" \
   -calls "${CALLS:-2}" -duration "${DURATION:-60s}" -ramp "${RAMP:-5s}" \
+  ${SCRIPT:+-script "$(realpath "$SCRIPT")"} \
   ${SLO_P95:+-slo-p95 "$SLO_P95"} ${MAX_FAILED:+-max-failed "$MAX_FAILED"} ${MAX_PREMATURE:+-max-premature "$MAX_PREMATURE"} \
   "${args[@]}" ${LOADTEST_ARGS:-} || status=$?
 exit $status

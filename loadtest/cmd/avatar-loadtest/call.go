@@ -138,7 +138,13 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i, n int) {
 	// The role-play customer opens: the caller listens to it first.
 	waitOpening(ctx, c, 5*time.Second)
 	waitQuiet(ctx, c, 0, maxReply)
-	for k := i; time.Now().Before(r.end) && ctx.Err() == nil; k++ {
+	// Recorded clips are spread over the callers (caller i starts at clip
+	// i); a script is a conversation, which every caller starts at the top.
+	first := i
+	if r.o.script != "" {
+		first = 0
+	}
+	for k := first; time.Now().Before(r.end) && ctx.Err() == nil; k++ {
 		if at, state := c.Lost(); !at.IsZero() {
 			fail(report.FailTransport, fmt.Errorf("connection %s", state))
 			break

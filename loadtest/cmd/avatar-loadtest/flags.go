@@ -72,6 +72,7 @@ type options struct {
 	accounts                 int
 	mode, scenario           string
 	speech                   string
+	script, voice            string
 	out                      string
 	regions                  regionList
 	calls                    int
@@ -108,6 +109,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.mode, "mode", "role-play", "role-play (MODE_ROLE_PLAY) or coach (MODE_TRAINING)")
 	fs.StringVar(&o.scenario, "scenario", "service contract", "role-play scenario: id or words of its title")
 	fs.StringVar(&o.speech, "speech", "../shared/data/speech", "folder of WAV clips (16 or 48 kHz mono) the callers speak, with an optional transcripts.tsv")
+	fs.StringVar(&o.script, "script", "", "a role-play script, one line a turn (# comments), spoken by Flite instead of the -speech clips; every caller says it from its first line, again from the top while the run lasts")
+	fs.StringVar(&o.voice, "voice", "rms", "the Flite voice of -script: slt, rms, awb or kal")
 	fs.StringVar(&o.out, "out", ".data/loadtest", "folder for report.json and report.html")
 	fs.DurationVar(&o.replyTimeout, "reply-timeout", 10*time.Second, "a turn whose reply has not started this long after the speaker finished is unanswered")
 	fs.DurationVar(&o.think, "think", time.Second, "pause after a reply ends before the next clip")
@@ -166,6 +169,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.minMOS < 0 || o.minMOS > 4.5 {
 		errs = append(errs, fmt.Errorf("-min-mos %v: want 0 to 4.5", o.minMOS))
+	}
+	if o.voice != "slt" && o.voice != "rms" && o.voice != "awb" && o.voice != "kal" {
+		errs = append(errs, fmt.Errorf("-voice %q: want slt, rms, awb or kal", o.voice))
 	}
 	if o.out == "" {
 		errs = append(errs, errors.New("-out: required"))

@@ -61,6 +61,8 @@ func TestParseFlags(t *testing.T) {
 		{"accounts need a pattern", []string{"-region", "a", "-accounts", "4"}, []string{"-accounts 4"}},
 		{"a pattern needs accounts", []string{"-region", "a", "-email", "c-%d@x.test"}, []string{"-accounts 0"}},
 		{"accounts with a pattern", []string{"-region", "a", "-accounts", "4", "-email", "c-%d@x.test"}, nil},
+		{"a script and a voice", []string{"-region", "a", "-script", "x.txt", "-voice", "slt"}, nil},
+		{"unknown voice", []string{"-region", "a", "-script", "x.txt", "-voice", "en-us"}, []string{"-voice \"en-us\""}},
 		{"stray argument", []string{"-region", "a", "extra"}, []string{"unexpected arguments"}},
 		{"coach needs no scenario", []string{"-region", "a", "-mode", "coach", "-scenario", ""}, nil},
 		{"role-play needs one", []string{"-region", "a", "-scenario", " "}, []string{"-scenario"}},

@@ -11,6 +11,12 @@
 //	  -region 'eu-central,delay=110ms,jitter=25ms,loss=1%' \
 //	  -calls 4 -ramp 10s -duration 60s -slo-p95 450ms -max-failed 0
 //
+// With -script FILE the callers speak a role-play instead of recordings:
+// each line of FILE is one turn, spoken by Flite (internal/flite, the
+// engine the edge embeds; -voice, default rms) at the 16 kHz the caller
+// sends, and every caller starts at the first line (testdata/vsc-roleplay.txt
+// is the trainee's side of the built-in service-contract scenario).
+//
 // A region with network settings is called through a UDP impairment relay
 // (internal/relay) on real sockets: its media, ICE checks and DTLS included,
 // are delayed and dropped as the settings say, each way.

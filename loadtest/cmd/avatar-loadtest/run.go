@@ -15,6 +15,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/avatar-fi/avatar/loadtest/caller"
+	"github.com/avatar-fi/avatar/loadtest/internal/flite"
 	"github.com/avatar-fi/avatar/loadtest/internal/latency"
 	"github.com/avatar-fi/avatar/loadtest/internal/relay"
 	"github.com/avatar-fi/avatar/loadtest/internal/report"
@@ -29,9 +30,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	clips, err := speech.Load(o.speech)
+	clips, err := loadClips(o)
 	if err != nil {
-		return fmt.Errorf("speech clips: %w", err)
+		return err
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("report folder: %w", err)
@@ -118,6 +119,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%w: %s", errSLO, strings.Join(violations, "; "))
 	}
 	return nil
+}
+
+// loadClips returns what the callers say: the lines of -script spoken by
+// Flite, or the recordings of -speech.
+func loadClips(o options) ([]speech.Clip, error) {
+	if o.script != "" {
+		clips, err := speech.Script(o.script, func(text string) ([]int16, error) { return flite.Speak(text, o.voice) })
+		if err != nil {
+			return nil, fmt.Errorf("script: %w", err)
+		}
+		return clips, nil
+	}
+	clips, err := speech.Load(o.speech)
+	if err != nil {
+		return nil, fmt.Errorf("speech clips: %w", err)
+	}
+	return clips, nil
 }
 
 func writeFile(path string, write func(io.Writer) error) error {

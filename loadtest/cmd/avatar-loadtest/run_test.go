@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -28,6 +30,46 @@ func TestFailureKind(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := failureKind(tt.err); got != tt.want {
 				t.Errorf("failureKind = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadClipsScript(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       options
+		want    int // clips
+		wantErr bool
+	}{
+		{name: "the role-play script, spoken by Flite", o: options{script: "../../testdata/vsc-roleplay.txt", voice: "rms"}, want: 6},
+		{name: "another voice", o: options{script: "../../testdata/vsc-roleplay.txt", voice: "slt"}, want: 6},
+		{name: "a missing script", o: options{script: "../../testdata/none.txt", voice: "rms"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clips, err := loadClips(tt.o)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(clips) != tt.want {
+				t.Fatalf("%d clips, want %d", len(clips), tt.want)
+			}
+			for k, c := range clips {
+				// The script's lines, in order, at 16 kHz: a second or more
+				// of speech each, with the speaker stopping near the end.
+				if k == 0 && (c.Name != "vsc-roleplay.txt:3" || !strings.HasPrefix(c.Text, "Hi, thanks")) {
+					t.Errorf("first clip %s %q", c.Name, c.Text)
+				}
+				if d := c.Duration(); d < time.Second || c.Voiced < d/2 || c.Voiced > d {
+					t.Errorf("%s: %v long, voiced until %v", c.Name, d, c.Voiced)
+				}
 			}
 		})
 	}
