@@ -1,7 +1,6 @@
 package analytics_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,8 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -25,40 +22,21 @@ import (
 	"github.com/avatar-fi/avatar/core/internal/apitest"
 	"github.com/avatar-fi/avatar/core/internal/dbtest"
 	"github.com/avatar-fi/avatar/core/internal/events"
+	"github.com/avatar-fi/avatar/platform/gobuild"
 	analyticsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/analytics/v1"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	orgv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/org/v1"
 	scenariov1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/scenario/v1"
 )
 
-var (
-	buildOnce sync.Once
-	coreBin   string
-	buildErr  error
-)
-
-// buildCore compiles avatar-core once per test binary, as the edge's coretest does.
+// buildCore compiles avatar-core once per test binary.
 func buildCore(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "analytics-core-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		coreBin = filepath.Join(dir, "avatar-core")
-		// One build serves every test of the process, so no one test's context bounds it.
-		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", coreBin, "github.com/avatar-fi/avatar/core/cmd/avatar-core")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build avatar-core: %w\n%s", err, out.String())
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin, err := gobuild.Binary("github.com/avatar-fi/avatar/core/cmd/avatar-core")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return coreBin
+	return bin
 }
 
 func freeAddr(t *testing.T) string {

@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +31,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/avatar-fi/avatar/platform/gobuild"
 	authv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/auth/v1/authv1connect"
 	knowledgev1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/knowledge/v1"
@@ -60,30 +60,9 @@ type Core struct {
 	HTTP *http.Client
 }
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
 // build compiles avatar-core once per test binary.
 func build() (string, error) {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "coretest-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "avatar-core")
-		// One build serves every test in the process, so no one test's context bounds it.
-		cmd := exec.CommandContext(context.Background(), "go", "build", "-o", binary, "github.com/avatar-fi/avatar/core/cmd/avatar-core")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build avatar-core: %w\n%s", err, out.String())
-		}
-	})
-	return binary, buildErr
+	return gobuild.Binary("github.com/avatar-fi/avatar/core/cmd/avatar-core")
 }
 
 func env(name, def string) string {
