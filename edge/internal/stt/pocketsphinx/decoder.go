@@ -70,6 +70,8 @@ func newDecoder(cfg Config) (*decoder, error) {
 		"-maxhmmpf", strconv.Itoa(cfg.MaxHMMPerFrame),
 		"-wbeam", strconv.FormatFloat(cfg.WordBeam, 'g', -1, 64),
 		"-topn", strconv.Itoa(cfg.TopN),
+		"-lpbeam", strconv.FormatFloat(cfg.LastPhoneBeam, 'g', -1, 64),
+		"-lponlybeam", strconv.FormatFloat(cfg.LastPhoneOnlyBeam, 'g', -1, 64),
 		"-logfn", "/dev/null",
 	}
 	args = append(args, cfg.ExtraArgs...)
