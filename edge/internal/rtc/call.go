@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -139,7 +140,10 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 			go c.end(ErrHangUp)
 		}
 	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+		if c.track() {
+			go func() { defer c.wg.Done(); drainRTCP(rcv.Read) }()
+		}
 		if !c.track() {
 			return
 		}
@@ -151,7 +155,8 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
-	if _, err := pc.AddTrack(track); err != nil {
+	sender, err := pc.AddTrack(track)
+	if err != nil {
 		return "", fmt.Errorf("%w: add audio track: %w", ErrBadOffer, err)
 	}
 	if err := answer(ctx, pc); err != nil {
@@ -163,7 +168,8 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 	if err := c.pipe.Start(callCtx); err != nil {
 		return "", err
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
+	go func() { defer c.wg.Done(); drainRTCP(sender.Read) }()
 	go func() { defer c.wg.Done(); c.events.run(callCtx) }()
 	go func() { defer c.wg.Done(); c.watch(callCtx) }()
 
@@ -262,6 +268,20 @@ func sdpAttr(d *sdp.SessionDescription, key string) string {
 }
 
 // track registers a goroutine of the call unless it is closing.
+// drainRTCP reads a sender's or receiver's incoming RTCP until the
+// connection closes. The RTCP interceptors see only what is read: the
+// caller's sender reports, without which the edge's receiver reports carry
+// no LSR/DLSR and the caller cannot measure the round trip (RFC 3550
+// §6.4.1), and the caller's receiver reports on the reply audio.
+func drainRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := read(buf); err != nil {
+			return
+		}
+	}
+}
+
 func (c *call) track() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -15,11 +15,11 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/auth"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
 	"github.com/avatar-fi/avatar/loadtest/caller"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/accesstoken"
@@ -260,6 +260,13 @@ func TestEndToEnd(t *testing.T) {
 	// bound allows 5 errors in 13.
 	if wer > 0.40 {
 		t.Errorf("WER %.3f (%q, %q), want <= 0.40", wer, final1.Text, final3.Text)
+	}
+
+	// The edge reads the caller's RTCP, so its receiver reports echo the
+	// caller's sender reports and the caller measures the round trip from
+	// them (RFC 3550 §6.4.1) rather than from ICE.
+	if rtt, from := c.RTT(); from != "rtcp" || rtt <= 0 || rtt > time.Second {
+		t.Errorf("round trip %v from %q, want a loopback RTT from rtcp", rtt, from)
 	}
 
 	if err := c.Hangup(ctx); err != nil {
