@@ -1,7 +1,9 @@
 // Package speechset loads a folder of labelled speech recordings: 16 kHz mono
 // WAV files and a transcripts.tsv whose header row is "file<TAB>text". The
-// STT evaluation command and the edge's tests read /work/shared/data/speech
-// this way.
+// STT evaluation command and the edge's tests read shared/data/speech this
+// way; Split is the one rule that halves a set into the clips settings are
+// chosen on and the clips they are reported on, for the edge and the load
+// tester alike.
 package speechset
 
 import (
@@ -79,8 +81,8 @@ func Load(dir string) ([]Clip, error) {
 // run from a checkout.
 func SharedDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	// edge/internal/speechset/speechset.go → repository root → ../shared
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	// media/speechset/speechset.go → repository root → ../shared
+	root := filepath.Join(filepath.Dir(file), "..", "..")
 	return filepath.Join(root, "..", "shared", "data", "speech")
 }
 

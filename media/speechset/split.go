@@ -18,19 +18,30 @@ const (
 	Report = "report"
 )
 
-// Split returns the clips of part (All, Tune or Report) of clips, a set as
-// Load returns it (sorted by name).
-func Split(clips []Clip, part string) ([]Clip, error) {
-	if part != All && part != Tune && part != Report {
-		return nil, fmt.Errorf("%w: part %q, want %s, %s or %s", ErrFormat, part, All, Tune, Report)
+// Split returns the clips of part (All, Tune or Report) of clips, a set
+// sorted by name as Load returns it. It takes any clip type, so that
+// loaders of the same folders with more per clip (the load tester's) halve
+// them the same way.
+func Split[C any](clips []C, part string) ([]C, error) {
+	if err := ValidPart(part); err != nil {
+		return nil, err
 	}
-	var out []Clip
+	var out []C
 	for i, c := range clips {
 		if part == All || (i%2 == 0) == (part == Tune) {
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// ValidPart returns an error wrapping ErrFormat unless part is All, Tune or
+// Report.
+func ValidPart(part string) error {
+	if part != All && part != Tune && part != Report {
+		return fmt.Errorf("%w: part %q, want %s, %s or %s", ErrFormat, part, All, Tune, Report)
+	}
+	return nil
 }
 
 // MoreDir returns shared/data/speech-more, the 43 harder clips (four

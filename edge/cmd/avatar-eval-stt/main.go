@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/evaluation"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 )

@@ -27,7 +27,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/session"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/loadtest/caller"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"

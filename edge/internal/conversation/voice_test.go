@@ -7,7 +7,7 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/coretest"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/loadtest/caller"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/media/endpoint"

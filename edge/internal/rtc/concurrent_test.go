@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/loadtest/caller"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 	"github.com/avatar-fi/avatar/protocol/callevent"

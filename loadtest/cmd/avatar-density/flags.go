@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avatar-fi/avatar/loadtest/internal/speech"
+	"github.com/avatar-fi/avatar/media/speechset"
 )
 
 // options are the command's validated flags.
@@ -64,7 +64,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.replyTimeout, "reply-timeout", 10*time.Second, "a clip whose reply has not started this long after the speaker finished is unanswered")
 	fs.DurationVar(&o.maxResponse, "max-response", 150*time.Millisecond, "a load is held when no clip heard is unanswered and the p95 of the turn gap less the end-of-turn wait is at most this")
 	speechDirs := fs.String("speech", "../shared/data/speech,../shared/data/speech-more", "speech sets (WAV + transcripts.tsv), comma-separated")
-	fs.StringVar(&o.split, "split", speech.All, "clips to speak: all, tune (even positions of each set, sorted by name) or report (odd positions)")
+	fs.StringVar(&o.split, "split", speechset.All, "clips to speak: all, tune (even positions of each set, sorted by name) or report (odd positions)")
 	only := fs.String("only", "", "speak only the clips whose file names start with one of these comma-separated prefixes (e.g. mfa_ for the spontaneous ones)")
 	fs.BoolVar(&o.verbose, "turns", false, "also list each clip's outcome, slowest first")
 	if err := fs.Parse(args); err != nil {
@@ -101,8 +101,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if o.maxResponse <= 0 {
 		errs = append(errs, fmt.Errorf("-max-response %v: want > 0", o.maxResponse))
 	}
-	if o.split != speech.All && o.split != speech.Tune && o.split != speech.Report {
-		errs = append(errs, fmt.Errorf("-split %q: want all, tune or report", o.split))
+	if err := speechset.ValidPart(o.split); err != nil {
+		errs = append(errs, fmt.Errorf("-split %q: %w", o.split, err))
 	}
 	if o.profileDir != "" && o.debugAddr == "" {
 		errs = append(errs, errors.New("-profile needs -debug, the edge's AVATAR_EDGE_DEBUG_ADDR"))

@@ -15,6 +15,7 @@ import (
 	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/loadtest/internal/speech"
 	"github.com/avatar-fi/avatar/loadtest/trainee"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	"github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1/conversationv1connect"
@@ -62,7 +63,7 @@ func loadClips(dirs []string, split string, only []string) ([]speech.Clip, error
 		if err != nil {
 			return nil, fmt.Errorf("speech %s: %w", d, err)
 		}
-		part, err := speech.Split(clips, split)
+		part, err := speechset.Split(clips, split)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package speech
 
 import (
-	"errors"
 	"slices"
 	"testing"
 )
@@ -12,38 +11,6 @@ func names(clips []Clip) []string {
 		out[i] = c.Name
 	}
 	return out
-}
-
-func TestSplit(t *testing.T) {
-	set := []Clip{{Name: "a_1.wav"}, {Name: "a_2.wav"}, {Name: "b_1.wav"}, {Name: "b_2.wav"}, {Name: "c_1.wav"}}
-	tests := []struct {
-		name    string
-		part    string
-		want    []string
-		wantErr bool
-	}{
-		{name: "all", part: All, want: []string{"a_1.wav", "a_2.wav", "b_1.wav", "b_2.wav", "c_1.wav"}},
-		{name: "tune is the even positions", part: Tune, want: []string{"a_1.wav", "b_1.wav", "c_1.wav"}},
-		{name: "report is the odd positions", part: Report, want: []string{"a_2.wav", "b_2.wav"}},
-		{name: "unknown part", part: "half", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Split(set, tt.part)
-			if tt.wantErr {
-				if !errors.Is(err, ErrFormat) {
-					t.Fatalf("err %v, want ErrFormat", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(names(got), tt.want) {
-				t.Errorf("got %v, want %v", names(got), tt.want)
-			}
-		})
-	}
 }
 
 func TestWithPrefix(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatar-fi/avatar/edge/internal/speechset"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
