@@ -115,7 +115,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		Dialogues:    conv,
 		NewDetector:  newDetector,
 		DetectorHold: detectorHold(cfg),
-		Endpoint:     endpoint.Config{Threshold: cfg.TurnThreshold},
+		Endpoint:     endpoint.Config{Threshold: cfg.TurnThreshold, LearnHabits: cfg.TurnHabits},
 		Logger:       log,
 	})
 	if err != nil {

@@ -82,6 +82,11 @@ type Config struct {
 	// higher cuts in less and answers later. AVATAR_TURN_THRESHOLD,
 	// default endpoint.DefaultThreshold.
 	TurnThreshold float64
+	// TurnHabits makes the end of turn learn the trainee's own pauses
+	// during the call (media/endpoint Config.LearnHabits), so that one
+	// who pauses long inside turns is waited for. AVATAR_TURN_HABITS,
+	// default false.
+	TurnHabits bool
 	// ModelsDir holds silero_vad.onnx and libonnxruntime.so.1.
 	// AVATAR_MODELS_DIR, default "/var/cache/avatar-dev/models"
 	// (deploy/dev/models.sh puts them there).
@@ -158,6 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        r.OneOf("AVATAR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		VAD:             r.OneOf("AVATAR_VAD", "silero", "silero", "energy"),
 		TurnThreshold:   r.Float("AVATAR_TURN_THRESHOLD", endpoint.DefaultThreshold, 0.1, 100),
+		TurnHabits:      r.Bool("AVATAR_TURN_HABITS", false),
 		ModelsDir:       r.String("AVATAR_MODELS_DIR", "/var/cache/avatar-dev/models"),
 		STT:             r.OneOf("AVATAR_STT", "pocketsphinx", "pocketsphinx", "openai", "deepgram"),
 		STTLM:           r.File("AVATAR_STT_LM"),

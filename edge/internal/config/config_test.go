@@ -81,10 +81,10 @@ func TestLoadValues(t *testing.T) {
 			}},
 		{name: "capacity and turn threshold defaults", env: nil,
 			check: func(c config.Config) bool {
-				return c.MaxCalls == rtc.DefaultMaxCalls && c.TurnThreshold == endpoint.DefaultThreshold
+				return c.MaxCalls == rtc.DefaultMaxCalls && c.TurnThreshold == endpoint.DefaultThreshold && !c.TurnHabits
 			}},
-		{name: "capacity and turn threshold set", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "6", "AVATAR_TURN_THRESHOLD": "2.5"},
-			check: func(c config.Config) bool { return c.MaxCalls == 6 && c.TurnThreshold == 2.5 }},
+		{name: "capacity and turn threshold set", env: map[string]string{"AVATAR_EDGE_MAX_CALLS": "6", "AVATAR_TURN_THRESHOLD": "2.5", "AVATAR_TURN_HABITS": "true"},
+			check: func(c config.Config) bool { return c.MaxCalls == 6 && c.TurnThreshold == 2.5 && c.TurnHabits }},
 		{name: "CORS origins default", env: nil,
 			check: func(c config.Config) bool {
 				return strings.Join(c.CORSOrigins, " ") == "http://localhost:5173 http://localhost:8080"
