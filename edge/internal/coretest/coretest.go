@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -171,15 +173,43 @@ func (c *Core) seed(t *testing.T) {
 	}
 }
 
-// Login returns an access token of a test user.
+// Login returns an access token of a test user. A login refused by the
+// core's per-IP limit (30 a minute, shared by every core of a test run
+// that lands on the same Redis database) is retried after the time the
+// core gives, for up to a minute and a quarter.
 func (c *Core) Login(t *testing.T, email string) string {
 	t.Helper()
 	auth := authv1connect.NewAuthServiceClient(c.HTTP, c.URL)
-	resp, err := auth.Login(t.Context(), connect.NewRequest(&authv1.LoginRequest{Email: email, Password: Password}))
-	if err != nil {
-		t.Fatalf("login %s: %v", email, err)
+	deadline := time.Now().Add(75 * time.Second)
+	for {
+		resp, err := auth.Login(t.Context(), connect.NewRequest(&authv1.LoginRequest{Email: email, Password: Password}))
+		if err == nil {
+			return resp.Msg.GetAccessToken()
+		}
+		wait := retryAfter(err)
+		if wait == 0 || time.Now().Add(wait).After(deadline) {
+			t.Fatalf("login %s: %v", email, err)
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("login %s: %v", email, err)
+		case <-time.After(wait):
+		}
 	}
-	return resp.Msg.GetAccessToken()
+}
+
+// retryAfter returns how long to wait before retrying a call the core
+// refused for a rate limit (its Retry-After, at least a second), or 0 for
+// any other error.
+func retryAfter(err error) time.Duration {
+	var ce *connect.Error
+	if !errors.As(err, &ce) || ce.Code() != connect.CodeResourceExhausted {
+		return 0
+	}
+	if s, perr := strconv.Atoi(ce.Meta().Get("Retry-After")); perr == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return time.Second
 }
 
 // EdgeKey creates an edge service key (ROLE_EDGE_SERVICE) and returns its
