@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,10 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// errProcStat is returned for a /proc/<pid>/stat this command cannot read.
-var errProcStat = errors.New("bad /proc stat")
+	"github.com/prometheus/procfs"
+
+	"github.com/avatar-fi/avatar/loadtest/internal/edgemetrics"
+)
 
 // cpuSource reads the edge process's CPU time.
 type cpuSource struct {
@@ -36,76 +35,24 @@ func edgeCPU(hc *http.Client, o options) cpuSource {
 	}
 	return cpuSource{
 		from: o.edgeURL + "/metrics",
-		read: func(ctx context.Context) (time.Duration, error) { return metricsCPU(ctx, hc, o.edgeURL+"/metrics") },
+		read: func(ctx context.Context) (time.Duration, error) {
+			p, err := edgemetrics.Scrape(ctx, hc, o.edgeURL)
+			return p.CPU, err
+		},
 	}
 }
 
-// processCPU returns the user+system CPU time of pid from /proc.
+// processCPU returns the user and system CPU time of process pid so far.
 func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0, fmt.Errorf("edge CPU time: %w", err)
 	}
-	return parseProcStat(string(b))
-}
-
-// parseProcStat returns utime+stime of a /proc/<pid>/stat line.
-func parseProcStat(s string) (time.Duration, error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 > len(s) {
-		return 0, errProcStat
-	}
-	f := strings.Fields(s[i+2:])
-	// Fields after the command: state(0) ... utime(11) stime(12).
-	if len(f) < 13 {
-		return 0, errProcStat
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("%w: times %q %q", errProcStat, f[11], f[12])
-	}
-	const ticks = 100 // USER_HZ
-	return time.Duration(ut+st) * time.Second / ticks, nil
-}
-
-// metricsCPU reads process_cpu_seconds_total from a Prometheus text
-// exposition at url.
-func metricsCPU(ctx context.Context, hc *http.Client, url string) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	st, err := p.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("edge metrics: %w", err)
+		return 0, fmt.Errorf("edge CPU time: %w", err)
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("edge metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("edge metrics: %s", resp.Status)
-	}
-	return parseCPUMetric(resp.Body)
-}
-
-// parseCPUMetric finds process_cpu_seconds_total in a text exposition.
-func parseCPUMetric(r io.Reader) (time.Duration, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || name != "process_cpu_seconds_total" {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("process_cpu_seconds_total %q: %w", value, err)
-		}
-		return time.Duration(v * float64(time.Second)), nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
-	}
-	return 0, errors.New("edge metrics: no process_cpu_seconds_total")
+	return time.Duration(st.CPUTime() * float64(time.Second)), nil
 }
 
 // runQueueWait returns the time pid's threads have spent runnable but

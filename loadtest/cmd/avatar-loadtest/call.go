@@ -32,6 +32,7 @@ type runner struct {
 	clips    []speech.Clip
 	relays   *relaySet
 	tally    *tally
+	meter    *edgeMeter
 	end      time.Time // no clip starts after this
 	stderr   io.Writer
 
@@ -93,6 +94,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i, n int) {
 		r.edges[reg.name] = edge
 		r.mu.Unlock()
 	}
+	r.meter.placed(ctx, edge)
 	conv := conversationv1connect.NewConversationServiceClient(r.hc, edge)
 	ss, err := conv.StartSession(ctx, trainee.Authed(r.start, token))
 	if err != nil {

@@ -26,8 +26,11 @@
 // `events` channel's turn_latency, and whether the reply came before the
 // speaker had finished (premature). Per call: set-up time (Dial to
 // connected), RTCP round-trip time, loss and jitter both ways, and an
-// E-model MOS estimate (internal/emodel). Failures are counted by kind:
-// setup, full (503), rate_limited (429), no_reply, transport.
+// E-model MOS estimate (internal/emodel). Per edge: what its calls cost
+// it — the process's CPU per call while they are all live, and its memory
+// grown per call — from the edge's own metrics (internal/edgemetrics).
+// Failures are counted by kind: setup, full (503), rate_limited (429),
+// no_reply, transport.
 //
 // A progress line goes to stderr every second; at the end a table per
 // region to stdout, and report.json and report.html into -out. Exit status

@@ -64,7 +64,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	t := &tally{}
 	began := time.Now()
 	end := began.Add(o.ramp + o.duration)
-	r := &runner{o: o, hc: hc, api: api, accounts: accounts, start: start, clips: clips, relays: relays, tally: t, end: end, stderr: stderr}
+	meter := newEdgeMeter(hc, stderr)
+	r := &runner{o: o, hc: hc, api: api, accounts: accounts, start: start, clips: clips, relays: relays, tally: t, meter: meter, end: end, stderr: stderr}
+	mctx, stopMeter := context.WithCancel(ctx) // stopped early when every call has ended
+	defer stopMeter()
+	meterDone := make(chan struct{})
+	go func() {
+		defer close(meterDone)
+		meter.run(mctx, began.Add(o.ramp+settle), end)
+	}()
 	pctx, stopProgress := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	go func() {
@@ -92,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	wg.Wait()
+	stopMeter()
+	<-meterDone
 	stopProgress()
 	<-progressDone
 	if err := ctx.Err(); err != nil {
@@ -100,7 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var specs []report.RegionSpec
 	for _, reg := range o.regions {
-		specs = append(specs, report.RegionSpec{Name: reg.name, Edge: r.edgeOf(reg), Impairment: reg.impText})
+		edge := r.edgeOf(reg)
+		specs = append(specs, report.RegionSpec{Name: reg.name, Edge: edge, Impairment: reg.impText, EdgeLoad: meter.load(edge)})
 	}
 	calls, turns := t.results()
 	rep := report.Build(began, time.Since(began), specs, calls, turns)

@@ -95,6 +95,27 @@ type RegionSpec struct {
 	Edge string
 	// Impairment describes the relay's network, "" for none.
 	Impairment string
+	// EdgeLoad is what the region's calls cost their edge, nil when its
+	// metrics could not be read.
+	EdgeLoad *EdgeLoad
+}
+
+// EdgeLoad is an edge's cost per call, from its own metrics (process CPU
+// time and resident memory) read with the region's calls all live and at
+// the end of the run, and before its first call.
+type EdgeLoad struct {
+	// Calls is the calls placed on the edge (every region's).
+	Calls int `json:"calls"`
+	// Cores is the edge process's CPU over the window, in cores.
+	Cores float64 `json:"cores"`
+	// CoresPerCall is Cores over Calls.
+	CoresPerCall float64 `json:"cores_per_call"`
+	// RSSMB is its resident memory at the end, in MiB; RSSMBPerCall the
+	// growth since before its first call, per call.
+	RSSMB        float64 `json:"rss_mb"`
+	RSSMBPerCall float64 `json:"rss_mb_per_call"`
+	// WindowS is the window's length, in seconds.
+	WindowS float64 `json:"window_s"`
 }
 
 // Network is a region's averages over its measured calls.
@@ -127,6 +148,7 @@ type Region struct {
 	SetupMs   latency.Percentiles            `json:"setup_ms"`
 	Stages    map[string]latency.Percentiles `json:"stages"`
 	Network   Network                        `json:"network"`
+	EdgeLoad  *EdgeLoad                      `json:"edge_load,omitempty"`
 }
 
 // Report is a whole run.
@@ -145,7 +167,7 @@ type Report struct {
 func Build(started time.Time, duration time.Duration, regions []RegionSpec, calls []Call, turns []Turn) *Report {
 	r := &Report{Started: started, DurationS: duration.Seconds(), Violations: []string{}, turns: turns, calls: calls}
 	for _, spec := range regions {
-		reg := Region{Region: spec.Name, Edge: spec.Edge, Impairment: spec.Impairment,
+		reg := Region{Region: spec.Name, Edge: spec.Edge, Impairment: spec.Impairment, EdgeLoad: spec.EdgeLoad,
 			Failures: map[string]int{}, Stages: map[string]latency.Percentiles{}}
 		for _, k := range FailureKinds {
 			reg.Failures[k] = 0
@@ -313,6 +335,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, " %s %.0f/%.0f", st, p.P50, p.P95)
 		}
 		b.WriteString("\n")
+	}
+	for _, reg := range r.Regions {
+		if l := reg.EdgeLoad; l != nil {
+			fmt.Fprintf(&b, "edge cost %-12s %.3f cores/call (%.2f cores, %d calls, %.0fs), %.1f MiB/call (RSS %.0f MiB)\n",
+				reg.Region, l.CoresPerCall, l.Cores, l.Calls, l.WindowS, l.RSSMBPerCall, l.RSSMB)
+		}
 	}
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "SLO missed: %s\n", v)

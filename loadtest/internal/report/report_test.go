@@ -15,7 +15,9 @@ import (
 // one call refused as full, one unanswered turn and one premature reply.
 func run() *Report {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	regions := []RegionSpec{{Name: "us-east", Edge: "http://e1", Impairment: "delay=20ms"}, {Name: "eu-central", Edge: "http://e3"}}
+	regions := []RegionSpec{{Name: "us-east", Edge: "http://e1", Impairment: "delay=20ms",
+		EdgeLoad: &EdgeLoad{Calls: 2, Cores: 0.25, CoresPerCall: 0.125, RSSMB: 180, RSSMBPerCall: 6.5, WindowS: 40}},
+		{Name: "eu-central", Edge: "http://e3"}}
 	calls := []Call{
 		{Region: "us-east", Call: 0, Connected: true, SetupMs: 100, Measured: true, RTTMs: 40, JitterMs: 2, MOS: 4.3},
 		{Region: "us-east", Call: 1, Connected: true, SetupMs: 300, Measured: true, RTTMs: 60, JitterMs: 4, MOS: 4.1},
@@ -125,6 +127,13 @@ func TestJSONShape(t *testing.T) {
 	if got := regions[1].(map[string]any)["failed"]; got != 2.0 {
 		t.Errorf("eu-central failed = %v, want 2", got)
 	}
+	load, ok := regions[0].(map[string]any)["edge_load"].(map[string]any)
+	if !ok || load["cores_per_call"] != 0.125 || load["rss_mb_per_call"] != 6.5 || load["calls"] != 2.0 {
+		t.Errorf("us-east edge_load = %v, want cores_per_call 0.125, rss_mb_per_call 6.5, calls 2", regions[0].(map[string]any)["edge_load"])
+	}
+	if _, ok := regions[1].(map[string]any)["edge_load"]; ok {
+		t.Error("eu-central has an edge_load though its edge was not measured")
+	}
 }
 
 func TestCheck(t *testing.T) {
@@ -193,7 +202,8 @@ func TestWriteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"us-east", "400/490/498", "eu-central", "SLO missed: eu-central: 2 failed"} {
+	for _, want := range []string{"us-east", "400/490/498", "eu-central", "SLO missed: eu-central: 2 failed",
+		"edge cost us-east      0.125 cores/call (0.25 cores, 2 calls, 40s), 6.5 MiB/call"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
