@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/evaluation"
-	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
+	"github.com/avatar-fi/avatar/media/speechset"
 )
 
 func main() {

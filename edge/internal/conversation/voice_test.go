@@ -7,10 +7,10 @@ import (
 
 	"github.com/avatar-fi/avatar/edge/internal/coretest"
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/loadtest/caller"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 	conversationv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/conversation/v1"
 	eventsv1 "github.com/avatar-fi/avatar/protocol/gen/go/avatar/events/v1"

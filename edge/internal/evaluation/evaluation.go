@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/media/opus"
 	"github.com/avatar-fi/avatar/media/resample"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
-	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
 	"github.com/avatar-fi/avatar/media/endpoint"
 	"github.com/avatar-fi/avatar/media/opus"
 	"github.com/avatar-fi/avatar/media/pitch"
 	"github.com/avatar-fi/avatar/media/resample"
+	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/media/vad"
 	"github.com/avatar-fi/avatar/media/vad/silero"
 )

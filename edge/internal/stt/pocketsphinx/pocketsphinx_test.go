@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/lm"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
+	"github.com/avatar-fi/avatar/media/speechset"
 )
 
 func loadClips(tb testing.TB) []speechset.Clip {
