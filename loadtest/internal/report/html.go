@@ -77,7 +77,9 @@ const (
 func (r *Report) WriteHTML(w io.Writer) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"f0":       func(v float64) string { return fmt.Sprintf("%.0f", v) },
+		"f1":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
 		"f2":       func(v float64) string { return fmt.Sprintf("%.2f", v) },
+		"f3":       func(v float64) string { return fmt.Sprintf("%.3f", v) },
 		"failures": failureList,
 	}).Parse(htmlSource)
 	if err != nil {

@@ -187,7 +187,8 @@ func TestWriteHTML(t *testing.T) {
 	if n := strings.Count(html, "<circle "); n != 4 {
 		t.Errorf("%d dots on the timeline, want 4", n)
 	}
-	for _, want := range []string{"us-east", "eu-central", "full 1, no_reply 1", "background: #1f77b4"} {
+	for _, want := range []string{"us-east", "eu-central", "full 1, no_reply 1", "background: #1f77b4",
+		"<td>0.125 / 6.5</td>", "<td>not measured</td>"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
