@@ -5,18 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/avatar-fi/avatar/loadtest/trainee"
 	"github.com/avatar-fi/avatar/media/speechset"
 )
 
 // options are the command's validated flags.
 type options struct {
-	coreURL, edgeURL      string
-	email, password       string
-	accounts              int
+	trainee.SignIn
+	edgeURL               string
 	scenario              string
 	edgePID               int
 	debugAddr, profileDir string
@@ -30,30 +29,13 @@ type options struct {
 	verbose               bool
 }
 
-func env(getenv func(string) string, k, def string) string {
-	if v := getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func checkURL(name, v string) error {
-	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s %q: want http(s)://host[:port]", name, v)
-	}
-	return nil
-}
-
 // parseFlags reads and validates args.
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("avatar-density", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.coreURL, "core", env(getenv, "AVATAR_CORE_URL", "http://localhost:8080"), "core URL (sign-in, scenarios)")
+	o.AddFlags(fs, getenv, "sign-in, scenarios")
 	fs.StringVar(&o.edgeURL, "edge", "", "the edge measured, e.g. http://127.0.0.1:8090 (required)")
-	fs.StringVar(&o.email, "email", env(getenv, "AVATAR_EMAIL", "trainee@demo-motors.test"), "trainee to sign in as; with -accounts, a pattern with one %d")
-	fs.StringVar(&o.password, "password", env(getenv, "AVATAR_PASSWORD", "avatar-demo-password"), "the trainees' password")
-	fs.IntVar(&o.accounts, "accounts", 0, "callers sign in as this many accounts (-email numbered 1 to N); 0: all as -email")
 	fs.StringVar(&o.scenario, "scenario", "service contract", "role-play scenario whose customer answers every call: id or words of its title")
 	fs.IntVar(&o.edgePID, "edge-pid", 0, "the edge's process id on this host: its CPU time and run-queue wait from /proc (0: CPU time from the edge's /metrics)")
 	fs.StringVar(&o.debugAddr, "debug", "", "the edge's debug listener (AVATAR_EDGE_DEBUG_ADDR), for -profile")
@@ -74,20 +56,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
-	if err := checkURL("-core", o.coreURL); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, o.Check()...)
 	if o.edgeURL == "" {
 		errs = append(errs, errors.New("-edge: required"))
-	} else if err := checkURL("-edge", o.edgeURL); err != nil {
+	} else if err := trainee.CheckURL("-edge", o.edgeURL); err != nil {
 		errs = append(errs, err)
 	}
 	o.edgeURL = strings.TrimRight(o.edgeURL, "/")
 	if o.calls < 1 || o.calls > 1000 {
 		errs = append(errs, fmt.Errorf("-calls %d: want 1 to 1000", o.calls))
-	}
-	if o.accounts < 0 || (o.accounts > 0) != strings.Contains(o.email, "%d") {
-		errs = append(errs, fmt.Errorf("-accounts %d with -email %q: a count of accounts goes with an email pattern holding %%d, and 0 with a plain email", o.accounts, o.email))
 	}
 	if o.duration < time.Second {
 		errs = append(errs, fmt.Errorf("-duration %v: want ≥ 1s", o.duration))

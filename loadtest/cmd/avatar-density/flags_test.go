@@ -20,7 +20,7 @@ func TestParseFlags(t *testing.T) {
 			return o.edgeURL == "http://127.0.0.1:8090" && o.calls == 8 && o.duration == time.Minute && o.split == "all" && len(o.speech) == 2 && o.only == nil
 		}},
 		{name: "no edge", wantErr: []string{"-edge: required"}},
-		{name: "accounts with a pattern", args: append([]string{"-accounts", "4", "-email", "c-%d@x.test"}, edge...), check: func(o options) bool { return o.accounts == 4 }},
+		{name: "accounts with a pattern", args: append([]string{"-accounts", "4", "-email", "c-%d@x.test"}, edge...), check: func(o options) bool { return o.Accounts == 4 }},
 		{name: "accounts without a pattern", args: append([]string{"-accounts", "4"}, edge...), wantErr: []string{"-accounts 4"}},
 		{name: "prefixes and split", args: append([]string{"-only", "mfa_, cards_", "-split", "report"}, edge...), check: func(o options) bool {
 			return slices.Equal(o.only, []string{"mfa_", "cards_"}) && o.split == "report"

@@ -32,15 +32,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
-	accounts, err := trainee.NewAccounts(hc, o.coreURL, o.email, o.password, o.accounts)
+	accounts, token, err := o.Open(ctx, hc)
 	if err != nil {
 		return err
 	}
-	token, err := accounts.Token(ctx, 0)
-	if err != nil {
-		return err
-	}
-	sc, err := trainee.FindScenario(ctx, hc, o.coreURL, token, o.scenario)
+	sc, err := trainee.FindScenario(ctx, hc, o.CoreURL, token, o.scenario)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i, n int) {
 	}
 	edge := reg.edgeURL
 	if edge == "" {
-		if edge, err = trainee.PickEdge(ctx, r.hc, r.o.coreURL, token, reg.name); err != nil {
+		if edge, err = trainee.PickEdge(ctx, r.hc, r.o.CoreURL, token, reg.name); err != nil {
 			fail(failureKind(err), err)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avatar-fi/avatar/loadtest/internal/relay"
+	"github.com/avatar-fi/avatar/loadtest/trainee"
 )
 
 // regionFlag is one -region: a name, an optional edge URL and the network
@@ -68,29 +69,21 @@ func (l *regionList) Set(s string) error {
 
 // options are the command's validated flags.
 type options struct {
-	coreURL, email, password string
-	accounts                 int
-	mode, scenario           string
-	speech                   string
-	script, voice            string
-	out                      string
-	regions                  regionList
-	calls                    int
-	ramp, duration           time.Duration
-	replyTimeout, think      time.Duration
-	seed                     uint64
-	quiet                    bool
+	trainee.SignIn
+	mode, scenario      string
+	speech              string
+	script, voice       string
+	out                 string
+	regions             regionList
+	calls               int
+	ramp, duration      time.Duration
+	replyTimeout, think time.Duration
+	seed                uint64
+	quiet               bool
 
 	sloP95, sloSetupP95     time.Duration
 	maxFailed, maxPremature int
 	minMOS                  float64
-}
-
-func env(getenv func(string) string, k, def string) string {
-	if v := getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // parseFlags reads and validates args.
@@ -98,10 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	var o options
 	fs := flag.NewFlagSet("avatar-loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.coreURL, "core", env(getenv, "AVATAR_CORE_URL", "http://localhost:8080"), "core URL (sign-in, scenarios, PickEdge)")
-	fs.StringVar(&o.email, "email", env(getenv, "AVATAR_EMAIL", "trainee@demo-motors.test"), "trainee to sign in as")
-	fs.IntVar(&o.accounts, "accounts", 0, "callers sign in as this many accounts, -email being a pattern with one %d numbered 1 to N (loadtest/stack.sh seeds them); caller i is account i mod N + 1. 0: all as -email")
-	fs.StringVar(&o.password, "password", env(getenv, "AVATAR_PASSWORD", "avatar-demo-password"), "the trainee's password")
+	o.AddFlags(fs, getenv, "sign-in, scenarios, PickEdge")
 	fs.Var(&o.regions, "region", "NAME[=EDGE_URL][,delay=20ms,jitter=5ms,loss=0.1%] (repeat per region); without a URL the core picks the region's edge")
 	fs.IntVar(&o.calls, "calls", 2, "concurrent calls per region")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "each region's calls start evenly over this time")
@@ -131,15 +121,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if len(o.regions) == 0 {
 		errs = append(errs, errors.New("-region: give at least one"))
 	}
-	if u, err := url.Parse(o.coreURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("-core %q: want http(s)://host[:port]", o.coreURL))
-	}
-	if o.email == "" || o.password == "" {
-		errs = append(errs, errors.New("-email and -password (or AVATAR_EMAIL, AVATAR_PASSWORD) are required"))
-	}
-	if o.accounts < 0 || (o.accounts > 0) != strings.Contains(o.email, "%d") {
-		errs = append(errs, fmt.Errorf("-accounts %d with -email %q: a count of accounts goes with an email pattern holding %%d, and 0 with a plain email", o.accounts, o.email))
-	}
+	errs = append(errs, o.Check()...)
 	if o.calls < 1 || o.calls > 1000 {
 		errs = append(errs, fmt.Errorf("-calls %d: want 1 to 1000", o.calls))
 	}

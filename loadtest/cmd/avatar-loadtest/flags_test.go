@@ -74,7 +74,7 @@ func TestParseFlags(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if o.calls != 2 || o.duration != time.Minute || o.maxFailed != -1 || o.email == "" {
+				if o.calls != 2 || o.duration != time.Minute || o.maxFailed != -1 || o.Email == "" {
 					t.Errorf("defaults: %+v", o)
 				}
 				return
@@ -97,7 +97,7 @@ func TestParseFlagsReadsEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.coreURL != "http://core:8080" || o.email != "a@b.test" || o.password != "pw" {
+	if o.CoreURL != "http://core:8080" || o.Email != "a@b.test" || o.Password != "pw" {
 		t.Errorf("options %+v", o)
 	}
 }

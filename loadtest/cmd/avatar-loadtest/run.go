@@ -38,17 +38,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("report folder: %w", err)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
-	accounts, err := trainee.NewAccounts(hc, o.coreURL, o.email, o.password, o.accounts)
-	if err != nil {
-		return err
-	}
-	token, err := accounts.Token(ctx, 0)
+	accounts, token, err := o.Open(ctx, hc)
 	if err != nil {
 		return err
 	}
 	start := &conversationv1.StartSessionRequest{Mode: conversationv1.Mode_MODE_TRAINING}
 	if o.mode == "role-play" {
-		sc, err := trainee.FindScenario(ctx, hc, o.coreURL, token, o.scenario)
+		sc, err := trainee.FindScenario(ctx, hc, o.CoreURL, token, o.scenario)
 		if err != nil {
 			return err
 		}
