@@ -241,6 +241,10 @@ func (p *printer) show(ev *conversationv1.CallEvent) {
 	}
 	switch ev.GetType() {
 	case callevent.TypeFinalTranscript:
+		if c := ev.GetContinues(); c != 0 {
+			fmt.Fprintf(p.out, "  (heard: %q, going on from turn %d)\n", ev.GetText(), c)
+			break
+		}
 		fmt.Fprintf(p.out, "  (heard: %q)\n", ev.GetText())
 	case callevent.TypeReplyText:
 		fmt.Fprintf(p.out, "  customer: %s\n", ev.GetText())

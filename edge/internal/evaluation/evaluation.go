@@ -98,8 +98,14 @@ func runClip(ctx context.Context, tr pipeline.Transcriber, pcm []int16) (string,
 	if err != nil {
 		return "", err
 	}
+	// The final transcripts by turn, in order; a turn that carries on an
+	// earlier one (Continues) holds that one's words too, so it replaces it.
+	type final struct {
+		turn int32
+		text string
+	}
 	var mu sync.Mutex
-	var finals []string
+	var finals []final
 	call, err := pipeline.New(pipeline.Config{
 		SessionID:   "eval",
 		Transcriber: tr,
@@ -109,7 +115,10 @@ func runClip(ctx context.Context, tr pipeline.Transcriber, pcm []int16) (string,
 		Events: pipeline.EventSinkFunc(func(ev *pipeline.Event) {
 			if ev.Type == callevent.TypeFinalTranscript && ev.Text != "" {
 				mu.Lock()
-				finals = append(finals, ev.Text)
+				if c := ev.GetContinues(); c != 0 {
+					finals = slices.DeleteFunc(finals, func(f final) bool { return f.turn == c })
+				}
+				finals = append(finals, final{ev.GetTurn(), ev.Text})
 				mu.Unlock()
 			}
 		}),
@@ -161,7 +170,11 @@ func runClip(ctx context.Context, tr pipeline.Transcriber, pcm []int16) (string,
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return strings.Join(finals, " "), nil
+	texts := make([]string, len(finals))
+	for i, f := range finals {
+		texts[i] = f.text
+	}
+	return strings.Join(texts, " "), nil
 }
 
 type nullSynth struct{}

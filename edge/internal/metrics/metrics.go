@@ -172,3 +172,12 @@ var TurnResumed = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "avatar_edge_turns_resumed_total",
 	Help: "User turns that began within 1.5 s of the end of the previous one (likely cut in).",
 }, []string{"region"})
+
+// TurnContinued counts user turns that carried on the one before: the
+// trainee went on within 1.5 s of a pause the edge took for the end of the
+// turn, before its reply had finished, and the two were answered as one.
+// Each is a cut-in the trainee heard the start of.
+var TurnContinued = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "avatar_edge_turns_continued_total",
+	Help: "User turns that carried on the one before it, cut short by the end-of-turn decision; the two were answered as one.",
+}, []string{"region"})

@@ -256,9 +256,24 @@ func (c *Call) currentTurn() int {
 	return c.turnSeq
 }
 
-// speechStart begins a user turn, barging in on any reply.
+// speechStart begins a user turn, barging in on any reply. A turn that
+// carries on one the endpoint ended moments ago (see continues) takes it
+// over instead: its reply stops, it is never recorded, and its words begin
+// the new turn's.
 func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	c.mu.Lock()
+	started := time.Now().Add(-(ev.At - ev.Start))
+	cont := 0
+	if prev := c.cur; continues(prev, started) {
+		cont = prev.index
+		prev.done = true // superseded: no record, so nothing of it is committed
+		if r := c.reply; r != nil {
+			r.cancel(ErrContinued)
+			r.dropQueue()
+			c.reply = nil
+			c.log.LogAttrs(ctx, slog.LevelInfo, "turn continued", slog.Int("turn", prev.index), slog.Int("played_frames", r.playedFrames))
+		}
+	}
 	if r := c.reply; r != nil {
 		// The turn being answered is no longer current: completing it must
 		// not announce LISTENING between SPEAKING and USER_SPEAKING.
@@ -266,12 +281,11 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 		c.bargeIn(ctx, r)
 	}
 	c.turnSeq++
-	started := time.Now().Add(-(ev.At - ev.Start))
-	c.cur = &turn{index: c.turnSeq, started: started, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin}
+	c.cur = &turn{index: c.turnSeq, started: started, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin, continues: cont}
 	c.setState(callevent.StateUserSpeaking)
 	idx := c.turnSeq
 	c.mu.Unlock()
-	c.sendSTT(sttCmd{kind: cmdOpen, turn: idx})
+	c.sendSTT(sttCmd{kind: cmdOpen, turn: idx, continues: cont})
 	frames := int((ev.At-ev.Start)/FrameDuration) + 6
 	c.sendPreroll(frames)
 }
@@ -328,7 +342,7 @@ func (c *Call) completeTurn(t *turn, bargeIn bool) {
 		return
 	}
 	t.done = true
-	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening, Resumed: t.resumed, Speech: t.speech()}
+	rec := TurnRecord{Index: t.index, UserText: t.userText, BargeIn: bargeIn, Stages: t.stages(), Time: t.endpointAt, Opening: t.opening, Resumed: t.resumed, Continues: t.continues, Speech: t.speech()}
 	if t.reply != nil {
 		rec.ReplyText = t.reply.playedText()
 	}
@@ -363,7 +377,7 @@ func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) 
 	t.sttFinalAt = at
 	idx := t.index
 	if text != "" {
-		c.cfg.Events.Send(&Event{Type: callevent.TypeFinalTranscript, Turn: int32(idx), Text: text})
+		c.cfg.Events.Send(&Event{Type: callevent.TypeFinalTranscript, Turn: int32(idx), Text: text, Continues: int32(t.continues)})
 	}
 	if c.cur != t {
 		if text != "" {

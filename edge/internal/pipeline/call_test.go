@@ -401,12 +401,17 @@ func TestTurnStages(t *testing.T) {
 	}
 }
 
-// TestBargeIn speaks over the reply. The turn starts on the third speech
-// frame, and the playout tick of that instant comes first (see step), so
-// exactly 4+replyFrames frames have been played when the trainee barges in,
-// and none after. The turn keeps the words of the frames played: whole
+// TestBargeIn speaks over the reply, later than resumedWithin (1.5 s) after
+// the end of the turn: sooner, the trainee carries on the turn instead
+// (TestContinuedTurn). The turn starts on the third speech frame, and the
+// playout tick of that instant comes first (see step), so exactly
+// 4+replyFrames frames have been played when the trainee barges in, and
+// none after. The turn keeps the words of the frames played: whole
 // sentences, and the share of the words of the sentence cut.
 func TestBargeIn(t *testing.T) {
+	// 70 frames of reply: speech comes back 1.52 s after the last voiced
+	// frame.
+	long := strings.Repeat(replyRest+" ", 3)
 	tests := []struct {
 		name        string
 		resp        *echoResponder
@@ -416,13 +421,13 @@ func TestBargeIn(t *testing.T) {
 		wantCauses  []error
 	}{
 		{
-			// 24 frames: the first sentence (12) and 12 of the second's
-			// 36, so 4 of its 12 words.
+			// 74 frames: the first sentence (12), the second (36) and 26
+			// of the third's 36, so 8 of its 12 words.
 			name:        "mid-sentence",
-			resp:        &echoResponder{},
-			replyFrames: 20,
-			wantPlayed:  24,
-			wantReply:   "You said: hello there. Our extended warranty covers",
+			resp:        &echoResponder{rest: long},
+			replyFrames: 70,
+			wantPlayed:  74,
+			wantReply:   "You said: hello there. " + replyRest + " Our extended warranty covers the drivetrain for five",
 		},
 		{
 			// The responder holds the second sentence back: the first
@@ -430,7 +435,7 @@ func TestBargeIn(t *testing.T) {
 			// while it is being generated.
 			name:        "while generating",
 			resp:        &echoResponder{hold: time.Minute},
-			replyFrames: 20,
+			replyFrames: 70,
 			wantPlayed:  12,
 			wantReply:   "You said: hello there.",
 			wantCauses:  []error{pipeline.ErrBargeIn},
@@ -475,6 +480,82 @@ func TestBargeIn(t *testing.T) {
 				})
 				if _, causes := tt.resp.snapshot(); !slices.Equal(causes, tt.wantCauses) {
 					t.Errorf("reply cancelled with %v, want %v", causes, tt.wantCauses)
+				}
+			})
+		})
+	}
+}
+
+// TestContinuedTurn ends a turn at a pause, lets its reply begin, and
+// speaks again within resumedWithin: the second turn carries on the first.
+// The first turn's reply stops at once, the first turn is
+// never recorded (so the dialogue commits nothing of it), and the one turn
+// recorded answers both turns' words together, as their transcripts say
+// (continues=1).
+func TestContinuedTurn(t *testing.T) {
+	tests := []struct {
+		name     string
+		second   string // what the recogniser hears in the second turn
+		wantText string
+	}{
+		{name: "words", second: "and the tyres", wantText: "hello there and the tyres"},
+		// A cough, or words the recogniser missed: the first turn's
+		// words are answered all the same, not dropped.
+		{name: "no words", second: "", wantText: "hello there"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				resp := &echoResponder{}
+				b := setup(t, pipeline.Config{Responder: resp, Transcriber: &scriptedSTT{texts: []string{"hello there", tt.second}}})
+				b.speak(t)
+				b.waitState(t, callevent.StateSpeaking, 50)
+				b.push(t, silenceFrame, 10) // 14 frames of the reply play
+				b.push(t, speechFrame, 3)
+				if s := b.call.State(); s != callevent.StateUserSpeaking {
+					t.Fatalf("state %s after 3 frames of speech, want USER_SPEAKING", s)
+				}
+				played, _, turns := b.rec.snapshot()
+				if len(turns) != 0 {
+					t.Fatalf("turns %+v when the trainee went on, want none", turns)
+				}
+				if len(played) != 14 {
+					t.Errorf("%d frames played before the trainee went on, want 14", len(played))
+				}
+				b.push(t, speechFrame, 20)
+				lastAt := b.now()
+				turns = b.waitTurns(t, 1, 200)
+				frames, events, _ := b.rec.snapshot()
+				if len(turns) != 1 {
+					t.Fatalf("turns %+v, want one", turns)
+				}
+				endAt := lastAt + testSilence
+				got := turns[0]
+				checkTurn(t, b, got, pipeline.TurnRecord{
+					Index: 2, UserText: tt.wantText, ReplyText: "You said: " + tt.wantText + ". " + replyRest,
+					Stages: stages(testSilence, 0, 0, 0, 0, testSilence),
+				}, endAt)
+				if got.Continues != 1 || !got.Resumed {
+					t.Errorf("continues %d, resumed %t; want 1, true", got.Continues, got.Resumed)
+				}
+				// Nothing more of the first reply plays: the next frame is
+				// the new reply's first, at the end of the second turn.
+				checkPacing(t, frames[14:], endAt, (2+len(strings.Fields(tt.wantText)))*framesPerWord+12*framesPerWord)
+				reqs, _ := resp.snapshot()
+				if last := reqs[len(reqs)-1]; last.Turn != 2 || last.Text != tt.wantText {
+					t.Errorf("last request %+v, want turn 2 %q", last, tt.wantText)
+				}
+				for _, ev := range events {
+					if ev.ev.Turn == 1 && (ev.ev.Type == callevent.TypeTurnLatency || ev.ev.Type == callevent.TypeTurnResult) {
+						t.Errorf("event %s of the continued turn", ev)
+					}
+					if ev.ev.Turn == 2 && (ev.ev.Type == callevent.TypeFinalTranscript || ev.ev.Type == callevent.TypePartialTranscript) &&
+						(ev.ev.Continues != 1 || !strings.HasPrefix(ev.ev.Text, "hello there")) {
+						t.Errorf("transcript event %s: want continues=1 and the first turn's words first", ev)
+					}
+				}
+				if finals := eventLines(events, callevent.TypeFinalTranscript); len(finals) != 2 {
+					t.Errorf("final transcripts %v, want the first turn's and the whole", finals)
 				}
 			})
 		})

@@ -10,6 +10,10 @@ var ErrBargeIn = errors.New("pipeline: barge-in")
 // cancelled when the trainee goes on speaking after a pause.
 var ErrResumed = errors.New("pipeline: speech resumed")
 
+// ErrContinued is the cause with which a reply's context is cancelled when
+// the trainee carries on the turn it answers (TurnRecord.Continues).
+var ErrContinued = errors.New("pipeline: turn continued")
+
 // ErrHangUp is the cause with which the call's work is cancelled by Stop.
 var ErrHangUp = errors.New("pipeline: call ended")
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/avatar-fi/avatar/edge/internal/pipeline"
@@ -34,6 +35,21 @@ func (f fakeSTT) NewStream(context.Context) (stt.Stream, error) {
 		return struct{ stt.Stream }{s}, nil // hides Segment
 	}
 	return s, nil
+}
+
+// scriptedSTT is fakeSTT with a text per stream, in order; streams past the
+// script recognise nothing.
+type scriptedSTT struct {
+	texts []string
+	n     atomic.Int64
+}
+
+func (f *scriptedSTT) NewStream(ctx context.Context) (stt.Stream, error) {
+	i := int(f.n.Add(1)) - 1
+	if i >= len(f.texts) {
+		return fakeSTT{}.NewStream(ctx)
+	}
+	return fakeSTT{text: f.texts[i]}.NewStream(ctx)
 }
 
 type fakeStream struct {
@@ -93,12 +109,14 @@ func (f fakeTTS) Synthesize(ctx context.Context, text string, out func([]int16) 
 // frames of fakeTTS audio.
 const replyRest = "Our extended warranty covers the drivetrain for five years and unlimited miles."
 
-// echoResponder answers "You said: <text>." and then replyRest, a word at a
-// time. The first word comes after firstText, replyRest after hold. It
+// echoResponder answers "You said: <text>." and then replyRest (or rest),
+// a word at a time. The first word comes after firstText, replyRest after hold. It
 // records the requests, and the cause of every context that ends while it
 // waits.
 type echoResponder struct {
 	firstText, hold time.Duration
+	// rest, when set, replaces replyRest.
+	rest string
 
 	mu     sync.Mutex
 	reqs   []pipeline.Request
@@ -117,6 +135,9 @@ func (e *echoResponder) Respond(ctx context.Context, req pipeline.Request, out f
 	}
 	if err := e.wait(ctx, e.hold); err != nil {
 		return err
+	}
+	if e.rest != "" {
+		return streamWords(out, e.rest)
 	}
 	return streamWords(out, replyRest)
 }

@@ -25,6 +25,7 @@ type sttCmd struct {
 	t         *turn // cmdFinal: the turn to finalise
 	frame     *[InFrameSamples]int16
 	speculate bool
+	continues int // cmdOpen: the turn the new one carries on, 0 when none
 }
 
 // partialEvery is how often, in frames, the recogniser publishes a partial
@@ -79,7 +80,23 @@ func (c *Call) runSTT(ctx context.Context) {
 		turn    int
 		frames  int
 		partial string
+		// cont and prefix: the turn the open one carries on and its
+		// words, which begin every transcript of the open one.
+		cont   int
+		prefix string
+		// lastTurn and lastText: the turn finalised last and its words.
+		lastTurn int
+		lastText string
 	)
+	publish := func(p string) {
+		p = joinWords(prefix, p)
+		if p == partial {
+			return
+		}
+		partial = p
+		c.partial.Store(&p)
+		c.cfg.Events.Send(&Event{Type: callevent.TypePartialTranscript, Turn: int32(turn), Text: p, Continues: int32(cont)})
+	}
 	closeStream := func() {
 		if s != nil {
 			s.Close()
@@ -116,6 +133,10 @@ func (c *Call) runSTT(ctx context.Context) {
 		case cmdOpen:
 			closeStream()
 			turn, frames, partial = cmd.turn, 0, ""
+			cont, prefix = 0, ""
+			if cmd.continues != 0 && cmd.continues == lastTurn {
+				cont, prefix = cmd.continues, lastText
+			}
 			var err error
 			if s, err = c.cfg.Transcriber.NewStream(ctx); err != nil {
 				c.log.LogAttrs(ctx, slog.LevelError, "open recogniser", slog.String("error", err.Error()))
@@ -154,11 +175,7 @@ func (c *Call) runSTT(ctx context.Context) {
 			due := (frames+n)/partialEvery > frames/partialEvery
 			frames += n
 			if due && next == nil && len(c.sttCh) == 0 {
-				if p := s.Partial(); p != partial {
-					partial = p
-					c.partial.Store(&p)
-					c.cfg.Events.Send(&Event{Type: callevent.TypePartialTranscript, Turn: int32(turn), Text: p})
-				}
+				publish(s.Partial())
 			}
 		case cmdSegment:
 			if s == nil || cmd.turn != turn {
@@ -169,14 +186,9 @@ func (c *Call) runSTT(ctx context.Context) {
 					c.log.LogAttrs(ctx, slog.LevelWarn, "recogniser segment", slog.String("error", err.Error()))
 					continue
 				}
-				p := s.Partial()
-				if p != partial {
-					partial = p
-					c.partial.Store(&p)
-					c.cfg.Events.Send(&Event{Type: callevent.TypePartialTranscript, Turn: int32(turn), Text: p})
-				}
+				publish(s.Partial())
 				if cmd.speculate {
-					c.onSegment(ctx, turn, p)
+					c.onSegment(ctx, turn, partial)
 				}
 			}
 		case cmdFinal:
@@ -192,7 +204,22 @@ func (c *Call) runSTT(ctx context.Context) {
 				}
 				closeStream()
 			}
+			// A continuation with no words of its own (a cough, or words
+			// the recogniser missed) still answers the turn it carries on.
+			text = joinWords(prefix, text)
+			lastTurn, lastText = turn, text
 			c.onFinal(ctx, cmd.t, text, time.Now())
 		}
 	}
+}
+
+// joinWords joins two transcripts with a space, either possibly empty.
+func joinWords(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
 }

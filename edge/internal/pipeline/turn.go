@@ -30,6 +30,12 @@ type TurnRecord struct {
 	// previous one: the trainee went on after a pause the edge took for
 	// the end of their turn (a likely cut-in), or barged in at once.
 	Resumed bool
+	// Continues is the index of the turn this one carries on, 0 when none:
+	// the trainee went on within moments of a pause the edge took for the
+	// end of that turn, before its reply had finished (see continues). That
+	// turn's words begin UserText; it has no record of its own, so the
+	// reply it had begun is not committed.
+	Continues int
 	// Speech is how long the trainee spoke in the turn: from the detected
 	// start of speech to the last voiced frame (less the detector's hold);
 	// 0 for the opening. Words per minute are measured over it.
@@ -49,11 +55,26 @@ type turn struct {
 	done       bool
 	opening    bool // turn 0, the Opening
 	resumed    bool // began within resumedWithin of the previous turn's end
+	continues  int  // the index of the turn this one carries on, 0 when none
 }
 
 // resumedWithin is how soon after the end of a turn a new one counts as
 // the trainee going on (TurnRecord.Resumed), as endpoint's habits count it.
 const resumedWithin = 1500 * time.Millisecond
+
+// continues reports whether speech that started at started carries on turn
+// prev rather than beginning a new one: prev was ended by the endpoint, its
+// speaker started again within resumedWithin of its last voiced frame, and
+// it is not yet complete (its reply is still being prepared or playing).
+// People hear a pause for what it is and wait; the endpoint took one for the
+// end of the turn, and the trainee's going on says so. So the two are
+// answered as one turn, as a person who started to answer would stop and
+// listen to the whole. A reply played to its end completes its turn first,
+// and a deliberate barge-in later than resumedWithin stays one.
+func continues(prev *turn, started time.Time) bool {
+	return prev != nil && !prev.done && !prev.opening && !prev.lastVoiced.IsZero() &&
+		started.Sub(prev.lastVoiced) < resumedWithin
+}
 
 // speech returns how long the speaker spoke in the turn, 0 when unknown.
 func (t *turn) speech() time.Duration {

@@ -115,6 +115,9 @@ func (c *call) start(ctx context.Context, offer string) (string, error) {
 			if rec.Resumed {
 				metrics.TurnResumed.WithLabelValues(cfg.Region).Inc()
 			}
+			if rec.Continues != 0 {
+				metrics.TurnContinued.WithLabelValues(cfg.Region).Inc()
+			}
 			if ev := c.dlg.TurnDone(rec); ev != nil {
 				c.events.Send(ev)
 			}

@@ -63,6 +63,27 @@ describe("reduceCallEvent", () => {
     v = reduceCallEvent(v, ev({ type: "final_transcript", turn: 1, text: "yes" }));
     expect(v.partial).toEqual({ turn: 2, text: "and" });
   });
+  it("shows a continued turn as one with the turn carrying it on", () => {
+    const events = [
+      ev({ type: "final_transcript", turn: 1, text: "i can offer you" }),
+      ev({ type: "reply_text", turn: 1, text: "Sounds" }),
+      ev({ type: "partial_transcript", turn: 2, text: "i can offer you a", continues: 1 }),
+      ev({ type: "final_transcript", turn: 2, text: "i can offer you a five year plan", continues: 1 }),
+      ev({ type: "reply_text", turn: 2, text: "How much is it?" }),
+    ];
+    const v = events.reduce(reduceCallEvent, initialCallView());
+    expect(v.lines).toEqual([
+      { turn: 2, speaker: "trainee", text: "i can offer you a five year plan" },
+      { turn: 2, speaker: "partner", text: "How much is it?" },
+    ]);
+    expect(v.partial).toBeUndefined();
+  });
+  it("drops the partial of a turn continued before its final", () => {
+    let v = reduceCallEvent(initialCallView(), ev({ type: "partial_transcript", turn: 1, text: "so the" }));
+    v = reduceCallEvent(v, ev({ type: "partial_transcript", turn: 2, text: "so the warranty", continues: 1 }));
+    expect(v.partial).toEqual({ turn: 2, text: "so the warranty" });
+    expect(v.lines).toEqual([]);
+  });
   it("ignores unknown types and does not mutate", () => {
     const v0 = initialCallView();
     const v1 = reduceCallEvent(v0, ev({ type: "something_new", text: "x" }));

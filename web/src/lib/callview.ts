@@ -59,8 +59,9 @@ export function parseCallEvent(text: string): CallEvent | undefined {
 export function reduceCallEvent(v: CallView, ev: CallEvent): CallView {
   switch (ev.type) {
     case "partial_transcript":
-      return ev.text ? { ...v, partial: { turn: ev.turn, text: ev.text } } : v;
+      return ev.text ? { ...dropContinued(v, ev.continues), partial: { turn: ev.turn, text: ev.text } } : v;
     case "final_transcript": {
+      v = dropContinued(v, ev.continues);
       const partial = v.partial?.turn === ev.turn ? undefined : v.partial;
       if (!ev.text) return { ...v, partial };
       return { ...v, partial, lines: [...v.lines, { turn: ev.turn, speaker: "trainee", text: ev.text }] };
@@ -91,6 +92,19 @@ export function reduceCallEvent(v: CallView, ev: CallEvent): CallView {
     default:
       return v;
   }
+}
+
+/**
+ * dropContinued removes turn `continued` from the view: the trainee went on after a pause the
+ * edge took for the end of that turn, and the turn carrying it on holds its words (and gets the
+ * reply); the start of a reply it had begun is dropped with it. 0 leaves the view as it is.
+ */
+function dropContinued(v: CallView, continued: number): CallView {
+  if (!continued) return v;
+  const lines = v.lines.filter((l) => l.turn !== continued);
+  const partial = v.partial?.turn === continued ? undefined : v.partial;
+  if (lines.length === v.lines.length && partial === v.partial) return v;
+  return { ...v, lines, partial };
 }
 
 export interface Segment {

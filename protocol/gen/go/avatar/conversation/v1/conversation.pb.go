@@ -744,7 +744,7 @@ func (x *EndSessionResponse) GetTurnCount() int32 {
 // JSON (lowerCamelCase names, enums by their full names, unset fields left out). Type
 // says which fields are set:
 //
-//	"partial_transcript", "final_transcript": turn, text (the trainee's words);
+//	"partial_transcript", "final_transcript": turn, text (the trainee's words), continues;
 //	"reply_text": turn, text (a reply sentence as it starts playing);
 //	"turn_latency": turn, stages (stage name -> milliseconds), barge_in;
 //	"state": state (LISTENING, USER_SPEAKING, THINKING, SPEAKING);
@@ -753,14 +753,19 @@ type CallEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Type  string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	// Turn is the turn's index in the call, from 1; the customer's opening is turn 0.
-	Turn          int32              `protobuf:"varint,2,opt,name=turn,proto3" json:"turn,omitempty"`
-	Text          string             `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
-	State         string             `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
-	Stages        map[string]float64 `protobuf:"bytes,5,rep,name=stages,proto3" json:"stages,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	BargeIn       bool               `protobuf:"varint,6,opt,name=barge_in,json=bargeIn,proto3" json:"barge_in,omitempty"`
-	Citations     []*Citation        `protobuf:"bytes,7,rep,name=citations,proto3" json:"citations,omitempty"`
-	Techniques    []v1.Technique     `protobuf:"varint,8,rep,packed,name=techniques,proto3,enum=avatar.scenario.v1.Technique" json:"techniques,omitempty"`
-	Outcome       v1.Outcome         `protobuf:"varint,9,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
+	Turn       int32              `protobuf:"varint,2,opt,name=turn,proto3" json:"turn,omitempty"`
+	Text       string             `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	State      string             `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Stages     map[string]float64 `protobuf:"bytes,5,rep,name=stages,proto3" json:"stages,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	BargeIn    bool               `protobuf:"varint,6,opt,name=barge_in,json=bargeIn,proto3" json:"barge_in,omitempty"`
+	Citations  []*Citation        `protobuf:"bytes,7,rep,name=citations,proto3" json:"citations,omitempty"`
+	Techniques []v1.Technique     `protobuf:"varint,8,rep,packed,name=techniques,proto3,enum=avatar.scenario.v1.Technique" json:"techniques,omitempty"`
+	Outcome    v1.Outcome         `protobuf:"varint,9,opt,name=outcome,proto3,enum=avatar.scenario.v1.Outcome" json:"outcome,omitempty"`
+	// Continues, on a transcript, is an earlier turn of this call that this one carries on:
+	// the trainee went on talking within moments of a pause the edge took for the end of
+	// their turn. That turn's words begin this one's text, its reply was stopped, and it gets
+	// no turn_latency or turn_result; a client shows the two as one turn. 0 when none.
+	Continues     int32 `protobuf:"varint,10,opt,name=continues,proto3" json:"continues,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -858,6 +863,13 @@ func (x *CallEvent) GetOutcome() v1.Outcome {
 	return v1.Outcome(0)
 }
 
+func (x *CallEvent) GetContinues() int32 {
+	if x != nil {
+		return x.Continues
+	}
+	return 0
+}
+
 var File_avatar_conversation_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
@@ -916,7 +928,7 @@ const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
 	"\x12EndSessionResponse\x12;\n" +
 	"\tscorecard\x18\x01 \x01(\v2\x1d.avatar.scenario.v1.ScorecardR\tscorecard\x12\x1d\n" +
 	"\n" +
-	"turn_count\x18\x02 \x01(\x05R\tturnCount\"\xb0\x03\n" +
+	"turn_count\x18\x02 \x01(\x05R\tturnCount\"\xce\x03\n" +
 	"\tCallEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04turn\x18\x02 \x01(\x05R\x04turn\x12\x12\n" +
@@ -928,7 +940,9 @@ const file_avatar_conversation_v1_conversation_proto_rawDesc = "" +
 	"\n" +
 	"techniques\x18\b \x03(\x0e2\x1d.avatar.scenario.v1.TechniqueR\n" +
 	"techniques\x125\n" +
-	"\aoutcome\x18\t \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcome\x1a9\n" +
+	"\aoutcome\x18\t \x01(\x0e2\x1b.avatar.scenario.v1.OutcomeR\aoutcome\x12\x1c\n" +
+	"\tcontinues\x18\n" +
+	" \x01(\x05R\tcontinues\x1a9\n" +
 	"\vStagesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01*C\n" +
