@@ -83,6 +83,8 @@ type Caller struct {
 	events      []Event
 	packets     int
 	firstAudio  []time.Time // first reply packet after each talk spurt
+	heard       []time.Time // first audible reply packet of each talk spurt
+	spurtHeard  bool        // the current talk spurt has had an audible packet
 	lastPacket  time.Time
 	eventCh     chan struct{}
 	connected   chan struct{}
@@ -255,15 +257,30 @@ func Dial(ctx context.Context, api *webrtc.API, base, token string, o Options) (
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		buf := make([]byte, 1500)
+		// The reply is decoded (at 16 kHz: enough to tell speech from
+		// silence) to see when it becomes audible, which can be later
+		// than its first packet.
+		dec, err := opus.NewDecoder(opus.WithSampleRate(16000))
+		if err != nil {
+			return
+		}
+		pcm := make([]int16, 6*dec.FrameSamples())
 		for {
-			if _, _, err := tr.Read(buf); err != nil {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
 				return
 			}
 			now := time.Now()
+			n, err := dec.Decode(pkt.Payload, pcm)
+			audible := err == nil && peak(pcm[:n]) >= HeardLevel
 			c.mu.Lock()
 			if c.lastPacket.IsZero() || now.Sub(c.lastPacket) > 200*time.Millisecond {
 				c.firstAudio = append(c.firstAudio, now)
+				c.spurtHeard = false
+			}
+			if audible && !c.spurtHeard {
+				c.heard = append(c.heard, now)
+				c.spurtHeard = true
 			}
 			c.lastPacket = now
 			c.packets++
@@ -465,6 +482,30 @@ func (c *Caller) Audio() (packets int, last time.Time, spurts []time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.packets, c.lastPacket, append([]time.Time(nil), c.firstAudio...)
+}
+
+// HeardLevel is the peak sample (of 32767) from which a reply packet's audio
+// counts as heard: −30 dBFS, above a speech engine's leading near-silence
+// and the codec's noise, below the start of a word.
+const HeardLevel = 1000
+
+// Heard returns, for each talk spurt of the reply that became audible, the
+// arrival of its first packet with audio at HeardLevel or above: when the
+// trainee starts to hear the reply, which is later than its first packet
+// when the audio starts with silence.
+func (c *Caller) Heard() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Time(nil), c.heard...)
+}
+
+// peak returns the largest absolute sample of pcm.
+func peak(pcm []int16) int {
+	m := 0
+	for _, x := range pcm {
+		m = max(m, max(int(x), -int(x)))
+	}
+	return m
 }
 
 // Hangup sends DELETE for the call.

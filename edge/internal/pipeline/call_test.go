@@ -292,6 +292,38 @@ func TestTurn(t *testing.T) {
 	})
 }
 
+// TestLeadingSilenceTrimmed has the speech engine begin every sentence with
+// 10 frames of near-silence: the reply's first packet carries the last
+// leadPad (2) of them and then its first word comes, rather than 200 ms of
+// silence; the second sentence keeps its pause. The turn gap, timed to the
+// first packet, is the same as without the silence.
+func TestLeadingSilenceTrimmed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := setup(t, pipeline.Config{Synthesizer: fakeTTS{quiet: 10}})
+		b.speak(t)
+		turns := b.waitTurns(t, 1, 200)
+		frames, _, _ := b.rec.snapshot()
+		endAt := lastVoiced + testSilence
+		first := 2 + 4*framesPerWord
+		second := 10 + 12*framesPerWord
+		checkPacing(t, frames, endAt, first+second)
+		loud := b.rec.loudness()
+		for i, l := range loud {
+			want := (i >= 2 && i < first) || i >= first+10
+			if l != want {
+				t.Errorf("frame %d loud %t, want %t (loudness %v)", i, l, want, loud)
+				break
+			}
+		}
+		if len(turns) != 1 || turns[0].ReplyText != "You said: hello there. "+replyRest {
+			t.Fatalf("turns %+v, want one with the whole reply", turns)
+		}
+		if got := turns[0].Stages[callevent.StageTurnGap]; got != testSilence {
+			t.Errorf("turn gap %v, want %v", got, testSilence)
+		}
+	})
+}
+
 // TestTurnStages checks each stage of a turn against the configured
 // silences and the engines' latencies, on the shared timeline (last voiced
 // frame at 1 s). The endpoint stage is the silence the transcript's cue

@@ -81,12 +81,25 @@ func (s *fakeStream) Close() error { return nil }
 const framesPerWord = 3
 
 // fakeTTS speaks framesPerWord frames of tone per word, all at once after
-// delay.
-type fakeTTS struct{ delay time.Duration }
+// delay, after quiet frames of near-silence (as speech engines begin a
+// sentence).
+type fakeTTS struct {
+	delay time.Duration
+	quiet int
+}
 
 func (f fakeTTS) Synthesize(ctx context.Context, text string, out func([]int16) error) error {
 	if err := sleep(ctx, f.delay); err != nil {
 		return err
+	}
+	hiss := make([]int16, pipeline.OutFrameSamples)
+	for i := range hiss {
+		hiss[i] = int16(150 * math.Sin(float64(i)/3))
+	}
+	for range f.quiet {
+		if err := out(hiss); err != nil {
+			return err
+		}
 	}
 	n := len(strings.Fields(text)) * framesPerWord * pipeline.OutFrameSamples
 	buf := make([]int16, pipeline.OutFrameSamples/2)
@@ -216,6 +229,7 @@ type recorder struct {
 
 	mu     sync.Mutex
 	frames []time.Duration
+	loud   []bool
 	events []stamped
 	turns  []pipeline.TurnRecord
 }
@@ -223,8 +237,16 @@ type recorder struct {
 func (r *recorder) WriteFrame(pcm []int16) error {
 	r.mu.Lock()
 	r.frames = append(r.frames, time.Since(r.start))
+	r.loud = append(r.loud, slices.Max(pcm) >= 1000)
 	r.mu.Unlock()
 	return nil
+}
+
+// loudness returns, for each frame played, whether it was the tone.
+func (r *recorder) loudness() []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.loud)
 }
 func (r *recorder) Send(ev *pipeline.Event) {
 	r.mu.Lock()

@@ -24,6 +24,10 @@ type reply struct {
 	queued    int // frames ever queued
 	maxFrames int
 	genDone   bool
+	// lead holds the last quiet frames synthesised before the reply's first
+	// audible one (at most leadPad): see pushPending.
+	lead    []*[OutFrameSamples]int16
+	audible bool // a frame at audibleLevel or above has been queued
 
 	firstTextAt, firstAudioAt, firstPacketAt time.Time
 	playedFrames                             int
@@ -36,12 +40,26 @@ type sentence struct {
 	synthDone bool
 }
 
+// Speech engines start a sentence with silence (Flite's voices with 170–250
+// ms of it, peaks under 200 of 32767): the trainee would hear the reply that
+// much later than its first packet. A reply's audio therefore starts
+// leadPad frames before its first frame that reaches audibleLevel (−36 dBFS
+// peak, above the engines' leading silence and below the start of any
+// word); the pad keeps a soft onset (a breath, an "h") whole.
+const (
+	audibleLevel = 500
+	leadPad      = 2
+)
+
 // dropQueue frees the queued audio.
 func (r *reply) dropQueue() {
 	for _, f := range r.queue {
 		framePool.Put(f)
 	}
-	r.queue, r.queueSent = nil, nil
+	for _, f := range r.lead {
+		framePool.Put(f)
+	}
+	r.queue, r.queueSent, r.lead = nil, nil, nil
 }
 
 // enqueue cuts pcm into frames for sentence si; c.mu must be held.
@@ -68,10 +86,47 @@ func (r *reply) pushPending(si int) {
 	}
 	f := framePool.Get().(*[OutFrameSamples]int16)
 	*f = r.pending
+	if !r.audible {
+		if peak(f[:]) < audibleLevel {
+			// Leading silence: keep the last leadPad frames of it.
+			if len(r.lead) == leadPad {
+				framePool.Put(r.lead[0])
+				r.lead = append(r.lead[:0], r.lead[1:]...)
+			}
+			r.lead = append(r.lead, f)
+			return
+		}
+		r.audible = true
+		for _, l := range r.lead {
+			r.queueFrame(si, l)
+		}
+		r.lead = r.lead[:0]
+	}
+	r.queueFrame(si, f)
+}
+
+// queueFrame appends f, a frame of sentence si, to the queue.
+func (r *reply) queueFrame(si int, f *[OutFrameSamples]int16) {
 	r.queue = append(r.queue, f)
 	r.queueSent = append(r.queueSent, si)
 	r.queued++
 	r.sentences[si].frames++
+}
+
+// peak returns the largest absolute sample of pcm.
+func peak(pcm []int16) int {
+	m := 0
+	for _, x := range pcm {
+		m = max(m, abs(int(x)))
+	}
+	return m
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // startReply starts generating the reply to text for turn t; held replies

@@ -17,7 +17,7 @@ import (
 	"github.com/avatar-fi/avatar/edge/internal/rtc"
 	"github.com/avatar-fi/avatar/edge/internal/stt"
 	"github.com/avatar-fi/avatar/edge/internal/stt/pocketsphinx"
-	"github.com/avatar-fi/avatar/edge/internal/tts/espeak"
+	"github.com/avatar-fi/avatar/edge/internal/tts/flite"
 	"github.com/avatar-fi/avatar/loadtest/caller"
 	"github.com/avatar-fi/avatar/media/speechset"
 	"github.com/avatar-fi/avatar/media/vad"
@@ -168,7 +168,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sttEngine.Close()
-	ttsEngine, err := espeak.New(espeak.Config{})
+	ttsEngine, err := flite.New(flite.Config{}) // the production default, whose sentences start with 170–250 ms of near-silence
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +215,15 @@ func TestEndToEnd(t *testing.T) {
 	gap := lat1.Stages[callevent.StageTurnGap]
 	if gap <= 0 || gap > 1000 {
 		t.Errorf("turn gap %v ms", gap)
+	}
+	// The reply is audible from its first packets: the engine's leading
+	// silence is not sent.
+	if heard := c.Heard(); len(heard) == 0 {
+		t.Errorf("the reply never became audible to the caller")
+	} else if d := heard[0].Sub(spurts[0]); d > 100*time.Millisecond {
+		t.Errorf("the reply became audible %v after its first packet", d)
+	} else {
+		t.Logf("reply audible %v after its first packet", d)
 	}
 	t.Logf("turn 1: %q, stages %v", final1.Text, lat1.Stages)
 

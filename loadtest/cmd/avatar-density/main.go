@@ -15,7 +15,9 @@
 // for the end of the turn), never within -reply-timeout (unanswered), or
 // whether no turn started at all (not heard: the detector missed it). It
 // prints cores per call, the turn gap percentiles (the caller's: first
-// reply packet received less the end of the clip's last voiced frame sent),
+// reply packet received less the end of the clip's last voiced frame sent;
+// and "heard": to the first packet whose audio is at caller.HeardLevel,
+// when the trainee starts to hear the reply),
 // each of the edge's stages (its turn_latency events), and whether the load
 // was held: every call connected, no clip heard left unanswered, and the
 // p95 of the response (the turn gap less the end-of-turn wait: what grows

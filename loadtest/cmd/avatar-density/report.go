@@ -14,7 +14,8 @@ import (
 // counts summarises clip outcomes.
 type counts struct {
 	clips, answered, cut, unanswered, unheard int
-	gaps                                      []float64 // ms, the caller's
+	gaps                                      []float64 // ms, the caller's, to the first packet
+	heard                                     []float64 // ms, the caller's, to the first audible packet
 }
 
 func (r *result) count(keep func(clipOutcome) bool) counts {
@@ -37,8 +38,12 @@ func (r *result) count(keep func(clipOutcome) bool) counts {
 		if oc.gap > 0 {
 			c.gaps = append(c.gaps, float64(oc.gap.Microseconds())/1000)
 		}
+		if oc.heardGap > 0 {
+			c.heard = append(c.heard, float64(oc.heardGap.Microseconds())/1000)
+		}
 	}
 	slices.Sort(c.gaps)
+	slices.Sort(c.heard)
 	return c
 }
 
@@ -76,6 +81,9 @@ func (r *result) print(w io.Writer, o options) {
 		if len(x.c.gaps) > 0 {
 			fmt.Fprintf(w, "; caller's gap p50 %.0f ms p95 %.0f ms", quantile(x.c.gaps, 0.5), quantile(x.c.gaps, 0.95))
 		}
+		if len(x.c.heard) > 0 {
+			fmt.Fprintf(w, "; heard p50 %.0f ms p95 %.0f ms", quantile(x.c.heard, 0.5), quantile(x.c.heard, 0.95))
+		}
 		fmt.Fprintln(w)
 	}
 	for _, st := range callevent.Stages {
@@ -106,7 +114,7 @@ func (r *result) print(w io.Writer, o options) {
 			case oc.cut:
 				what = "cut"
 			}
-			fmt.Fprintf(w, "  call %2d %-40s %-10s gap %v%s\n", oc.call, oc.clip, what, oc.gap.Round(time.Millisecond), oc.trace)
+			fmt.Fprintf(w, "  call %2d %-40s %-10s gap %v heard %v%s\n", oc.call, oc.clip, what, oc.gap.Round(time.Millisecond), oc.heardGap.Round(time.Millisecond), oc.trace)
 		}
 	}
 }

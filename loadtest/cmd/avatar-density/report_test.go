@@ -52,8 +52,8 @@ func TestHeld(t *testing.T) {
 func TestCount(t *testing.T) {
 	now := time.Now()
 	r := &result{clips: []clipOutcome{
-		{clip: "a.wav", reply: now, heard: true, gap: 300 * time.Millisecond},
-		{clip: "b.wav", reply: now, heard: true, cut: true, gap: 100 * time.Millisecond},
+		{clip: "a.wav", reply: now, heard: true, gap: 300 * time.Millisecond, heardGap: 520 * time.Millisecond},
+		{clip: "b.wav", reply: now, heard: true, cut: true, gap: 100 * time.Millisecond, heardGap: 310 * time.Millisecond},
 		{clip: "c.wav", heard: true},
 		{clip: "d.wav"},
 	}}
@@ -63,5 +63,8 @@ func TestCount(t *testing.T) {
 	}
 	if len(c.gaps) != 2 || c.gaps[0] != 100 || c.gaps[1] != 300 {
 		t.Errorf("gaps %v, want [100 300] sorted", c.gaps)
+	}
+	if len(c.heard) != 2 || c.heard[0] != 310 || c.heard[1] != 520 {
+		t.Errorf("heard gaps %v, want [310 520] sorted", c.heard)
 	}
 }

@@ -80,7 +80,10 @@ type clipOutcome struct {
 	cut   bool          // a reply started before end: the edge cut in
 	heard bool          // a turn of this clip started (USER_SPEAKING)
 	gap   time.Duration // first reply packet received − end (0: not seen)
-	trace string        // the call's events from the clip's start, for clips not answered cleanly
+	// heardGap is when the reply became audible (caller.HeardLevel) − end:
+	// the gap the trainee hears (0: not seen).
+	heardGap time.Duration
+	trace    string // the call's events from the clip's start, for clips not answered cleanly
 }
 
 // result is one measurement.

@@ -43,6 +43,7 @@ func speak(ctx context.Context, c *caller.Caller, i int, clips []speech.Clip, re
 		clip := clips[k%len(clips)]
 		mark := len(c.Events())
 		_, _, spurts0 := c.Audio()
+		heard0 := len(c.Heard())
 		c.Say(silence)
 		c.Say(clip.PCM)
 		sent, err := c.Drained(ctx)
@@ -85,6 +86,13 @@ func speak(ctx context.Context, c *caller.Caller, i int, clips []speech.Clip, re
 			for _, s := range spurts[min(len(spurts0), len(spurts)):] {
 				if s.After(end) {
 					oc.gap = s.Sub(end)
+					break
+				}
+			}
+			heard := c.Heard()
+			for _, h := range heard[min(heard0, len(heard)):] {
+				if h.After(end) {
+					oc.heardGap = h.Sub(end)
 					break
 				}
 			}

@@ -188,6 +188,7 @@ func (r *runner) call(ctx context.Context, reg regionFlag, i, n int) {
 func (r *runner) turn(ctx context.Context, c *caller.Caller, region string, call int, clip speech.Clip) (report.Turn, bool) {
 	mark := len(c.Events())
 	_, _, spurts0 := c.Audio()
+	heard0 := len(c.Heard())
 	c.Say(make([]int16, int(lead*speech.Rate/time.Second)))
 	c.Say(clip.PCM)
 	sent, err := c.Drained(ctx)
@@ -227,6 +228,20 @@ func (r *runner) turn(ctx context.Context, c *caller.Caller, region string, call
 	}
 	if !first.IsZero() {
 		tr.Answered, tr.GapMs = true, msOf(first.Sub(end))
+		// The first audible packet comes with the first packets or soon
+		// after; give it a moment.
+		hctx, cancel := context.WithTimeout(ctx, time.Second)
+		for hctx.Err() == nil && tr.HeardMs == 0 {
+			heard := c.Heard()
+			for _, h := range heard[min(heard0, len(heard)):] {
+				if !h.Before(first) {
+					tr.HeardMs = msOf(h.Sub(end))
+					break
+				}
+			}
+			sleep(hctx, 10*time.Millisecond)
+		}
+		cancel()
 	}
 	// The edge's stages for this turn come in its turn_latency event.
 	if tr.Answered {

@@ -53,6 +53,11 @@ type Turn struct {
 	// first reply audio received − At.
 	Answered bool
 	GapMs    float64
+	// HeardMs is when the reply became audible (its first packet with
+	// audio at caller.HeardLevel) − At: the gap the trainee hears, which
+	// is longer than GapMs when the reply starts with silence. 0 when not
+	// measured.
+	HeardMs float64
 	// Premature says the edge replied (SPEAKING, or reply audio) after the
 	// clip began and before the speaker had finished it. A premature turn
 	// with no reply after the speaker finished is not also counted as
@@ -141,14 +146,17 @@ type Region struct {
 	Answered int `json:"answered"`
 	// Failed counts failures of every kind: calls that failed and turns
 	// left unanswered; Failures breaks it down by kind.
-	Failed    int                            `json:"failed"`
-	Failures  map[string]int                 `json:"failures"`
-	Premature int                            `json:"premature"`
-	TurnGapMs latency.Percentiles            `json:"turn_gap_ms"`
-	SetupMs   latency.Percentiles            `json:"setup_ms"`
-	Stages    map[string]latency.Percentiles `json:"stages"`
-	Network   Network                        `json:"network"`
-	EdgeLoad  *EdgeLoad                      `json:"edge_load,omitempty"`
+	Failed    int                 `json:"failed"`
+	Failures  map[string]int      `json:"failures"`
+	Premature int                 `json:"premature"`
+	TurnGapMs latency.Percentiles `json:"turn_gap_ms"`
+	// HeardGapMs is the turn gap to the reply's first audible packet
+	// (Turn.HeardMs).
+	HeardGapMs latency.Percentiles            `json:"heard_gap_ms"`
+	SetupMs    latency.Percentiles            `json:"setup_ms"`
+	Stages     map[string]latency.Percentiles `json:"stages"`
+	Network    Network                        `json:"network"`
+	EdgeLoad   *EdgeLoad                      `json:"edge_load,omitempty"`
 }
 
 // Report is a whole run.
@@ -206,7 +214,7 @@ func Build(started time.Time, duration time.Duration, regions []RegionSpec, call
 			f := float64(measured)
 			n.RTTMs, n.JitterMs, n.UplinkLossPct, n.DownlinkLossPct, n.MOS = n.RTTMs/f, n.JitterMs/f, n.UplinkLossPct/f, n.DownlinkLossPct/f, n.MOS/f
 		}
-		var gaps []float64
+		var gaps, heard []float64
 		stages := map[string][]float64{}
 		for _, t := range turns {
 			if t.Region != spec.Name {
@@ -225,11 +233,15 @@ func Build(started time.Time, duration time.Duration, regions []RegionSpec, call
 			}
 			reg.Answered++
 			gaps = append(gaps, t.GapMs)
+			if t.HeardMs > 0 {
+				heard = append(heard, t.HeardMs)
+			}
 			for st, ms := range t.Stages {
 				stages[st] = append(stages[st], ms)
 			}
 		}
 		reg.TurnGapMs = rounded(latency.Summarize(gaps))
+		reg.HeardGapMs = rounded(latency.Summarize(heard))
 		reg.SetupMs = rounded(latency.Summarize(setups))
 		for st, xs := range stages {
 			reg.Stages[st] = rounded(latency.Summarize(xs))
@@ -335,6 +347,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, " %s %.0f/%.0f", st, p.P50, p.P95)
 		}
 		b.WriteString("\n")
+	}
+	for _, reg := range r.Regions {
+		if reg.HeardGapMs.P50 > 0 {
+			fmt.Fprintf(&b, "reply heard  %-12s turn gap to its first audible packet p50/95/99 %s ms\n", reg.Region, triple(reg.HeardGapMs))
+		}
 	}
 	for _, reg := range r.Regions {
 		if l := reg.EdgeLoad; l != nil {
