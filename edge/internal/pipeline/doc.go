@@ -26,6 +26,19 @@
 // before the next 20 ms tick, and the words not yet played are dropped from
 // the turn record.
 //
+// A turn the trainee carries on within 1.5 s of the pause the endpoint took
+// for its end, while its reply is still being prepared or played, was cut
+// short: the reply stops (ErrContinued) and the two are one turn. The new
+// turn's transcripts begin with the first one's words and say which turn they
+// continue (CallEvent.continues), the first turn is never recorded — so a
+// dialogue engine, which commits a reply only from the turn record, keeps no
+// trace of the reply begun — and the reply answers the whole. Later than that,
+// speech over a reply is a barge-in.
+//
+// A reply's audio starts 40 ms before its first audible frame: speech
+// engines begin a sentence with silence (Flite with 170–250 ms) that would
+// only delay when the trainee hears the answer.
+//
 // Every turn records its stage times (endpoint, stt_final, first_text,
 // first_audio, first_packet, turn_gap); they go to the events sink
 // (turn_latency) and to Config.OnTurn.
