@@ -343,8 +343,11 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Fatalf("deleted %d sessions, want 2", n)
+	// The service's own job runs once as Run starts; on a loaded machine that pass can
+	// come after the 400-day session is written and delete it first, so this call deletes
+	// the rest of the two, and which sessions are left (below) is what is checked.
+	if n > 2 {
+		t.Fatalf("deleted %d sessions, want at most 2", n)
 	}
 	for _, tc := range []struct {
 		name string
