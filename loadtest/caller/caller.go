@@ -272,7 +272,7 @@ func Dial(ctx context.Context, api *webrtc.API, base, token string, o Options) (
 			}
 			now := time.Now()
 			n, err := dec.Decode(pkt.Payload, pcm)
-			audible := err == nil && peak(pcm[:n]) >= HeardLevel
+			audible := err == nil && avmedia.Peak(pcm[:n]) >= HeardLevel
 			c.mu.Lock()
 			if c.lastPacket.IsZero() || now.Sub(c.lastPacket) > 200*time.Millisecond {
 				c.firstAudio = append(c.firstAudio, now)
@@ -497,15 +497,6 @@ func (c *Caller) Heard() []time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Time(nil), c.heard...)
-}
-
-// peak returns the largest absolute sample of pcm.
-func peak(pcm []int16) int {
-	m := 0
-	for _, x := range pcm {
-		m = max(m, max(int(x), -int(x)))
-	}
-	return m
 }
 
 // Hangup sends DELETE for the call.

@@ -133,10 +133,7 @@ func (c *Call) Stop() {
 			c.cancel(ErrHangUp)
 		}
 		c.mu.Lock()
-		if c.reply != nil {
-			c.reply.cancel(ErrHangUp)
-			c.reply.dropQueue()
-		}
+		c.stopReply(ErrHangUp)
 		c.mu.Unlock()
 		c.wg.Wait()
 	})
@@ -267,18 +264,15 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	if prev := c.cur; continues(prev, started) {
 		cont = prev.index
 		prev.done = true // superseded: no record, so nothing of it is committed
-		if r := c.reply; r != nil {
-			r.cancel(ErrContinued)
-			r.dropQueue()
-			c.reply = nil
+		if r := c.stopReply(ErrContinued); r != nil {
 			c.log.LogAttrs(ctx, slog.LevelInfo, "turn continued", slog.Int("turn", prev.index), slog.Int("played_frames", r.playedFrames))
 		}
 	}
-	if r := c.reply; r != nil {
+	if c.reply != nil {
 		// The turn being answered is no longer current: completing it must
 		// not announce LISTENING between SPEAKING and USER_SPEAKING.
 		c.cur = nil
-		c.bargeIn(ctx, r)
+		c.bargeIn(ctx)
 	}
 	c.turnSeq++
 	c.cur = &turn{index: c.turnSeq, started: started, resumed: !c.lastEnd.IsZero() && started.Sub(c.lastEnd) < resumedWithin, continues: cont}
@@ -290,13 +284,10 @@ func (c *Call) speechStart(ctx context.Context, ev endpoint.Event) {
 	c.sendPreroll(frames)
 }
 
-// bargeIn stops reply r at once: its context is cancelled with ErrBargeIn,
-// its queued audio dropped before the next tick, and its turn recorded with
-// the words played so far. c.mu must be held.
-func (c *Call) bargeIn(ctx context.Context, r *reply) {
-	r.cancel(ErrBargeIn)
-	r.dropQueue()
-	c.reply = nil
+// bargeIn stops the reply at once (stopReply with ErrBargeIn) and records
+// its turn with the words played so far. c.mu must be held, and c.reply set.
+func (c *Call) bargeIn(ctx context.Context) {
+	r := c.stopReply(ErrBargeIn)
 	t := r.turn
 	if r.held || t.done {
 		return // a speculative reply nobody heard, or a finished turn
@@ -310,10 +301,22 @@ func (c *Call) resume() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r := c.reply; r != nil && r.held {
-		r.cancel(ErrResumed)
-		r.dropQueue()
-		c.reply = nil
+		c.stopReply(ErrResumed)
 	}
+}
+
+// stopReply stops the reply owning the playout, if any: its context is
+// cancelled with cause and its queued audio dropped before the next tick.
+// It returns the reply stopped, or nil. c.mu must be held.
+func (c *Call) stopReply(cause error) *reply {
+	r := c.reply
+	if r == nil {
+		return nil
+	}
+	r.cancel(cause)
+	r.dropQueue()
+	c.reply = nil
+	return r
 }
 
 // speechEnd closes the user turn: the recogniser finalises and the reply
@@ -389,9 +392,7 @@ func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) 
 	if text == "" {
 		// Noise, or nothing recognised: no reply.
 		if r := c.reply; r != nil && r.turn == t {
-			r.cancel(ErrResumed)
-			r.dropQueue()
-			c.reply = nil
+			c.stopReply(ErrResumed)
 		}
 		t.done = true
 		c.setState(callevent.StateListening)
@@ -404,11 +405,7 @@ func (c *Call) onFinal(ctx context.Context, t *turn, text string, at time.Time) 
 		c.kickPlayout()
 		return
 	}
-	if r := c.reply; r != nil {
-		r.cancel(ErrResumed)
-		r.dropQueue()
-		c.reply = nil
-	}
+	c.stopReply(ErrResumed)
 	c.startReply(ctx, t, text, false)
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/avatar-fi/avatar/media"
 	"github.com/avatar-fi/avatar/protocol/callevent"
 )
 
@@ -87,7 +88,7 @@ func (r *reply) pushPending(si int) {
 	f := framePool.Get().(*[OutFrameSamples]int16)
 	*f = r.pending
 	if !r.audible {
-		if peak(f[:]) < audibleLevel {
+		if media.Peak(f[:]) < audibleLevel {
 			// Leading silence: keep the last leadPad frames of it.
 			if len(r.lead) == leadPad {
 				framePool.Put(r.lead[0])
@@ -111,22 +112,6 @@ func (r *reply) queueFrame(si int, f *[OutFrameSamples]int16) {
 	r.queueSent = append(r.queueSent, si)
 	r.queued++
 	r.sentences[si].frames++
-}
-
-// peak returns the largest absolute sample of pcm.
-func peak(pcm []int16) int {
-	m := 0
-	for _, x := range pcm {
-		m = max(m, abs(int(x)))
-	}
-	return m
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // startReply starts generating the reply to text for turn t; held replies

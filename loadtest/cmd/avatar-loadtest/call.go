@@ -228,20 +228,6 @@ func (r *runner) turn(ctx context.Context, c *caller.Caller, region string, call
 	}
 	if !first.IsZero() {
 		tr.Answered, tr.GapMs = true, msOf(first.Sub(end))
-		// The first audible packet comes with the first packets or soon
-		// after; give it a moment.
-		hctx, cancel := context.WithTimeout(ctx, time.Second)
-		for hctx.Err() == nil && tr.HeardMs == 0 {
-			heard := c.Heard()
-			for _, h := range heard[min(heard0, len(heard)):] {
-				if !h.Before(first) {
-					tr.HeardMs = msOf(h.Sub(end))
-					break
-				}
-			}
-			sleep(hctx, 10*time.Millisecond)
-		}
-		cancel()
 	}
 	// The edge's stages for this turn come in its turn_latency event.
 	if tr.Answered {
@@ -256,6 +242,16 @@ func (r *runner) turn(ctx context.Context, c *caller.Caller, region string, call
 		}
 	}
 	waitQuiet(ctx, c, mark, maxReply)
+	// The reply has played: when it became audible is known.
+	if tr.Answered {
+		heard := c.Heard()
+		for _, h := range heard[min(heard0, len(heard)):] {
+			if !h.Before(first) {
+				tr.HeardMs = msOf(h.Sub(end))
+				break
+			}
+		}
+	}
 	return tr, ctx.Err() == nil
 }
 
